@@ -1,0 +1,130 @@
+// Package auth holds credential primitives: argon2id password hashes and API
+// bearer tokens. It is pure logic: callers store and look up what it returns.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"golang.org/x/crypto/argon2"
+)
+
+// Argon2Params are argon2id cost parameters. The defaults follow RFC 9106's
+// second recommended option (64 MiB, 3 passes).
+type Argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+	KeyLen  uint32
+}
+
+// DefaultArgon2 is the cost used for new passwords.
+var DefaultArgon2 = Argon2Params{Memory: 64 * 1024, Time: 3, Threads: 2, KeyLen: 32}
+
+// ErrMismatch is returned when a password does not match its hash.
+var ErrMismatch = errors.New("auth: password does not match")
+
+// HashPassword returns the PHC string of an argon2id hash of password.
+func HashPassword(password string, p Argon2Params) (string, error) {
+	if len(password) < occsimore.MinPasswordLength {
+		return "", occsimore.FieldErrorf("password", "password must be at least %d characters", occsimore.MinPasswordLength)
+	}
+	if len(password) > 1024 {
+		return "", occsimore.FieldErrorf("password", "password must be at most 1024 characters")
+	}
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// VerifyPassword checks password against a PHC argon2id hash in constant time.
+func VerifyPassword(password, phc string) error {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return fmt.Errorf("auth: unsupported hash format")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return fmt.Errorf("auth: unsupported argon2 version %q", parts[2])
+	}
+	var p Argon2Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return fmt.Errorf("auth: parse argon2 parameters: %w", err)
+	}
+	// Bound the cost so a corrupt stored hash cannot exhaust memory or panic.
+	if p.Memory < 8 || p.Memory > 1<<20 || p.Time < 1 || p.Time > 16 || p.Threads < 1 {
+		return fmt.Errorf("auth: argon2 parameters out of range: %s", parts[3])
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return fmt.Errorf("auth: decode salt: %w", err)
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(want) < 16 || len(want) > 64 {
+		return fmt.Errorf("auth: decode key: bad length or encoding")
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	if subtle.ConstantTimeCompare(got, want) != 1 {
+		return ErrMismatch
+	}
+	return nil
+}
+
+// tokenPrefix marks occsimore bearer tokens so that secret scanners can find
+// leaked ones.
+const tokenPrefix = "occ_"
+
+// NewToken returns a new token for memberID and its plaintext bearer string,
+// which is shown once and never stored.
+func NewToken(memberID, name string, role occsimore.Role, now time.Time, ttl time.Duration) (*occsimore.Token, string) {
+	id := occsimore.NewID("tok")
+	secret := occsimore.NewSecret(20)
+	t := &occsimore.Token{
+		ID: id, MemberID: memberID, Name: name, Role: role,
+		Hash: HashSecret(secret), CreatedAt: now.UTC(),
+	}
+	if ttl > 0 {
+		t.ExpiresAt = now.Add(ttl).UTC()
+	}
+	return t, tokenPrefix + id + "." + secret
+}
+
+// ParseBearer splits a bearer string into the token ID and its secret.
+func ParseBearer(bearer string) (id, secret string, err error) {
+	rest, ok := strings.CutPrefix(bearer, tokenPrefix)
+	if !ok {
+		return "", "", occsimore.Errorf(occsimore.EUNAUTHORIZED, "bearer token must start with %q", tokenPrefix)
+	}
+	id, secret, ok = strings.Cut(rest, ".")
+	if !ok || !strings.HasPrefix(id, "tok_") || len(id) > 40 || secret == "" || len(secret) > 100 {
+		return "", "", occsimore.Errorf(occsimore.EUNAUTHORIZED, "bearer token is malformed")
+	}
+	return id, secret, nil
+}
+
+// HashSecret returns the stored form of a high-entropy secret (a token or a
+// session cookie). SHA-256 suffices: the secrets carry 160 random bits, so
+// there is nothing to brute-force, and a fast hash keeps every request cheap.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// CheckToken verifies secret against t in constant time and checks that t is
+// active at now. Every failure is the same EUNAUTHORIZED, so a caller cannot
+// tell an unknown token from a revoked one.
+func CheckToken(t *occsimore.Token, secret string, now time.Time) error {
+	if t == nil || subtle.ConstantTimeCompare(HashSecret(secret), t.Hash) != 1 || !t.Active(now) {
+		return occsimore.Errorf(occsimore.EUNAUTHORIZED, "the token is unknown, revoked or expired")
+	}
+	return nil
+}
