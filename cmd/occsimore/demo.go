@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/auth"
+	"github.com/occsimore/occsimore/sqlite"
+	"github.com/occsimore/occsimore/sqlstore"
+	"github.com/spf13/cobra"
+)
+
+// demoMembers are the lab's demo tenants; the first runs the platform.
+var demoMembers = []occsimore.Member{
+	{Slug: "lab", Name: "occsimore lab", Sector: "other", Operator: true},
+	{Slug: "banque-alpes", Name: "Banque des Alpes", Sector: "banking"},
+	{Slug: "pharmagen", Name: "Pharmagen Group", Sector: "pharma"},
+	{Slug: "meteo-nationale", Name: "Météo Nationale", Sector: "weather"},
+}
+
+// demoLogin is one line of what the demo prints.
+type demoLogin struct {
+	Member   string `json:"member"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (m *Main) demoCommand() *cobra.Command {
+	var dataDir, addr string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the server on the embedded store with demo members and print the logins",
+		Long: `Create a fresh embedded SQLite store with demo members (the lab, a bank, a
+pharmaceutical group and a weather service), an admin login for each, and serve
+the API and console on it until interrupted.`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := m.loadConfig()
+			if err != nil {
+				return err
+			}
+			c.Store.Driver = "sqlite"
+			if addr != "" {
+				c.Server.Addr = addr
+			}
+			if dataDir == "" {
+				if dataDir, err = os.MkdirTemp("", "occsimore-demo-"); err != nil {
+					return fmt.Errorf("demo data directory: %w", err)
+				}
+			}
+			c.Store.DataDir = dataDir
+			logger := m.logger(c)
+			db, err := sqlite.Open(cmd.Context(), dataDir)
+			if err != nil {
+				return &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open demo store: %v", err)}
+			}
+			defer db.Close()
+			logins, err := seedDemo(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			ready := m.ready
+			m.ready = func(url string) {
+				m.printDemo(url, dataDir, logins)
+				if ready != nil {
+					ready(url)
+				}
+			}
+			return m.serve(cmd.Context(), c, db, logger)
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "store directory (default: a new temporary directory)")
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default: server.addr, 127.0.0.1:8080)")
+	return cmd
+}
+
+// seedDemo creates the demo members, each with an admin user whose random
+// password is returned. Members that already exist are kept.
+func seedDemo(ctx context.Context, db *sqlstore.DB) ([]demoLogin, error) {
+	var logins []demoLogin
+	for _, dm := range demoMembers {
+		mem := dm
+		if err := db.CreateMember(ctx, &mem); err != nil {
+			if occsimore.ErrorCode(err) != occsimore.ECONFLICT {
+				return nil, fmt.Errorf("demo member %s: %w", mem.Slug, err)
+			}
+			continue // seeded by an earlier run on the same --data-dir
+		}
+		password := occsimore.NewSecret(10)
+		hash, err := auth.HashPassword(password, auth.DefaultArgon2)
+		if err != nil {
+			return nil, err
+		}
+		u := &occsimore.User{Email: "admin@" + mem.Slug + ".demo", Name: mem.Name + " admin", Role: occsimore.RoleAdmin, PasswordHash: hash}
+		if err := db.CreateUser(ctx, mem.ID, u); err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", u.Email, err)
+		}
+		logins = append(logins, demoLogin{Member: mem.Slug, Email: u.Email, Password: password})
+	}
+	return logins, nil
+}
+
+func (m *Main) printDemo(url, dataDir string, logins []demoLogin) {
+	_ = m.print(map[string]any{"url": url, "data_dir": dataDir, "logins": logins}, func(w io.Writer) error {
+		fmt.Fprintf(w, "\noccsimore demo is running.\n\n  Console: %s/login\n  Data:    %s\n\n", url, dataDir)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  MEMBER\tEMAIL\tPASSWORD")
+		for _, l := range logins {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Member, l.Email, l.Password)
+		}
+		tw.Flush()
+		_, err := fmt.Fprintf(w, "\nThe lab admin is an operator: it sees every member. Press Ctrl-C to stop.\n")
+		return err
+	})
+}

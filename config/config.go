@@ -1,0 +1,336 @@
+// Package config loads occsimore's configuration: DefaultConfig, then a TOML
+// file, then OCCSIMORE_* environment variables (each with a *_FILE variant
+// that reads the value from a file, for secrets). Every error names the key and
+// where it came from, and unknown keys are errors rather than silence.
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration. Field tags name the TOML keys; the
+// environment variable of a key is OCCSIMORE_<SECTION>_<KEY> in upper case.
+type Config struct {
+	Server  Server  `toml:"server"`
+	Store   Store   `toml:"store"`
+	Console Console `toml:"console"`
+	Log     Log     `toml:"log"`
+}
+
+// Server configures the HTTP listener.
+type Server struct {
+	Addr              string   `toml:"addr"`
+	MaxBodyBytes      int64    `toml:"max_body_bytes"`
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	ReadTimeout       Duration `toml:"read_timeout"`
+	WriteTimeout      Duration `toml:"write_timeout"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
+	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
+}
+
+// Store selects and configures the relational store.
+type Store struct {
+	Driver      string `toml:"driver"` // "sqlite" (embedded default) or "postgres"
+	DataDir     string `toml:"data_dir"`
+	PostgresDSN string `toml:"postgres_dsn"`
+}
+
+// Console configures the web console.
+type Console struct {
+	SessionTTL Duration `toml:"session_ttl"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Duration is a time.Duration written as "30s" or "12h" in TOML and the
+// environment.
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 30s or 12h", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("%q must not be negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// DefaultConfig returns the configuration used when nothing is set: the
+// embedded SQLite store under ./occsimore-data, listening on loopback only.
+func DefaultConfig() Config {
+	return Config{
+		Server: Server{
+			Addr:              "127.0.0.1:8080",
+			MaxBodyBytes:      1 << 20,
+			ReadHeaderTimeout: Duration(5 * time.Second),
+			ReadTimeout:       Duration(30 * time.Second),
+			WriteTimeout:      Duration(60 * time.Second),
+			IdleTimeout:       Duration(120 * time.Second),
+			ShutdownTimeout:   Duration(15 * time.Second),
+		},
+		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
+		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		Log:     Log{Level: "info", Format: "text"},
+	}
+}
+
+// Error is a configuration error about one key.
+type Error struct {
+	Key    string // dotted TOML key, e.g. "server.addr"
+	Source string // "file.toml:12" or "env OCCSIMORE_SERVER_ADDR"
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("config: %s: %s", e.Source, e.Msg)
+	}
+	return fmt.Sprintf("config: %s: key %s: %s", e.Source, e.Key, e.Msg)
+}
+
+// Load returns DefaultConfig overlaid with the TOML file at path (if path is
+// not empty) and then with environ (as from os.Environ), and validates it.
+func Load(path string, environ []string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: read %s: %w", path, err)
+		}
+		if err := decodeTOML(&c, path, b); err != nil {
+			return c, err
+		}
+	}
+	if err := applyEnv(&c, environ, os.ReadFile); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Parse decodes TOML text over DefaultConfig without the environment; name
+// labels errors. It is the pure part of Load, used by tests and fuzzing.
+func Parse(name string, b []byte) (Config, error) {
+	c := DefaultConfig()
+	if err := decodeTOML(&c, name, b); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func decodeTOML(c *Config, name string, b []byte) error {
+	// Decode into primitives first so that each key is decoded on its own and
+	// an error can name it and its line; toml reports type errors only as text.
+	var raw map[string]toml.Primitive
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&raw)
+	if err != nil {
+		if pe, ok := errors.AsType[toml.ParseError](err); ok {
+			return &Error{Key: pe.LastKey, Source: fmt.Sprintf("%s:%d", name, pe.Position.Line), Msg: pe.Message}
+		}
+		return &Error{Source: name, Msg: err.Error()}
+	}
+	fields := tomlFields(reflect.ValueOf(c).Elem())
+	for _, k := range md.Keys() {
+		at := func(msg string) error {
+			return &Error{Key: k.String(), Source: fmt.Sprintf("%s:%d", name, keyLine(b, k)), Msg: msg}
+		}
+		switch len(k) {
+		case 1:
+			if _, ok := fields[k[0]]; !ok {
+				return at("unknown key")
+			}
+			if md.Type(k...) != "Hash" {
+				return at("must be a table such as [" + k[0] + "]")
+			}
+		case 2:
+			f, ok := fields[k[0]][k[1]]
+			if !ok {
+				return at("unknown key")
+			}
+			var section map[string]toml.Primitive
+			if err := md.PrimitiveDecode(raw[k[0]], &section); err != nil {
+				return at(err.Error())
+			}
+			if err := md.PrimitiveDecode(section[k[1]], f.Addr().Interface()); err != nil {
+				return at(tomlMessage(err))
+			}
+		default:
+			return at("unknown key")
+		}
+	}
+	return nil
+}
+
+// tomlFields maps section and key names to the fields of c.
+func tomlFields(root reflect.Value) map[string]map[string]reflect.Value {
+	out := map[string]map[string]reflect.Value{}
+	for i := range root.NumField() {
+		sv := root.Field(i)
+		keys := map[string]reflect.Value{}
+		for j := range sv.NumField() {
+			keys[sv.Type().Field(j).Tag.Get("toml")] = sv.Field(j)
+		}
+		out[root.Type().Field(i).Tag.Get("toml")] = keys
+	}
+	return out
+}
+
+// tomlMessage strips toml's "toml: line N (last key …): " prefix, which the
+// config error already says better.
+func tomlMessage(err error) string {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, "): "); ok && strings.HasPrefix(msg, "toml:") {
+		return after
+	}
+	return strings.TrimPrefix(msg, "toml: ")
+}
+
+// keyLine finds the line that defines key k, for error messages; toml does not
+// export key positions. It returns 0 when the key cannot be located.
+func keyLine(b []byte, k toml.Key) int {
+	if len(k) == 0 {
+		return 0
+	}
+	table, last := strings.Join(k[:len(k)-1], "."), k[len(k)-1]
+	current := ""
+	s := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; s.Scan(); n++ {
+		line := strings.TrimSpace(s.Text())
+		if strings.HasPrefix(line, "[") {
+			current = strings.Trim(line, "[] \t")
+			if current == k.String() {
+				return n // an unknown table
+			}
+			continue
+		}
+		name, _, ok := strings.Cut(line, "=")
+		if ok && current == table && strings.Trim(strings.TrimSpace(name), `"'`) == last {
+			return n
+		}
+	}
+	return 0
+}
+
+const envPrefix = "OCCSIMORE_"
+
+// reservedEnv are OCCSIMORE_ variables that belong to test scripts, not to
+// the server, so they are not reported as unknown keys.
+const reservedEnv = "OCCSIMORE_TEST_"
+
+// applyEnv overlays OCCSIMORE_<SECTION>_<KEY> variables, and their _FILE
+// variants, onto c.
+func applyEnv(c *Config, environ []string, readFile func(string) ([]byte, error)) error {
+	fields := envFields(reflect.ValueOf(c).Elem())
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, envPrefix) || strings.HasPrefix(name, reservedEnv) {
+			continue
+		}
+		src := "env " + name
+		f, ok := fields[name]
+		if !ok {
+			base, isFile := strings.CutSuffix(name, "_FILE")
+			if f, ok = fields[base]; !isFile || !ok {
+				return &Error{Source: src, Msg: "unknown variable; known ones are OCCSIMORE_<SECTION>_<KEY> for the keys of the TOML file, with an optional _FILE suffix"}
+			}
+			b, err := readFile(value)
+			if err != nil {
+				return &Error{Key: f.key, Source: src, Msg: fmt.Sprintf("read secret file: %v", err)}
+			}
+			value = strings.TrimRight(string(b), "\r\n")
+		}
+		if err := setField(f.v, value); err != nil {
+			return &Error{Key: f.key, Source: src, Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+type envField struct {
+	key string
+	v   reflect.Value
+}
+
+func envFields(root reflect.Value) map[string]envField {
+	out := map[string]envField{}
+	for section, keys := range tomlFields(root) {
+		for key, v := range keys {
+			out[envPrefix+strings.ToUpper(section+"_"+key)] = envField{key: section + "." + key, v: v}
+		}
+	}
+	return out
+}
+
+func setField(v reflect.Value, s string) error {
+	if d, ok := v.Addr().Interface().(*Duration); ok {
+		return d.UnmarshalText([]byte(s))
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int64, reflect.Int:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", s)
+		}
+		v.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		v.SetBool(b)
+	default:
+		return fmt.Errorf("cannot be set from the environment")
+	}
+	return nil
+}
+
+// Validate checks values that decode fine but make no sense.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &Error{Key: key, Source: "config", Msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case c.Server.Addr == "":
+		return bad("server.addr", "must not be empty (e.g. 127.0.0.1:8080)")
+	case c.Server.MaxBodyBytes < 1024 || c.Server.MaxBodyBytes > 1<<30:
+		return bad("server.max_body_bytes", "%d must be between 1024 and 1073741824", c.Server.MaxBodyBytes)
+	case c.Store.Driver != "sqlite" && c.Store.Driver != "postgres":
+		return bad("store.driver", "%q must be sqlite or postgres", c.Store.Driver)
+	case c.Store.Driver == "sqlite" && c.Store.DataDir == "":
+		return bad("store.data_dir", "must be set for the sqlite driver")
+	case c.Store.Driver == "postgres" && c.Store.PostgresDSN == "":
+		return bad("store.postgres_dsn", "must be set for the postgres driver (or OCCSIMORE_STORE_POSTGRES_DSN_FILE)")
+	case c.Console.SessionTTL.D() < time.Minute:
+		return bad("console.session_ttl", "%s must be at least 1m", c.Console.SessionTTL.D())
+	case c.Log.Level != "debug" && c.Log.Level != "info" && c.Log.Level != "warn" && c.Log.Level != "error":
+		return bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
+	case c.Log.Format != "text" && c.Log.Format != "json":
+		return bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	return nil
+}

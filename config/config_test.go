@@ -1,0 +1,107 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadOverlayOrder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "occsimore.toml")
+	os.WriteFile(path, []byte("[server]\naddr = \"127.0.0.1:9000\"\nshutdown_timeout = \"3s\"\n[store]\ndata_dir = \"/var/lib/occ\"\n"), 0o600)
+	secret := filepath.Join(dir, "dsn")
+	os.WriteFile(secret, []byte("postgres://u@h/db\n"), 0o600)
+
+	c, err := Load(path, []string{
+		"OCCSIMORE_SERVER_ADDR=127.0.0.1:9100",
+		"OCCSIMORE_STORE_DRIVER=postgres",
+		"OCCSIMORE_STORE_POSTGRES_DSN_FILE=" + secret,
+		"OCCSIMORE_TEST_POSTGRES_DSN=ignored",
+		"HOME=/root",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Server.Addr, "127.0.0.1:9100"; got != want {
+		t.Errorf("addr = %q, want %q (env beats file)", got, want)
+	}
+	if got, want := c.Server.ShutdownTimeout.D(), 3*time.Second; got != want {
+		t.Errorf("shutdown_timeout = %v, want %v (file beats default)", got, want)
+	}
+	if got, want := c.Store.PostgresDSN, "postgres://u@h/db"; got != want {
+		t.Errorf("dsn = %q, want %q (from _FILE, newline trimmed)", got, want)
+	}
+	if got, want := c.Server.MaxBodyBytes, DefaultConfig().Server.MaxBodyBytes; got != want {
+		t.Errorf("max_body_bytes = %d, want default %d", got, want)
+	}
+}
+
+func TestErrorsNameKeyAndPlace(t *testing.T) {
+	for _, tc := range []struct {
+		name, toml, key, source string
+	}{
+		{"unknown key", "[server]\naddr = \"x:1\"\nadr = \"typo\"\n", "server.adr", "f.toml:3"},
+		{"unknown table", "[log]\nlevel = \"info\"\n[sever]\naddr = \"x\"\n", "sever", "f.toml:3"},
+		{"wrong type", "[server]\nmax_body_bytes = \"big\"\n", "server.max_body_bytes", "f.toml:2"},
+		{"bad duration", "[server]\n\nread_timeout = \"soon\"\n", "server.read_timeout", "f.toml:3"},
+		{"syntax", "[server\naddr = 1\n", "", "f.toml:2"},
+		{"section not a table", "server = 1\n", "server", "f.toml:1"},
+		{"nested table", "[server.tls]\ncert = \"x\"\n", "server.tls", "f.toml:1"},
+		{"invalid value", "[store]\ndriver = \"mysql\"\n", "store.driver", "config"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.toml", []byte(tc.toml))
+			ce, ok := errors.AsType[*Error](err)
+			if !ok {
+				t.Fatalf("err = %v, want *config.Error", err)
+			}
+			if tc.key != "" && ce.Key != tc.key {
+				t.Errorf("key = %q, want %q (%v)", ce.Key, tc.key, err)
+			}
+			if ce.Source != tc.source {
+				t.Errorf("source = %q, want %q (%v)", ce.Source, tc.source, err)
+			}
+		})
+	}
+}
+
+func TestEnvErrors(t *testing.T) {
+	for _, tc := range []struct {
+		env, want string
+	}{
+		{"OCCSIMORE_SERVER_ADRR=x", "env OCCSIMORE_SERVER_ADRR"},
+		{"OCCSIMORE_SERVER_MAX_BODY_BYTES=lots", "key server.max_body_bytes"},
+		{"OCCSIMORE_CONSOLE_SESSION_TTL=forever", "key console.session_ttl"},
+		{"OCCSIMORE_STORE_POSTGRES_DSN_FILE=/nonexistent/secret", "read secret file"},
+		{"OCCSIMORE_LOG_LEVEL=loud", "key log.level"},
+	} {
+		_, err := Load("", []string{tc.env})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(env %s) = %v, want error containing %q", tc.env, err, tc.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("[server]\naddr = \"127.0.0.1:1\"\n"))
+	f.Add([]byte("[store]\ndriver = \"postgres\"\npostgres_dsn = \"x\"\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse("fuzz.toml", b)
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("Parse accepted an invalid config: %v", verr)
+			}
+		}
+	})
+}
