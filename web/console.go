@@ -1,0 +1,250 @@
+// Package web is the browser console: server-rendered pages (html/template
+// over embed.FS) behind a cookie session, with checksummed static files.
+package web
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/auth"
+)
+
+//go:embed templates static
+var files embed.FS
+
+// Config tunes the console. Start from DefaultConfig.
+type Config struct {
+	// SessionTTL is how long a sign-in lasts.
+	SessionTTL time.Duration
+	// Argon2 is the cost of password hashes the console creates.
+	Argon2 auth.Argon2Params
+	// LoginRate bounds sign-in attempts.
+	LoginRate LoginRate
+	// MaxBodyBytes bounds every request body; forms here are small.
+	MaxBodyBytes int64
+}
+
+// DefaultConfig returns the production settings.
+func DefaultConfig() Config {
+	return Config{
+		SessionTTL: 12 * time.Hour,
+		Argon2:     auth.DefaultArgon2,
+		LoginRate: LoginRate{
+			PerIP:    Rate{Every: 6 * time.Second, Burst: 10},
+			PerEmail: Rate{Every: 30 * time.Second, Burst: 5},
+		},
+		MaxBodyBytes: 64 << 10,
+	}
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.SessionTTL < time.Minute:
+		return occsimore.FieldErrorf("session_ttl", "session TTL must be at least a minute")
+	case c.Argon2.Memory < 8 || c.Argon2.Memory > 1<<20 || c.Argon2.Time < 1 || c.Argon2.Time > 16 || c.Argon2.Threads < 1 || c.Argon2.KeyLen < 16 || c.Argon2.KeyLen > 64:
+		// The bounds auth.VerifyPassword accepts, so every new hash verifies.
+		return occsimore.FieldErrorf("argon2", "argon2 needs memory 8 KiB to 1 GiB, time 1-16, threads ≥1, key 16-64 bytes")
+	case c.LoginRate.PerIP.Every <= 0 || c.LoginRate.PerIP.Burst < 1:
+		return occsimore.FieldErrorf("login_rate.per_ip", "login rate per IP needs a positive interval and burst")
+	case c.LoginRate.PerEmail.Every <= 0 || c.LoginRate.PerEmail.Burst < 1:
+		return occsimore.FieldErrorf("login_rate.per_email", "login rate per email needs a positive interval and burst")
+	case c.MaxBodyBytes < 1024:
+		return occsimore.FieldErrorf("max_body_bytes", "max body bytes must be at least 1024")
+	}
+	return nil
+}
+
+// navItem is one area of the console in the top navigation.
+type navItem struct {
+	Label string
+	Path  string
+	ready bool // a real page is registered; otherwise a placeholder is served
+}
+
+// Console serves the web console. Register extra pages with Handle and
+// AddNav before calling Handler.
+type Console struct {
+	cfg     Config
+	members occsimore.MemberService
+	tokens  occsimore.TokenService
+	users   occsimore.UserService
+	logger  *slog.Logger
+	now     func() time.Time
+
+	pages     map[string]*pageTemplate
+	assets    *assets
+	dummyHash string        // verified against when the email is unknown, to equalise timing
+	hashSlots chan struct{} // bounds concurrent argon2 runs, which take much memory each
+	ipLimit   *keyedLimiter
+	mailLimit *keyedLimiter
+
+	mux       *http.ServeMux
+	mu        sync.Mutex // guards nav
+	nav       []navItem
+	buildOnce sync.Once
+	handler   http.Handler
+}
+
+// New returns a console over the given stores. now may be nil for time.Now.
+func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenService, users occsimore.UserService, logger *slog.Logger, now func() time.Time) (*Console, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("web config: %w", err)
+	}
+	if members == nil || tokens == nil || users == nil || logger == nil {
+		return nil, errors.New("web: members, tokens, users and logger are required")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	static, err := loadAssets(files, "static")
+	if err != nil {
+		return nil, err
+	}
+	pages, err := loadPages(files, static)
+	if err != nil {
+		return nil, err
+	}
+	// Any valid hash at the configured cost will do; its password is random.
+	dummy, err := auth.HashPassword(occsimore.NewSecret(32), cfg.Argon2)
+	if err != nil {
+		return nil, fmt.Errorf("web dummy hash: %w", err)
+	}
+	c := &Console{
+		cfg: cfg, members: members, tokens: tokens, users: users, logger: logger, now: now,
+		pages: pages, assets: static, dummyHash: dummy,
+		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		ipLimit:   newKeyedLimiter(cfg.LoginRate.PerIP),
+		mailLimit: newKeyedLimiter(cfg.LoginRate.PerEmail),
+		mux:       http.NewServeMux(),
+		nav: []navItem{
+			{Label: "Alerts", Path: "/alerts"},
+			{Label: "Entities", Path: "/entities"},
+			{Label: "Attacks", Path: "/attacks"},
+			{Label: "Sharing", Path: "/sharing"},
+			{Label: "Challenges", Path: "/challenges"},
+			{Label: "Members", Path: "/members"},
+		},
+	}
+	c.routes()
+	return c, nil
+}
+
+// routes registers the pages this package owns.
+func (c *Console) routes() {
+	c.mux.Handle("GET /static/{file}", c.assets)
+	c.mux.HandleFunc("GET /login", c.loginPage)
+	c.mux.HandleFunc("POST /login", c.login)
+	c.mux.HandleFunc("POST /logout", c.logout)
+
+	c.Handle("GET /{$}", http.HandlerFunc(c.home))
+	c.Handle("GET /members", http.HandlerFunc(c.membersPage))
+	c.Handle("POST /members/new", http.HandlerFunc(c.createMember))
+	c.Handle("POST /members/users", http.HandlerFunc(c.createUser))
+	c.Handle("POST /members/tokens", http.HandlerFunc(c.createToken))
+	c.Handle("POST /members/tokens/{id}/revoke", http.HandlerFunc(c.revokeToken))
+	// Anything else, for a signed-in user, is a readable 404 page.
+	c.mux.Handle("/", c.requireSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.Error(w, r, occsimore.Errorf(occsimore.ENOTFOUND, "there is no page at %s", r.URL.Path))
+	})))
+}
+
+// Handle registers h for pattern (a ServeMux pattern such as "GET /alerts")
+// behind session authentication: h finds the signed-in user's
+// *occsimore.Principal in its request context. A pattern whose path is a nav
+// area's path ("/alerts") replaces that area's placeholder. Call Handle before
+// Handler; state-changing handlers must use POST.
+func (c *Console) Handle(pattern string, h http.Handler) {
+	c.mu.Lock()
+	p := patternPath(pattern)
+	for i := range c.nav {
+		if c.nav[i].Path == p {
+			c.nav[i].ready = true
+		}
+	}
+	c.mu.Unlock()
+	c.mux.Handle(pattern, c.requireSession(h))
+}
+
+// AddNav appends an area to the navigation. Until a page is registered at
+// path with Handle, the area shows a "later release" placeholder.
+func (c *Console) AddNav(label, path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nav = append(c.nav, navItem{Label: label, Path: path})
+}
+
+// patternPath strips the method and host from a ServeMux pattern.
+func patternPath(pattern string) string {
+	if _, rest, ok := strings.Cut(pattern, " "); ok {
+		pattern = strings.TrimSpace(rest)
+	}
+	if i := strings.IndexByte(pattern, '/'); i > 0 {
+		pattern = pattern[i:]
+	}
+	return pattern
+}
+
+// Handler returns the console's handler, with placeholders for areas that
+// have no page yet, cross-origin (CSRF) protection, bounded bodies and
+// security headers. Later calls return the same handler.
+func (c *Console) Handler() http.Handler {
+	c.buildOnce.Do(func() {
+		c.mu.Lock()
+		for _, n := range c.nav {
+			if !n.ready {
+				c.mux.Handle("GET "+n.Path, c.requireSession(c.placeholder(n.Label)))
+			}
+		}
+		c.mu.Unlock()
+		cop := http.NewCrossOriginProtection()
+		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.logger.WarnContext(r.Context(), "web: cross-origin request refused",
+				"method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+			c.Error(w, r, occsimore.Errorf(occsimore.EFORBIDDEN,
+				"this form was submitted from another site, so it was refused"))
+		}))
+		c.handler = securityHeaders(http.MaxBytesHandler(cop.Handler(c.mux), c.cfg.MaxBodyBytes))
+	})
+	return c.handler
+}
+
+// ServeHTTP makes *Console an http.Handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.Handler().ServeHTTP(w, r) }
+
+// contentSecurityPolicy allows only this origin's own scripts and styles: no
+// inline code, no framing, forms post only here.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// home shows the areas of the console and which are available.
+func (c *Console) home(w http.ResponseWriter, r *http.Request) {
+	c.Render(w, r, "home", nil)
+}
+
+// placeholder is the honest empty state of an area not built yet.
+func (c *Console) placeholder(label string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.Render(w, r, "placeholder", label)
+	})
+}

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/occsimore/occsimore/auth"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowser starts headless Chromium for t, or skips t when it is not
+// installed (but fails in CI, where a skip would hide the missing test).
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI must run the browser test (apt-get install chromium)", chromiumPath)
+		}
+		t.Skipf("%s is missing; install it with `apt-get install chromium` to run the browser test", chromiumPath)
+	}
+	// A hung browser fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox, // tests run as root
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	return bctx
+}
+
+// screenshot saves the page as name.png in $OCCSIMORE_SCREENSHOTS, if set,
+// for a person to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("OCCSIMORE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestE2E_TokenLifecycle drives the console in Chromium over a real SQLite
+// store: sign in, create a token, use its secret, revoke it.
+func TestE2E_TokenLifecycle(t *testing.T) {
+	ctx := newBrowser(t)
+	f := newFixture(t, testConfig())
+	srv := httptest.NewServer(f.handler)
+	t.Cleanup(srv.Close)
+
+	// Accept the "Revoke …?" confirmation that app.js asks for.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}); err != nil {
+				return
+			}
+		}
+	}()
+
+	// Sign in; the __Host- cookie must stick on plain http://127.0.0.1.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/members"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+	); err != nil {
+		t.Fatalf("open sign-in page: %v", err)
+	}
+	screenshot(t, ctx, "login")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("email"), f.adminA.Email),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("tokens-h")),
+	); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+
+	// Create a token and read the secret shown once.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("token-name"), "e2e-ingest"),
+		chromedp.SetValue(chromedp.ID("token-role"), "ingest"),
+		chromedp.SetValue(chromedp.ID("token-expires"), "7d"),
+		chromedp.Click(chromedp.CSS(`form[action="/members/tokens"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("secret")),
+	); err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	screenshot(t, ctx, "token-created")
+	bearer, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("secret")))
+	if err != nil {
+		t.Fatalf("read secret: %v", err)
+	}
+	id, secret, err := auth.ParseBearer(bearer)
+	if err != nil {
+		t.Fatalf("ParseBearer(%q): %v", bearer, err)
+	}
+	tok, err := f.db.LookupToken(ctx, id)
+	if err != nil {
+		t.Fatalf("LookupToken: %v", err)
+	}
+	if err := auth.CheckToken(tok, secret, f.clock.Now()); err != nil {
+		t.Fatalf("the shown secret does not authenticate: %v", err)
+	}
+	if got, want := tok.Name, "e2e-ingest"; got != want {
+		t.Errorf("token name = %q, want %q", got, want)
+	}
+
+	// Back on the list, the token is there and active.
+	row := `tr[data-token-id="` + id + `"]`
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href="/members#tokens"]`)),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+	); err != nil {
+		t.Fatalf("token not listed: %v", err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(row), "data-status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := status.Value, "active"; got != want {
+		t.Fatalf("listed status = %q, want %q", got, want)
+	}
+	screenshot(t, ctx, "members")
+
+	// Revoke it with its button, through the confirmation.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(row+` button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(row+`[data-status="revoked"]`)),
+	); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	screenshot(t, ctx, "members-revoked")
+	tok, err = f.db.LookupToken(ctx, id)
+	if err != nil {
+		t.Fatalf("LookupToken: %v", err)
+	}
+	if err := auth.CheckToken(tok, secret, f.clock.Now()); err == nil {
+		t.Fatal("the revoked token still authenticates")
+	}
+}

@@ -1,0 +1,269 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/auth"
+)
+
+// SessionCookie is the session cookie's name. The __Host- prefix makes the
+// browser insist on Secure, Path=/ and no Domain, so no subdomain can set it.
+const SessionCookie = "__Host-occsimore_session"
+
+// session is the signed-in user of a request.
+type session struct {
+	principal *occsimore.Principal
+	user      *occsimore.User
+}
+
+type sessionKey struct{}
+
+func sessionFromContext(ctx context.Context) *session {
+	s, _ := ctx.Value(sessionKey{}).(*session)
+	return s
+}
+
+// authenticate returns the session named by r's cookie, or nil when there is
+// none or it expired. Other failures are errors.
+func (c *Console) authenticate(r *http.Request) (*session, error) {
+	ck, err := r.Cookie(SessionCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 200 {
+		return nil, nil
+	}
+	ctx := r.Context()
+	s, err := c.users.FindSession(ctx, auth.HashSecret(ck.Value), c.now())
+	if occsimore.ErrorCode(err) == occsimore.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	u, err := c.users.FindUser(ctx, s.MemberID, s.UserID)
+	if occsimore.ErrorCode(err) == occsimore.ENOTFOUND {
+		return nil, nil // the user was removed
+	} else if err != nil {
+		return nil, err
+	}
+	m, err := c.members.FindMember(ctx, &occsimore.Member{ID: s.MemberID}, s.MemberID)
+	if occsimore.ErrorCode(err) == occsimore.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &session{
+		principal: &occsimore.Principal{Member: m, Role: u.Role, UserID: u.ID},
+		user:      u,
+	}, nil
+}
+
+// requireSession sends visitors without a session to the sign-in page and
+// puts the session and its *occsimore.Principal in the request context.
+func (c *Console) requireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := c.authenticate(r)
+		if err != nil {
+			c.Error(w, r, err)
+			return
+		}
+		if s == nil {
+			target := "/login"
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		ctx := context.WithValue(r.Context(), sessionKey{}, s)
+		ctx = occsimore.NewContextWithPrincipal(ctx, s.principal)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// loginView is the data of the sign-in page.
+type loginView struct {
+	Email   string
+	Next    string
+	Message string
+}
+
+// localPath returns next if it is a path on this site, else "/": a sign-in
+// link must not redirect elsewhere.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || len(next) > 2000 {
+		return "/"
+	}
+	// Browsers treat a backslash as a slash and drop tabs and newlines, so
+	// "/\\evil" or "/\t/evil" would become "//evil".
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b < 0x20 || b == 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return next
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"))
+	if s, err := c.authenticate(r); err == nil && s != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	c.Render(w, r, "login", loginView{Next: next})
+}
+
+// badLogin is the one message for every wrong email or password, so that the
+// page does not reveal which emails have accounts.
+const badLogin = "email or password is incorrect"
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		c.formError(w, r, err)
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	v := loginView{Email: email, Next: localPath(r.PostForm.Get("next"))}
+	ctx := r.Context()
+
+	now := c.now()
+	ip := clientIP(r)
+	// The store ignores the case of emails, and so does the limit.
+	limited := false
+	if !c.ipLimit.allow(ip, now) {
+		limited = true
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(c.cfg.LoginRate.PerIP.Every.Seconds()))))
+	} else if !c.mailLimit.allow(strings.ToLower(email), now) {
+		limited = true
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(c.cfg.LoginRate.PerEmail.Every.Seconds()))))
+	}
+	if limited {
+		c.logger.WarnContext(ctx, "web: sign-in rate limited", "ip", ip)
+		v.Message = "Too many sign-in attempts. Wait a minute, then try again."
+		c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
+		return
+	}
+
+	u, err := c.users.FindUserByEmail(ctx, email)
+	if err != nil && occsimore.ErrorCode(err) != occsimore.ENOTFOUND {
+		c.Error(w, r, err)
+		return
+	}
+	// An unknown email costs the same time as a known one.
+	hash := c.dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	verr, err := c.verifyPassword(ctx, password, hash)
+	if err != nil {
+		c.Error(w, r, err)
+		return
+	}
+	if u == nil || verr != nil {
+		c.logger.InfoContext(ctx, "web: sign-in failed", "ip", ip)
+		v.Message = badLogin
+		c.RenderStatus(w, r, http.StatusUnauthorized, "login", v)
+		return
+	}
+
+	// A fresh secret on every sign-in; an old session in this browser ends.
+	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
+		if err := c.users.DeleteSession(ctx, auth.HashSecret(old.Value)); err != nil {
+			c.logger.WarnContext(ctx, "web: delete previous session", "err", err)
+		}
+	}
+	secret := occsimore.NewSecret(32)
+	s := &occsimore.Session{
+		Hash: auth.HashSecret(secret), UserID: u.ID, MemberID: u.MemberID,
+		CreatedAt: now.UTC(), ExpiresAt: now.Add(c.cfg.SessionTTL).UTC(),
+	}
+	if err := c.users.CreateSession(ctx, s); err != nil {
+		c.Error(w, r, err)
+		return
+	}
+	if n, err := c.users.DeleteExpiredSessions(ctx, now); err != nil {
+		c.logger.WarnContext(ctx, "web: delete expired sessions", "err", err)
+	} else if n > 0 {
+		c.logger.DebugContext(ctx, "web: deleted expired sessions", "count", n)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: secret, Path: "/",
+		Expires: s.ExpiresAt, MaxAge: int(c.cfg.SessionTTL.Seconds()),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip)
+	http.Redirect(w, r, v.Next, http.StatusSeeOther)
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
+		if err := c.users.DeleteSession(r.Context(), auth.HashSecret(ck.Value)); err != nil {
+			c.Error(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// verifyPassword runs auth.VerifyPassword in one of a few slots: each run
+// takes the configured argon2 memory, so unbounded parallel sign-ins could
+// exhaust it. It returns the verification's result, or an error if ctx ends
+// while waiting for a slot.
+func (c *Console) verifyPassword(ctx context.Context, password, hash string) (result, err error) {
+	select {
+	case c.hashSlots <- struct{}{}:
+		defer func() { <-c.hashSlots }()
+	case <-ctx.Done():
+		return nil, occsimore.Errorf(occsimore.EUNAVAILABLE, "the server is busy, try again")
+	}
+	return auth.VerifyPassword(password, hash), nil
+}
+
+// hashPassword is auth.HashPassword with the console's cost, in a slot like
+// verifyPassword.
+func (c *Console) hashPassword(ctx context.Context, password string) (string, error) {
+	select {
+	case c.hashSlots <- struct{}{}:
+		defer func() { <-c.hashSlots }()
+	case <-ctx.Done():
+		return "", occsimore.Errorf(occsimore.EUNAVAILABLE, "the server is busy, try again")
+	}
+	return auth.HashPassword(password, c.cfg.Argon2)
+}
+
+// clientIP is the peer address, as the /64 network for IPv6 since one client
+// commonly holds a whole /64. The console does not trust forwarding headers.
+func clientIP(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
+// formError renders a failure to read a form: too large, or malformed.
+func (c *Console) formError(w http.ResponseWriter, r *http.Request, err error) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		c.Error(w, r, occsimore.Errorf(occsimore.ETOOLARGE, "the form is larger than this site accepts"))
+		return
+	}
+	c.Error(w, r, occsimore.Errorf(occsimore.EINVALID, "the form could not be read"))
+}
