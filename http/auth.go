@@ -1,0 +1,111 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/auth"
+)
+
+// errUnauthorized is the one answer to every failed authentication, so that a
+// caller cannot tell a missing, malformed, unknown, revoked or expired token
+// apart.
+var errUnauthorized = occsimore.Errorf(occsimore.EUNAUTHORIZED, "a valid bearer token is required")
+
+// authenticated wraps rt's handler with authentication, authorization and
+// the body limit.
+func (s *Server) authenticated(rt Route) http.Handler {
+	limit := rt.MaxBodyBytes
+	if limit <= 0 {
+		limit = s.cfg.MaxBodyBytes
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Responses may carry secrets (a new token); keep them out of caches.
+		w.Header().Set("Cache-Control", "no-store")
+		p, err := s.authenticate(w, r)
+		if err != nil {
+			Error(w, r, s.logger, err)
+			return
+		}
+		if rt.OperatorOnly && !p.Member.Operator {
+			Error(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "only operator members may do this"))
+			return
+		}
+		if rt.Perm != Authenticated && !p.Can(rt.Perm) {
+			Error(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "role %s may not do this", p.Role))
+			return
+		}
+		r = r.WithContext(occsimore.NewContextWithPrincipal(r.Context(), p))
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		rt.Handler.ServeHTTP(w, r)
+	})
+}
+
+// authenticate returns the principal of r's bearer token. Failures count
+// against the client's IP; once it has none left, requests are refused
+// before any lookup.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*occsimore.Principal, error) {
+	now := s.Now()
+	ip := clientIP(r)
+	if wait, blocked := s.failures.blocked(ip, now); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return nil, occsimore.Errorf(occsimore.ERATELIMIT, "too many failed authentications; retry later")
+	}
+	p, err := s.principal(r.Context(), r.Header.Get("Authorization"), now)
+	if occsimore.ErrorCode(err) == occsimore.EUNAUTHORIZED {
+		s.failures.fail(ip, now)
+	}
+	return p, err
+}
+
+// principal resolves an Authorization header to a principal.
+func (s *Server) principal(ctx context.Context, header string, now time.Time) (*occsimore.Principal, error) {
+	scheme, bearer, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errUnauthorized
+	}
+	id, secret, err := auth.ParseBearer(strings.TrimSpace(bearer))
+	if err != nil {
+		return nil, errUnauthorized
+	}
+	tok, err := s.Tokens.LookupToken(ctx, id)
+	switch occsimore.ErrorCode(err) {
+	case "":
+	case occsimore.ENOTFOUND:
+		return nil, errUnauthorized
+	default:
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	if err := auth.CheckToken(tok, secret, now); err != nil {
+		return nil, errUnauthorized
+	}
+	m, err := s.Members.FindMember(ctx, &occsimore.Member{ID: tok.MemberID}, tok.MemberID)
+	switch occsimore.ErrorCode(err) {
+	case "":
+	case occsimore.ENOTFOUND:
+		return nil, errUnauthorized
+	default:
+		return nil, fmt.Errorf("find token member: %w", err)
+	}
+	if err := s.Tokens.TouchToken(ctx, tok.ID, now); err != nil {
+		// Last use is informational; a failed update must not refuse service.
+		s.logger.WarnContext(ctx, "touch token", "token_id", tok.ID, "err", err)
+	}
+	return &occsimore.Principal{Member: m, Role: tok.Role, TokenID: tok.ID}, nil
+}
+
+// clientIP is the address of the peer. Forwarded headers are not trusted:
+// behind a proxy, all clients share the proxy's address.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

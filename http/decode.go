@@ -1,0 +1,193 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/occsimore/occsimore"
+)
+
+// Decode reads exactly one JSON value from r's body into v, rejecting unknown
+// fields. The body is bounded by the route's limit (see Route.MaxBodyBytes);
+// a larger body is ETOOLARGE. Malformed input is EINVALID, naming the field
+// where decoding failed whenever it can be told.
+func Decode(r *http.Request, v any) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return occsimore.Errorf(occsimore.ETOOLARGE, "request body must be at most %d bytes", mbe.Limit)
+		}
+		return fmt.Errorf("read request body: %w", err)
+	}
+	return decodeJSON(data, v)
+}
+
+// decodeJSON is Decode on a body already read.
+func decodeJSON(data []byte, v any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return occsimore.Errorf(occsimore.EINVALID, "request body is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return occsimore.Errorf(occsimore.EINVALID, "request body must hold a single JSON value")
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into an EINVALID naming the field.
+func decodeError(data []byte, err error) error {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		field := te.Field
+		if field == "" {
+			return occsimore.Errorf(occsimore.EINVALID, "request body must be %s, not %s", kindName(te.Type), te.Value)
+		}
+		return occsimore.FieldErrorf(field, "field %s must be %s, not %s", field, kindName(te.Type), te.Value)
+	}
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return syntaxError(data, fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error()))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return syntaxError(data, "malformed JSON: the body ends before the value does")
+	}
+	if _, ok := errors.AsType[*json.InvalidUnmarshalError](err); ok {
+		return fmt.Errorf("decode json: %w", err) // a bug: v is not a pointer
+	}
+	// DisallowUnknownFields reports an unknown field only in this message.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if n, uerr := strconv.Unquote(name); uerr == nil {
+			name = n
+		}
+		return occsimore.FieldErrorf(name, "unknown field %q", name)
+	}
+	// Errors from UnmarshalJSON methods, such as a malformed time.
+	return occsimore.Errorf(occsimore.EINVALID, "invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// syntaxError is an EINVALID about the field being read where data stops
+// being valid JSON.
+func syntaxError(data []byte, msg string) error {
+	field := fieldAtError(data)
+	if field == "" {
+		return occsimore.Errorf(occsimore.EINVALID, "%s", msg)
+	}
+	return occsimore.FieldErrorf(field, "%s (in field %s)", msg, field)
+}
+
+// fieldAtError walks data token by token up to its first syntax error and
+// returns the dotted path of the value being read there, in the form
+// json.UnmarshalTypeError.Field uses ("sub.items.2.name").
+func fieldAtError(data []byte) string {
+	type frame struct {
+		object  bool
+		wantKey bool // in an object, the next string is a key
+		key     string
+		index   int // in an array, how many elements have begun
+	}
+	var stack []frame
+	path := func() string {
+		parts := make([]string, 0, len(stack))
+		for i, f := range stack {
+			switch {
+			case f.object && f.key != "":
+				parts = append(parts, f.key)
+			case !f.object && i == len(stack)-1:
+				// The error is in the innermost array, reading the
+				// element after those already complete.
+				parts = append(parts, strconv.Itoa(f.index))
+			case !f.object:
+				parts = append(parts, strconv.Itoa(f.index-1))
+			}
+		}
+		return strings.Join(parts, ".")
+	}
+	// valueDone records that a complete value was read in the innermost frame.
+	valueDone := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].object {
+				stack[n-1].wantKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return path()
+		}
+		n := len(stack)
+		if n > 0 && !stack[n-1].object {
+			if d, ok := tok.(json.Delim); !ok || d != ']' {
+				stack[n-1].index++ // a new array element begins
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, frame{object: true, wantKey: true})
+			case '[':
+				stack = append(stack, frame{})
+			case '}', ']':
+				stack = stack[:n-1]
+				valueDone()
+			}
+		case string:
+			if n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				stack[n-1].key = t
+				stack[n-1].wantKey = false
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
+
+// kindName describes a Go type the way a JSON client thinks of it.
+func kindName(t reflect.Type) string {
+	if t == nil {
+		return "a valid value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a " + t.String()
+}
+
+// WriteJSON writes v as a JSON response with the given status. It returns an
+// error, having written nothing, only if v cannot be encoded; a failed write
+// means the client went away and is not reported.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}

@@ -1,0 +1,245 @@
+package http_test
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/occsimore/occsimore"
+	occhttp "github.com/occsimore/occsimore/http"
+)
+
+// The isolation suite attacks member B with a member A's admin token through
+// every /v1 route. The route table below must cover every /v1 route the
+// server registers: a new route without a case fails TestIsolationCoversEveryRoute.
+
+type isolationKind int
+
+const (
+	objectRoute isolationKind = iota // takes B's object ID: 404, alike to a missing ID
+	listRoute                        // lists: 200, and no B object in the body
+	createRoute                      // creates within the caller's member: 201, nothing of B
+	deniedRoute                      // refused outright to a non-operator: 403
+)
+
+type isolationCase struct {
+	pattern string
+	kind    isolationKind
+	// target returns the path for B's object, or the route's path.
+	target func(b *victim) string
+	// absent returns the same path for an ID that exists nowhere.
+	absent func() string
+	body   string
+	// operatorSees marks routes whose results an operator may see across
+	// members, by design (the member directory); the operator pass skips them.
+	operatorSees bool
+}
+
+// victim is member B and its objects.
+type victim struct {
+	member *occsimore.Member
+	tokens []*occsimore.Token
+	users  []*occsimore.User
+	admin  string // bearer
+}
+
+func (v *victim) ids() []string {
+	ids := []string{v.member.ID, v.member.Slug}
+	for _, t := range v.tokens {
+		ids = append(ids, t.ID)
+	}
+	for _, u := range v.users {
+		ids = append(ids, u.ID, u.Email)
+	}
+	return ids
+}
+
+func fixed(path string) func(*victim) string { return func(*victim) string { return path } }
+
+// absentAt returns a path under base with a fresh ID in the form of the
+// route's objects, so that it matches no object of anyone.
+func absentAt(base, prefix, suffix string) func() string {
+	return func() string { return base + occsimore.NewID(prefix) + suffix }
+}
+
+var isolationCases = []isolationCase{
+	{pattern: "GET /v1/me", kind: listRoute, target: fixed("/v1/me")},
+
+	{pattern: "GET /v1/members", kind: listRoute, target: fixed("/v1/members"), operatorSees: true},
+	{pattern: "GET /v1/members/{id}", kind: objectRoute, operatorSees: true,
+		target: func(b *victim) string { return "/v1/members/" + b.member.ID }, absent: absentAt("/v1/members/", "mem", "")},
+	{pattern: "POST /v1/members", kind: deniedRoute, target: fixed("/v1/members"), operatorSees: true,
+		body: `{"slug":"pharma-2","name":"Pharma","sector":"pharma","admin_token":true}`},
+
+	{pattern: "GET /v1/tokens", kind: listRoute, target: fixed("/v1/tokens")},
+	{pattern: "POST /v1/tokens", kind: createRoute, target: fixed("/v1/tokens"), body: `{"name":"probe","role":"admin"}`},
+	{pattern: "GET /v1/tokens/{id}", kind: objectRoute,
+		target: func(b *victim) string { return "/v1/tokens/" + b.tokens[0].ID }, absent: absentAt("/v1/tokens/", "tok", "")},
+	{pattern: "DELETE /v1/tokens/{id}", kind: objectRoute,
+		target: func(b *victim) string { return "/v1/tokens/" + b.tokens[0].ID }, absent: absentAt("/v1/tokens/", "tok", "")},
+
+	{pattern: "GET /v1/users", kind: listRoute, target: fixed("/v1/users")},
+	{pattern: "POST /v1/users", kind: createRoute, target: fixed("/v1/users"),
+		body: `{"email":"probe-%s@bank.example","name":"Probe","role":"admin","password":"probe-password-1"}`},
+	{pattern: "GET /v1/users/{id}", kind: objectRoute,
+		target: func(b *victim) string { return "/v1/users/" + b.users[0].ID }, absent: absentAt("/v1/users/", "usr", "")},
+	{pattern: "PUT /v1/users/{id}/password", kind: objectRoute, body: `{"password":"taken-over-password"}`,
+		target: func(b *victim) string { return "/v1/users/" + b.users[0].ID + "/password" }, absent: absentAt("/v1/users/", "usr", "/password")},
+}
+
+func TestIsolationCoversEveryRoute(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	var registered, covered []string
+	for _, rt := range e.srv.Routes() {
+		if strings.Contains(rt.Pattern, " /v1/") {
+			registered = append(registered, rt.Pattern)
+		}
+	}
+	for _, c := range isolationCases {
+		covered = append(covered, c.pattern)
+	}
+	slices.Sort(covered)
+	if !slices.Equal(registered, covered) {
+		t.Fatalf("isolation cases cover\n%v\nbut the server registers\n%v\nadd a case for every new /v1 route", covered, registered)
+	}
+	if len(registered) == 0 {
+		t.Fatal("no /v1 routes registered")
+	}
+}
+
+// snapshot is everything the store holds about a member.
+type snapshot struct {
+	member *occsimore.Member
+	tokens []*occsimore.Token
+	users  []*occsimore.User
+}
+
+func snapshotOf(t *testing.T, e *env, m *occsimore.Member) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	mm, err := e.db.FindMember(ctx, m, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := e.db.ListTokens(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := e.db.ListUsers(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users { // ListUsers need not return hashes; read each
+		full, err := e.db.FindUser(ctx, m.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*u = *full
+	}
+	return snapshot{member: mm, tokens: tokens, users: users}
+}
+
+func TestIsolation(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	ops := e.member("ops", true)
+	_, opsAdmin := e.token(ops, occsimore.RoleAdmin, 0)
+	a := e.member("bank", false)
+	_, aAdmin := e.token(a, occsimore.RoleAdmin, 0)
+	e.user(a, "alice@bank.example", occsimore.RoleAdmin, "alice-password-1")
+
+	b := &victim{member: e.member("pharma", false)}
+	tok, bearer := e.token(b.member, occsimore.RoleAdmin, 0)
+	b.tokens, b.admin = append(b.tokens, tok), bearer
+	tok, _ = e.token(b.member, occsimore.RoleReader, 0)
+	b.tokens = append(b.tokens, tok)
+	b.users = append(b.users,
+		e.user(b.member, "bob@pharma.example", occsimore.RoleAdmin, "bob-password-12"),
+		e.user(b.member, "beth@pharma.example", occsimore.RoleReader, "beth-password-1"))
+	before := snapshotOf(t, e, b.member)
+
+	attackers := []struct {
+		name, bearer string
+		operator     bool
+	}{
+		{"member admin", aAdmin, false},
+		{"operator admin", opsAdmin, true},
+	}
+	for _, at := range attackers {
+		for i, c := range isolationCases {
+			if at.operator && c.operatorSees {
+				continue
+			}
+			t.Run(at.name+"/"+c.pattern, func(t *testing.T) {
+				body := c.body
+				if strings.Contains(body, "%s") { // unique per request
+					body = strings.ReplaceAll(body, "%s", strings.ToLower(strings.Fields(at.name)[0])+string(rune('a'+i)))
+				}
+				method, _, _ := strings.Cut(c.pattern, " ")
+				path := c.target(b)
+				r := e.do(t, method, path, at.bearer, body)
+				switch c.kind {
+				case objectRoute:
+					if got, want := r.status, http.StatusNotFound; got != want {
+						t.Fatalf("%s %s: status %d, want %d; body %s", method, path, got, want, r.body)
+					}
+					assertAlike(t, r, e.do(t, method, c.absent(), at.bearer, body))
+				case listRoute, createRoute:
+					want := http.StatusOK
+					if c.kind == createRoute {
+						want = http.StatusCreated
+					}
+					if r.status != want {
+						t.Fatalf("%s %s: status %d, want %d; body %s", method, path, r.status, want, r.body)
+					}
+				case deniedRoute:
+					if got, want := r.status, http.StatusForbidden; got != want {
+						t.Fatalf("%s %s: status %d, want %d; body %s", method, path, got, want, r.body)
+					}
+				}
+				for _, id := range b.ids() {
+					if strings.Contains(string(r.body), id) && !strings.Contains(path, id) {
+						t.Errorf("%s %s: body reveals B's %s: %s", method, path, id, r.body)
+					}
+				}
+			})
+		}
+	}
+
+	if after := snapshotOf(t, e, b.member); !reflect.DeepEqual(before, after) {
+		t.Errorf("B's objects changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	if got, want := e.do(t, "GET", "/v1/me", b.admin, "").status, http.StatusOK; got != want {
+		t.Errorf("B's admin token: status %d, want %d", got, want)
+	}
+}
+
+// assertAlike checks that the answer about another member's object cannot be
+// told from the answer about an absent one: same status and headers, and the
+// same body once the IDs in the paths are blanked.
+func assertAlike(t *testing.T, other, absent response) {
+	t.Helper()
+	if other.status != absent.status {
+		t.Fatalf("status %d for another member's object, %d for an absent one", other.status, absent.status)
+	}
+	po, pa := other.problem(t), absent.problem(t)
+	blank := func(r response, p occhttp.Problem) string {
+		return strings.ReplaceAll(string(r.body), p.Instance, "{instance}")
+	}
+	if got, want := blank(other, po), blank(absent, pa); got != want {
+		t.Errorf("bodies differ:\nother  %s\nabsent %s", got, want)
+	}
+	for k := range other.header {
+		if k == "Date" || k == "X-Request-Id" {
+			continue
+		}
+		if got, want := other.header.Values(k), absent.header.Values(k); !slices.Equal(got, want) {
+			t.Errorf("header %s: %v for another member's object, %v for an absent one", k, got, want)
+		}
+	}
+	if len(other.header) != len(absent.header) {
+		t.Errorf("header sets differ: %v and %v", other.header, absent.header)
+	}
+}

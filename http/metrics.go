@@ -1,0 +1,62 @@
+package http
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are labelled by route pattern, never by raw path, so that their
+// cardinality is bounded by the number of routes.
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "occsimore_http_requests_total",
+		Help: "HTTP requests served, by route pattern and status code.",
+	}, []string{"route", "code"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "occsimore_http_request_duration_seconds",
+		Help:    "Time to serve an HTTP request, by route pattern.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"route"})
+	var err error
+	if requests, err = register(reg, requests); err != nil {
+		return nil, err
+	}
+	if duration, err = register(reg, duration); err != nil {
+		return nil, err
+	}
+	return &metrics{requests: requests, duration: duration}, nil
+}
+
+// register registers c, or returns the identical collector already
+// registered (two servers sharing one registry).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, fmt.Errorf("http: register metrics: %w", err)
+	}
+	return c, nil
+}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// promLogger passes promhttp's errors to slog.
+type promLogger struct{ logger *slog.Logger }
+
+func (l promLogger) Println(v ...any) { l.logger.Error("metrics: " + fmt.Sprint(v...)) }
