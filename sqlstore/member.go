@@ -68,8 +68,19 @@ func (db *DB) ListMembers(ctx context.Context, asking *occsimore.Member) ([]*occ
 	if asking == nil {
 		return members, nil
 	}
-	rows, err := db.query(ctx, `SELECT `+memberColumns+` FROM members m
-		WHERE `+visibleTo+` ORDER BY m.slug`, asking.ID, asking.ID)
+	return db.listMembers(ctx, `WHERE `+visibleTo, asking.ID, asking.ID)
+}
+
+// AllMembers lists every member, by slug. It is for local administration
+// (the CLI, which has the database itself) and is not part of
+// occsimore.MemberService, so no request handler can reach it.
+func (db *DB) AllMembers(ctx context.Context) ([]*occsimore.Member, error) {
+	return db.listMembers(ctx, "")
+}
+
+func (db *DB) listMembers(ctx context.Context, where string, args ...any) ([]*occsimore.Member, error) {
+	members := []*occsimore.Member{}
+	rows, err := db.query(ctx, `SELECT `+memberColumns+` FROM members m `+where+` ORDER BY m.slug`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}

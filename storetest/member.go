@@ -56,6 +56,18 @@ func testMembers(t *testing.T, db *sqlstore.DB) {
 	if got, want := got.Name, "Bank One"; got != want {
 		t.Fatalf("Name after conflict = %q, want %q", got, want)
 	}
+
+	other := &occsimore.Member{Slug: "another", Name: "Another", Sector: "pharma"}
+	if err := db.CreateMember(ctx, other); err != nil {
+		t.Fatalf("CreateMember: %v", err)
+	}
+	all, err := db.AllMembers(ctx)
+	if err != nil {
+		t.Fatalf("AllMembers: %v", err)
+	}
+	if got, want := len(all), 2; got != want || all[0].Slug != "another" || all[1].Slug != "bank-one" {
+		t.Fatalf("AllMembers = %d members %v, want both by slug", got, all)
+	}
 }
 
 func testMemberVisibility(t *testing.T, db *sqlstore.DB) {

@@ -48,8 +48,7 @@ func (m *Main) memberCommand() *cobra.Command {
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return m.withStore(cmd.Context(), func(db *sqlstore.DB) error {
-				// Local administration sees every member, as an operator would.
-				members, err := db.ListMembers(cmd.Context(), &occsimore.Member{Operator: true})
+				members, err := db.AllMembers(cmd.Context())
 				if err != nil {
 					return fmt.Errorf("list members: %w", err)
 				}

@@ -54,15 +54,18 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		return fmt.Errorf("console: %w", err)
 	}
 
-	srv := occhttp.NewServer(occhttp.Config{
-		Addr:              c.Server.Addr,
-		MaxBodyBytes:      c.Server.MaxBodyBytes,
-		ReadHeaderTimeout: c.Server.ReadHeaderTimeout.D(),
-		ReadTimeout:       c.Server.ReadTimeout.D(),
-		WriteTimeout:      c.Server.WriteTimeout.D(),
-		IdleTimeout:       c.Server.IdleTimeout.D(),
-		ShutdownTimeout:   c.Server.ShutdownTimeout.D(),
-	}, logger)
+	hc := occhttp.DefaultConfig()
+	hc.Addr = c.Server.Addr
+	hc.MaxBodyBytes = c.Server.MaxBodyBytes
+	hc.ReadHeaderTimeout = c.Server.ReadHeaderTimeout.D()
+	hc.ReadTimeout = c.Server.ReadTimeout.D()
+	hc.WriteTimeout = c.Server.WriteTimeout.D()
+	hc.IdleTimeout = c.Server.IdleTimeout.D()
+	hc.ShutdownTimeout = c.Server.ShutdownTimeout.D()
+	if err := hc.Validate(); err != nil {
+		return configError{err}
+	}
+	srv := occhttp.NewServer(hc, logger)
 	srv.Members, srv.Tokens, srv.Users = db, db, db
 	srv.Ready = db.Ping
 	srv.Registry = reg
