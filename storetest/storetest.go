@@ -41,6 +41,7 @@ func Run(t *testing.T, open Open) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+	runAlerts(t, open)
 }
 
 // t0 is an arbitrary, fixed instant the tests count from.
