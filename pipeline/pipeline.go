@@ -1,0 +1,629 @@
+// Package pipeline is the event path of occsimore: journal, score, alert,
+// notify. It does no I/O of its own; the journal, the behaviour engine and
+// the alert store come in as values.
+//
+// Every batch of events and every label is journaled, and made durable,
+// before the engine sees it. The engine applies records strictly in journal
+// order, one at a time, so that replaying the journal over the latest
+// snapshot rebuilds exactly the state the live path built: the same events
+// are folded in, and the same events are refused as too late.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/journal"
+)
+
+// Journal is what the pipeline needs of a durable log; *journal.Journal
+// implements it.
+type Journal interface {
+	// Append returns once rec is durable, with its sequence number.
+	Append(ctx context.Context, rec journal.Record) (seq uint64, err error)
+	Replay(ctx context.Context, fromSeq uint64, fn func(seq uint64, rec journal.Record) error) error
+	WriteSnapshot(ctx context.Context, seq uint64, write func(w io.Writer) error) error
+	LatestSnapshot() (seq uint64, r io.ReadCloser, ok bool, err error)
+}
+
+var _ Journal = (*journal.Journal)(nil)
+
+// Config tunes a Pipeline. Lateness and label delay belong to the engine:
+// behavior.Config.MaxLateness and the specs' RiskSpec.LabelDelay.
+type Config struct {
+	// CheckpointEvery is how many events may be journaled after the last
+	// snapshot before the pipeline writes a new one, bounding replay time.
+	// Default 1,000,000; negative disables automatic checkpoints.
+	CheckpointEvery int
+	// MaxFuture refuses, before they are journaled, events further ahead of
+	// Now than this. The check needs the wall clock, which replay cannot
+	// reproduce, so it lives here and not in the engine (leave
+	// behavior.Config.Now nil). Default 5 minutes; negative disables.
+	MaxFuture time.Duration
+	// Thresholds override the review and block thresholds of every kind for
+	// a member. They are configuration, not state: Recover applies them
+	// after loading a snapshot.
+	Thresholds map[string]behavior.Thresholds
+	// SubscriberBuffer is the number of alerts a live subscriber may lag
+	// behind before alerts are dropped for it. Default 256.
+	SubscriberBuffer int
+	// Now is the clock; default time.Now.
+	Now occsimore.Now
+}
+
+func (c *Config) setDefaults() {
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = 1_000_000
+	}
+	if c.MaxFuture == 0 {
+		c.MaxFuture = 5 * time.Minute
+	}
+	if c.SubscriberBuffer <= 0 {
+		c.SubscriberBuffer = 256
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Scored is the outcome of one submitted event.
+type Scored struct {
+	EventID  string             `json:"event_id"`
+	Score    float64            `json:"score"`
+	Decision occsimore.Decision `json:"decision,omitempty"`
+	// Reasons are given for events at or above the review threshold.
+	Reasons []occsimore.Reason `json:"reasons,omitempty"`
+	AlertID string             `json:"alert_id,omitempty"`
+	// Err is why the event was refused: invalid, too far in the future, too
+	// late, of a kind without a profile. A refused event changes nothing.
+	Err error `json:"-"`
+}
+
+// Pipeline runs events through the journal, the engine and the alert store.
+// Its methods are safe for concurrent use.
+//
+// Concurrency: Submit and Label append to the journal concurrently, so that
+// their fsyncs are shared, and then apply their record to the engine in
+// sequence-number order under seqMu, one record at a time. Checkpoint takes
+// seqMu too, and only for as long as it takes to serialise the engine into
+// memory: the snapshot then covers exactly the records up to the sequence
+// number it is filed under, and is written to disk while ingestion goes on.
+type Pipeline struct {
+	cfg    Config
+	eng    *behavior.Engine
+	j      Journal
+	alerts occsimore.AlertService
+	log    *slog.Logger
+
+	// closeMu is read-held by Submit and Label and write-held by Close,
+	// which so waits for them.
+	closeMu sync.RWMutex
+	closed  bool
+
+	seqMu   sync.Mutex // guards the fields below
+	seqCond *sync.Cond // signalled when applied changes
+	applied uint64     // sequence number of the last record applied
+	since   int        // events applied since the last checkpoint
+	ckSeq   uint64     // sequence number of the last snapshot
+	thr     map[string]behavior.Thresholds
+
+	// recovered and failed are atomic so that Submit and Label fail fast
+	// while Recover holds seqMu.
+	recovered atomic.Bool
+	failed    atomic.Pointer[occsimore.Error] // the live state no longer matches the journal
+
+	ckMu sync.Mutex // serialises checkpoints
+
+	subsMu sync.Mutex
+	subs   map[string]map[*subscriber]struct{} // nil once closed
+}
+
+type subscriber struct {
+	ch      chan *occsimore.Alert
+	dropped int
+}
+
+// New returns a pipeline over eng, j and alerts. Call Recover before
+// anything else: it loads the engine from the journal. A nil logger
+// discards.
+func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertService, logger *slog.Logger) *Pipeline {
+	cfg.setDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{
+		cfg:    cfg,
+		eng:    eng,
+		j:      j,
+		alerts: alerts,
+		log:    logger,
+		thr:    make(map[string]behavior.Thresholds, len(cfg.Thresholds)),
+		subs:   make(map[string]map[*subscriber]struct{}),
+	}
+	for m, t := range cfg.Thresholds {
+		p.thr[m] = t
+	}
+	p.seqCond = sync.NewCond(&p.seqMu)
+	return p
+}
+
+var (
+	errNotRecovered = occsimore.Errorf(occsimore.EUNAVAILABLE, "pipeline is starting")
+	errClosed       = occsimore.Errorf(occsimore.EUNAVAILABLE, "pipeline is shut down")
+)
+
+// Recover loads the latest snapshot into the engine, which must be fresh,
+// and replays every later record: events through the engine, labels
+// through its Label. No alert is created again and nobody is notified.
+func (p *Pipeline) Recover(ctx context.Context) error {
+	p.seqMu.Lock()
+	defer p.seqMu.Unlock()
+	if p.recovered.Load() {
+		return fmt.Errorf("pipeline already recovered")
+	}
+	start := time.Now()
+	snapSeq, r, ok, err := p.j.LatestSnapshot()
+	if err != nil {
+		return fmt.Errorf("open snapshot: %w", err)
+	}
+	if ok {
+		err := p.eng.ReadSnapshot(r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("load snapshot %d: %w", snapSeq, err)
+		}
+	}
+	// The snapshot restored the engine's configured thresholds.
+	for m, t := range p.thr {
+		if err := p.setThresholds(m, t); err != nil {
+			return fmt.Errorf("thresholds of member %s: %w", m, err)
+		}
+	}
+	applied := snapSeq
+	var res behavior.Result
+	var records, events, refused int
+	err = p.j.Replay(ctx, snapSeq+1, func(seq uint64, rec journal.Record) error {
+		if seq != applied+1 {
+			return fmt.Errorf("journal jumps from record %d to %d", applied, seq)
+		}
+		switch rec.Kind {
+		case journal.KindEvents:
+			for i := range rec.Events {
+				if p.eng.Process(&rec.Events[i], &res) != nil {
+					refused++
+				}
+			}
+			events += len(rec.Events)
+		case journal.KindLabel:
+			p.applyLabel(rec.MemberID, &rec.Label)
+		}
+		applied = seq
+		records++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay journal: %w", err)
+	}
+	p.applied, p.ckSeq, p.since = applied, snapSeq, events
+	p.recovered.Store(true)
+	p.log.Info("pipeline recovered", "snapshot_seq", snapSeq, "records", records, "events", events,
+		"refused", refused, "seq", applied, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// SetThresholds sets the review and block thresholds of every kind for a
+// member, now and after every later Recover.
+func (p *Pipeline) SetThresholds(memberID string, t behavior.Thresholds) error {
+	p.seqMu.Lock()
+	defer p.seqMu.Unlock()
+	if err := p.setThresholds(memberID, t); err != nil {
+		return err
+	}
+	p.thr[memberID] = t
+	return nil
+}
+
+func (p *Pipeline) setThresholds(member string, t behavior.Thresholds) error {
+	for _, k := range p.eng.Kinds() {
+		if err := p.eng.SetThresholds(member, k, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Seq returns the sequence number of the last journal record the engine
+// has applied.
+func (p *Pipeline) Seq() uint64 {
+	p.seqMu.Lock()
+	defer p.seqMu.Unlock()
+	return p.applied
+}
+
+// Submit journals evs as one record of memberID and then scores them in
+// order, filling out[i] for evs[i]; out must be at least as long as evs.
+// Submit sets every event's MemberID, and an ID where it has none, in evs.
+//
+// An event that is invalid or too far in the future is refused before the
+// journal; one the engine refuses (too late, unknown kind) is refused on
+// replay too. Either way out[i].Err says why and nothing else is set.
+// Events at or above their review threshold become alerts, stored with one
+// CreateAlerts call and sent to subscribers.
+//
+// Nothing is acknowledged before the record is durable: an error means the
+// batch was not applied, except that alerts may fail to be stored after it
+// was, which is reported as an error too.
+func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.Event, out []Scored) error {
+	if len(out) < len(evs) {
+		return fmt.Errorf("submit: %d results for %d events", len(out), len(evs))
+	}
+	if memberID == "" {
+		return occsimore.FieldErrorf("member_id", "member is required")
+	}
+	p.closeMu.RLock()
+	defer p.closeMu.RUnlock()
+	if p.closed {
+		return errClosed
+	}
+	if err := p.ready(); err != nil {
+		return err
+	}
+
+	// Refuse what the journal must not hold; keep idx only if any is.
+	now := p.cfg.Now()
+	var idx []int
+	for i := range evs {
+		ev := &evs[i]
+		ev.MemberID = memberID
+		if ev.ID == "" {
+			ev.ID = occsimore.NewID("evt")
+		}
+		out[i] = Scored{EventID: ev.ID}
+		err := ev.Validate()
+		if err == nil && p.cfg.MaxFuture >= 0 && ev.Time.Sub(now) > p.cfg.MaxFuture {
+			err = occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock",
+				ev.Time.Format(time.RFC3339), p.cfg.MaxFuture)
+		}
+		if err != nil {
+			out[i].Err = err
+			if idx == nil {
+				idx = make([]int, i, len(evs))
+				for k := range idx {
+					idx[k] = k
+				}
+			}
+			continue
+		}
+		if idx != nil {
+			idx = append(idx, i)
+		}
+	}
+	batch := evs
+	if idx != nil {
+		batch = make([]occsimore.Event, len(idx))
+		for k, i := range idx {
+			batch[k] = evs[i]
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+
+	seq, err := p.j.Append(ctx, journal.Record{Kind: journal.KindEvents, MemberID: memberID, Events: batch})
+	if err != nil {
+		return fmt.Errorf("journal events: %w", err)
+	}
+
+	var alerts []*occsimore.Alert
+	var alerted []int // index in evs of each alert
+	res := new(behavior.Result)
+	p.apply(seq, len(batch), func() {
+		for k := range batch {
+			i := k
+			if idx != nil {
+				i = idx[k]
+			}
+			if err := p.eng.Process(&batch[k], res); err != nil {
+				out[i].Err = err
+				continue
+			}
+			s := &out[i]
+			s.Score, s.Decision = res.Score, decision(res.Decision)
+			if res.Decision == behavior.Allow {
+				continue
+			}
+			s.Reasons = reasons(res)
+			alerts = append(alerts, newAlert(&batch[k], s))
+			alerted = append(alerted, i)
+		}
+	})
+
+	var alertErr error
+	if len(alerts) > 0 {
+		// The events are applied whatever the caller does now: store their
+		// alerts even if it has gone.
+		if err := p.alerts.CreateAlerts(context.WithoutCancel(ctx), memberID, alerts); err != nil {
+			p.log.Error("store alerts", "member", memberID, "alerts", len(alerts), "err", err)
+			alertErr = fmt.Errorf("store alerts: %w", err)
+		} else {
+			for k, a := range alerts {
+				out[alerted[k]].AlertID = a.ID
+			}
+			p.publish(memberID, alerts)
+		}
+	}
+	p.maybeCheckpoint(ctx)
+	return alertErr
+}
+
+func (p *Pipeline) ready() error {
+	if err := p.failed.Load(); err != nil {
+		return err
+	}
+	if !p.recovered.Load() {
+		return errNotRecovered
+	}
+	return nil
+}
+
+// apply runs fn, which applies the journal record seq holding n events to
+// the engine, after every earlier record and before any later one.
+func (p *Pipeline) apply(seq uint64, n int, fn func()) {
+	p.seqMu.Lock()
+	defer p.seqMu.Unlock()
+	for p.applied+1 < seq {
+		p.seqCond.Wait()
+	}
+	if p.applied+1 != seq && p.failed.Load() == nil {
+		// Someone else appended to the journal: the live state no longer
+		// matches what a replay would build.
+		p.failed.Store(occsimore.Errorf(occsimore.EINTERNAL, "journal record %d applied after %d", seq, p.applied))
+		p.log.Error("pipeline out of sequence; restart to recover", "seq", seq, "applied", p.applied)
+	}
+	fn()
+	p.applied = max(p.applied, seq)
+	p.since += n
+	p.seqCond.Broadcast()
+}
+
+func decision(d behavior.Decision) occsimore.Decision {
+	switch d {
+	case behavior.Block:
+		return occsimore.DecisionBlock
+	case behavior.Review:
+		return occsimore.DecisionReview
+	}
+	return occsimore.DecisionAllow
+}
+
+func reasons(res *behavior.Result) []occsimore.Reason {
+	top := res.TopReasons()
+	rs := make([]occsimore.Reason, len(top))
+	for i, r := range top {
+		rs[i] = occsimore.Reason{Code: r.Code, Role: r.Role, Text: r.String(), Score: r.Contribution}
+	}
+	return rs
+}
+
+func newAlert(ev *occsimore.Event, s *Scored) *occsimore.Alert {
+	ents := make(map[string]string, 4)
+	for _, role := range occsimore.FixedRoles {
+		if id := ev.EntityID(role); id != "" {
+			ents[role] = id
+		}
+	}
+	for _, e := range ev.Entities {
+		ents[e.Role] = e.ID
+	}
+	return &occsimore.Alert{
+		MemberID: ev.MemberID,
+		EventID:  ev.ID,
+		Kind:     ev.Kind,
+		Time:     ev.Time,
+		Score:    s.Score,
+		Decision: s.Decision,
+		Reasons:  s.Reasons,
+		Entities: ents,
+		Amount:   ev.Amount,
+		Country:  ev.Country,
+	}
+}
+
+// Label sets an analyst's label on an alert, journals it and feeds it to the
+// engine for every entity of the alert, so that label-driven risk moves at
+// once (subject to the engine's label delay). Setting the label an alert
+// already has changes nothing; changing it adds the new label to the engine,
+// which cannot retract the old one.
+func (p *Pipeline) Label(ctx context.Context, memberID, alertID string, label occsimore.Label, by string) (*occsimore.Alert, error) {
+	if !label.Valid() {
+		return nil, occsimore.FieldErrorf("label", "label %q must be fraud or legit", label)
+	}
+	p.closeMu.RLock()
+	defer p.closeMu.RUnlock()
+	if p.closed {
+		return nil, errClosed
+	}
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
+	prev, err := p.alerts.FindAlert(ctx, memberID, alertID)
+	if err != nil {
+		return nil, err
+	}
+	at := p.cfg.Now().UTC()
+	a, err := p.alerts.LabelAlert(ctx, memberID, alertID, label, by, at)
+	if err != nil {
+		return nil, err
+	}
+	if prev.Label == label {
+		return a, nil
+	}
+	l := journal.Label{AlertID: a.ID, Fraud: label == occsimore.LabelFraud, EventTime: a.Time.UTC(), LabelTime: at}
+	for role, id := range a.Entities {
+		l.Entities = append(l.Entities, occsimore.Entity{Role: role, ID: id})
+	}
+	slices.SortFunc(l.Entities, func(x, y occsimore.Entity) int { return strings.Compare(x.Role, y.Role) })
+	// The store has the label now: journal it even if the caller has gone,
+	// or the engine would never learn it.
+	seq, err := p.j.Append(context.WithoutCancel(ctx), journal.Record{Kind: journal.KindLabel, MemberID: memberID, Label: l})
+	if err != nil {
+		return nil, fmt.Errorf("journal label: %w", err)
+	}
+	p.apply(seq, 0, func() { p.applyLabel(memberID, &l) })
+	return a, nil
+}
+
+// applyLabel feeds a label to the engine. Roles without a fraud rate refuse
+// it, identically on replay.
+func (p *Pipeline) applyLabel(member string, l *journal.Label) {
+	for _, e := range l.Entities {
+		if err := p.eng.Label(member, e.Role, e.ID, l.Fraud, l.EventTime, l.LabelTime); err != nil {
+			p.log.Debug("label not applied", "member", member, "alert", l.AlertID, "role", e.Role, "err", err)
+		}
+	}
+}
+
+// Subscribe returns a channel of member's new alerts, for live views. The
+// channel is buffered; a subscriber that falls behind loses alerts rather
+// than slow ingestion. cancel ends the subscription and closes the channel.
+// Alerts received are shared: treat them as read-only.
+func (p *Pipeline) Subscribe(memberID string) (ch <-chan *occsimore.Alert, cancel func()) {
+	s := &subscriber{ch: make(chan *occsimore.Alert, p.cfg.SubscriberBuffer)}
+	p.subsMu.Lock()
+	defer p.subsMu.Unlock()
+	if p.subs == nil { // closed
+		close(s.ch)
+		return s.ch, func() {}
+	}
+	m := p.subs[memberID]
+	if m == nil {
+		m = make(map[*subscriber]struct{})
+		p.subs[memberID] = m
+	}
+	m[s] = struct{}{}
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			p.subsMu.Lock()
+			defer p.subsMu.Unlock()
+			if _, ok := p.subs[memberID][s]; !ok {
+				return // already closed by Close
+			}
+			delete(p.subs[memberID], s)
+			if len(p.subs[memberID]) == 0 {
+				delete(p.subs, memberID)
+			}
+			close(s.ch)
+			if s.dropped > 0 {
+				p.log.Info("subscriber dropped alerts", "member", memberID, "dropped", s.dropped)
+			}
+		})
+	}
+}
+
+func (p *Pipeline) publish(member string, alerts []*occsimore.Alert) {
+	p.subsMu.Lock()
+	defer p.subsMu.Unlock()
+	for s := range p.subs[member] {
+		for _, a := range alerts {
+			select {
+			case s.ch <- a:
+			default:
+				s.dropped++
+			}
+		}
+	}
+}
+
+// Entity returns the profile of the entity id of role for member.
+func (p *Pipeline) Entity(memberID, role, id string) (behavior.ProfileView, bool) {
+	return p.eng.Profile(memberID, role, id)
+}
+
+func (p *Pipeline) maybeCheckpoint(ctx context.Context) {
+	if p.cfg.CheckpointEvery < 0 {
+		return
+	}
+	p.seqMu.Lock()
+	due := p.since >= p.cfg.CheckpointEvery
+	p.seqMu.Unlock()
+	// One submitter writes it; the others do not wait.
+	if !due || !p.ckMu.TryLock() {
+		return
+	}
+	defer p.ckMu.Unlock()
+	if err := p.checkpoint(context.WithoutCancel(ctx)); err != nil {
+		p.log.Error("automatic checkpoint", "err", err)
+	}
+}
+
+// Checkpoint writes a snapshot of the engine at the last applied record, so
+// that Recover replays only what follows.
+func (p *Pipeline) Checkpoint(ctx context.Context) error {
+	p.ckMu.Lock()
+	defer p.ckMu.Unlock()
+	return p.checkpoint(ctx)
+}
+
+func (p *Pipeline) checkpoint(ctx context.Context) error {
+	p.seqMu.Lock()
+	seq := p.applied
+	if !p.recovered.Load() || p.failed.Load() != nil || seq == p.ckSeq {
+		p.seqMu.Unlock()
+		return nil
+	}
+	var buf bytes.Buffer
+	err := p.eng.WriteSnapshot(&buf)
+	if err == nil {
+		p.since = 0
+	}
+	p.seqMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("snapshot engine: %w", err)
+	}
+	start, size := time.Now(), buf.Len()
+	if err := p.j.WriteSnapshot(ctx, seq, func(w io.Writer) error {
+		_, err := buf.WriteTo(w)
+		return err
+	}); err != nil {
+		return fmt.Errorf("write snapshot at %d: %w", seq, err)
+	}
+	p.seqMu.Lock()
+	p.ckSeq = seq
+	p.seqMu.Unlock()
+	p.log.Info("checkpoint written", "seq", seq, "bytes", size, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// Close waits for running Submits and Labels, refuses new ones, writes a
+// final checkpoint and ends every subscription. It does not close the
+// journal.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.closeMu.Lock()
+	p.closed = true
+	p.closeMu.Unlock()
+
+	p.subsMu.Lock()
+	for _, m := range p.subs {
+		for s := range m {
+			close(s.ch)
+		}
+	}
+	p.subs = nil
+	p.subsMu.Unlock()
+
+	if err := p.Checkpoint(ctx); err != nil {
+		return fmt.Errorf("final checkpoint: %w", err)
+	}
+	return nil
+}
