@@ -1,0 +1,220 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/occsimore/occsimore"
+)
+
+// seedEvents adds the wire form of a few random events to f.
+func seedEvents(f *testing.F, add func(b []byte)) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 8 {
+		add(mustJSON(f, randomEvent(r)))
+	}
+}
+
+// FuzzDecodeJSON checks DecodeJSON against encoding/json: whatever it
+// accepts, encoding/json accepts as the same event, and its errors are
+// EINVALID *occsimore.Errors.
+func FuzzDecodeJSON(f *testing.F) {
+	seedEvents(f, func(b []byte) { f.Add(b) })
+	for _, s := range []string{
+		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","attrs":{"a":"\ud83d\ude00"},"entities":[{"role":"x","id":"y"}]}`,
+		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","lat":1e2,"lon":-0.5e-3,"success":null}`,
+		`{"kind":"card.tx","kind":"x"}`, `[]`, `{"amount":01}`, "{\"card\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got, ref occsimore.Event
+		err := DecodeJSON(b, &got)
+		if err != nil {
+			if oe, ok := errors.AsType[*occsimore.Error](err); !ok || oe.Code != occsimore.EINVALID {
+				t.Fatalf("error %v (%T) is not an EINVALID *occsimore.Error", err, err)
+			}
+			return
+		}
+		if err := stdlibDecode(b, &ref); err != nil {
+			t.Fatalf("DecodeJSON accepts %q, encoding/json rejects it: %v", b, err)
+		}
+		if d := diffEvents(&ref, &got); d != "" {
+			t.Fatalf("%q: differs from encoding/json (-std +got):\n%s", b, d)
+		}
+		// The wire form of an accepted event decodes to it again.
+		var again occsimore.Event
+		if err := DecodeJSON(mustJSON(t, got), &again); err != nil {
+			t.Fatalf("re-decoding %q: %v", b, err)
+		}
+		if d := diffEvents(&got, &again); d != "" {
+			t.Fatalf("%q: re-decoded event differs (-first +second):\n%s", b, d)
+		}
+	})
+}
+
+// FuzzNDJSON checks that the reader returns, for every line, exactly what
+// DecodeJSON says about it, in order, and always ends.
+func FuzzNDJSON(f *testing.F) {
+	seedEvents(f, func(b []byte) { f.Add(append(b, "\n\n{\"kind\":\r\n"...), 64) })
+	f.Add([]byte("{}\n\n \n{\"kind\":\"card.tx\",\"time\":\"2018-04-01T00:00:31Z\"}"), 0)
+	f.Fuzz(func(t *testing.T, in []byte, max int) {
+		max = 1 + int(uint(max)%512)
+		lines := strings.Split(string(in), "\n")
+		if lines[len(lines)-1] == "" { // a final newline does not start a line
+			lines = lines[:len(lines)-1]
+		}
+		d := NewNDJSON(bytes.NewReader(in), max)
+		want := 1 // the next line expected
+		for calls := 0; ; calls++ {
+			if calls > len(lines) {
+				t.Fatalf("%d calls for %d lines", calls, len(lines))
+			}
+			var ev occsimore.Event
+			err := d.Next(&ev)
+			if err == io.EOF {
+				break
+			}
+			for want < d.Line() { // the lines skipped must be blank
+				if !blank([]byte(lines[want-1])) {
+					t.Fatalf("line %d %q was skipped", want, lines[want-1])
+				}
+				want++
+			}
+			if d.Line() != want {
+				t.Fatalf("Line() = %d, want %d", d.Line(), want)
+			}
+			line := strings.TrimSuffix(lines[want-1], "\r")
+			want++
+			var ref occsimore.Event
+			refErr := DecodeJSON([]byte(line), &ref)
+			if len(line) > max {
+				if occsimore.ErrorCode(err) != occsimore.ETOOLARGE {
+					t.Fatalf("line %d of %d bytes (max %d): Next = %v, want ETOOLARGE", d.Line(), len(line), max, err)
+				}
+				continue
+			}
+			if err != nil {
+				le, ok := errors.AsType[*LineError](err)
+				if !ok || le.Line != d.Line() {
+					t.Fatalf("Next = %v, want a LineError for line %d", err, d.Line())
+				}
+				if refErr == nil || le.Err.Error() != refErr.Error() {
+					t.Fatalf("line %d %q: Next = %v, DecodeJSON = %v", d.Line(), line, err, refErr)
+				}
+				continue
+			}
+			if refErr != nil {
+				t.Fatalf("line %d %q: Next accepts it, DecodeJSON = %v", d.Line(), line, refErr)
+			}
+			if diff := diffEvents(&ref, &ev); diff != "" {
+				t.Fatalf("line %d: (-DecodeJSON +Next):\n%s", d.Line(), diff)
+			}
+		}
+		for ; want <= len(lines); want++ {
+			if !blank([]byte(lines[want-1])) {
+				t.Fatalf("line %d %q was never read", want, lines[want-1])
+			}
+		}
+	})
+}
+
+// FuzzCSV checks that the CSV reader ends, reports bad records as
+// LineErrors and returns only valid events.
+func FuzzCSV(f *testing.F) {
+	sample, err := os.ReadFile(filepath.Join("testdata", "handbook_sample.csv"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(sample), "\n")
+	f.Add([]byte(body), false)
+	f.Add([]byte("z,2018-04-01T10:00:00Z,c1,1,45,6,true,3215,\"a\nb\",d,1\n,,,,,,,,,,\nx,\"y\n"), true)
+	f.Fuzz(func(t *testing.T, body []byte, custom bool) {
+		m, header := HandbookMapping(), "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO\n"
+		if custom {
+			m, header = testMapping(), testHeader
+		}
+		c, err := NewCSV(strings.NewReader(header+string(body)), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.Count(body, []byte("\n")) + 1
+		for calls := 0; ; calls++ {
+			if calls > lines {
+				t.Fatalf("%d calls for %d lines", calls, lines)
+			}
+			var ev occsimore.Event
+			err := c.Next(&ev)
+			if err == io.EOF {
+				break
+			}
+			if c.Line() < 2 || c.Line() > lines+1 {
+				t.Fatalf("Line() = %d, outside [2, %d]", c.Line(), lines+1)
+			}
+			if err != nil {
+				le, ok := errors.AsType[*LineError](err)
+				if !ok || le.Line < 2 || le.Line > lines+1 {
+					t.Fatalf("Next = %v, want a LineError within the input", err)
+				}
+				if occsimore.ErrorCode(err) != occsimore.EINVALID {
+					t.Fatalf("Next = %v, want EINVALID", err)
+				}
+				continue
+			}
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("line %d: invalid event returned: %v", c.Line(), err)
+			}
+			var got occsimore.Event
+			if _, err := DecodeBinary(AppendBinary(nil, &ev), &got); err != nil {
+				t.Fatalf("line %d: binary round trip: %v", c.Line(), err)
+			}
+			if d := diffEvents(&ev, &got); d != "" {
+				t.Fatalf("line %d: binary round trip (-want +got):\n%s", c.Line(), d)
+			}
+		}
+	})
+}
+
+// FuzzDecodeBinary checks that corrupt input is an error, never a panic or
+// an over-read, and that decode, encode, decode is stable.
+func FuzzDecodeBinary(f *testing.F) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 8 {
+		ev := randomEvent(r)
+		f.Add(AppendBinary(nil, &ev))
+	}
+	f.Add([]byte{BinaryVersion})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev occsimore.Event
+		n, err := DecodeBinary(b, &ev)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("error %v is neither ErrCorrupt nor io.ErrUnexpectedEOF", err)
+			}
+			return
+		}
+		if n <= 0 || n > len(b) {
+			t.Fatalf("n = %d for %d bytes", n, len(b))
+		}
+		enc := AppendBinary(nil, &ev)
+		var again occsimore.Event
+		m, err := DecodeBinary(enc, &again)
+		if err != nil || m != len(enc) {
+			t.Fatalf("re-decoding: n = %d of %d, err = %v", m, len(enc), err)
+		}
+		if d := cmp.Diff(ev, again, sameTime, cmpopts.EquateEmpty(), cmpopts.EquateNaNs()); d != "" {
+			t.Fatalf("decode, encode, decode differs (-first +second):\n%s", d)
+		}
+		if enc2 := AppendBinary(nil, &again); !bytes.Equal(enc, enc2) {
+			t.Fatalf("encoding is not stable:\n%x\n%x", enc, enc2)
+		}
+	})
+}
