@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type Config struct {
 	Server  Server  `toml:"server"`
 	Store   Store   `toml:"store"`
 	Console Console `toml:"console"`
+	Engine  Engine  `toml:"engine"`
 	Log     Log     `toml:"log"`
 }
 
@@ -48,6 +50,27 @@ type Store struct {
 // Console configures the web console.
 type Console struct {
 	SessionTTL Duration `toml:"session_ttl"`
+}
+
+// Engine configures the behaviour engine and its durable journal.
+type Engine struct {
+	// JournalDir holds the event journal and profile snapshots; empty means
+	// <store.data_dir>/journal.
+	JournalDir string `toml:"journal_dir"`
+	// MaxLateness is how far behind the newest event an event may arrive and
+	// still be folded in; later ones are refused with the reason.
+	MaxLateness Duration `toml:"max_lateness"`
+	// CheckpointEvery bounds replay after a crash: a snapshot is written
+	// every this many events.
+	CheckpointEvery int64 `toml:"checkpoint_every"`
+}
+
+// JournalPath returns where the journal lives.
+func (c *Config) JournalPath() string {
+	if c.Engine.JournalDir != "" {
+		return c.Engine.JournalDir
+	}
+	return filepath.Join(c.Store.DataDir, "journal")
 }
 
 // Log configures log/slog output.
@@ -94,6 +117,7 @@ func DefaultConfig() Config {
 		},
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		Engine:  Engine{MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }
@@ -327,6 +351,10 @@ func (c *Config) Validate() error {
 		return bad("store.postgres_dsn", "must be set for the postgres driver (or OCCSIMORE_STORE_POSTGRES_DSN_FILE)")
 	case c.Console.SessionTTL.D() < time.Minute:
 		return bad("console.session_ttl", "%s must be at least 1m", c.Console.SessionTTL.D())
+	case c.Store.Driver == "postgres" && c.Engine.JournalDir == "" && c.Store.DataDir == "":
+		return bad("engine.journal_dir", "must be set when store.data_dir is empty")
+	case c.Engine.CheckpointEvery < 1000:
+		return bad("engine.checkpoint_every", "%d must be at least 1000", c.Engine.CheckpointEvery)
 	case c.Log.Level != "debug" && c.Log.Level != "info" && c.Log.Level != "warn" && c.Log.Level != "error":
 		return bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
 	case c.Log.Format != "text" && c.Log.Format != "json":

@@ -14,7 +14,10 @@ import (
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
+	"github.com/occsimore/occsimore/behavior"
 	occhttp "github.com/occsimore/occsimore/http"
+	"github.com/occsimore/occsimore/journal"
+	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlite"
 	"github.com/occsimore/occsimore/sqlstore"
 )
@@ -40,10 +43,34 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// newPipeline returns a real event pipeline: the behaviour engine, a journal
+// in a temporary directory and the SQLite alert store.
+func newPipeline(t *testing.T, db *sqlstore.DB, now occsimore.Now) *pipeline.Pipeline {
+	t.Helper()
+	eng, err := behavior.NewEngine(behavior.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(t.Context(), t.TempDir(), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := pipeline.New(pipeline.Config{Now: now}, eng, j, db, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err := pl.Recover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		pl.Close(context.Background())
+		j.Close()
+	})
+	return pl
+}
+
 // env is a running server over a real SQLite store.
 type env struct {
 	t     *testing.T
 	db    *sqlstore.DB
+	pl    *pipeline.Pipeline
 	clock *clock
 	srv   *occhttp.Server
 	ts    *httptest.Server
@@ -69,13 +96,15 @@ func newEnv(t *testing.T, configure func(*occhttp.Config), setup func(*occhttp.S
 	srv := occhttp.NewServer(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	srv.Members, srv.Tokens, srv.Users = db, db, db
 	srv.Now = clk.Now
+	pl := newPipeline(t, db, clk.Now)
+	srv.Events, srv.Alerts = pl, db
 	srv.Argon2 = cheap
 	if setup != nil {
 		setup(srv)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, db: db, clock: clk, srv: srv, ts: ts}
+	return &env{t: t, db: db, pl: pl, clock: clk, srv: srv, ts: ts}
 }
 
 // member creates a member directly in the store.

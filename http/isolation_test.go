@@ -7,9 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/behavior"
 	occhttp "github.com/occsimore/occsimore/http"
+	"github.com/occsimore/occsimore/pipeline"
 )
 
 // The isolation suite attacks member B with a member A's admin token through
@@ -23,6 +26,7 @@ const (
 	listRoute                        // lists: 200, and no B object in the body
 	createRoute                      // creates within the caller's member: 201, nothing of B
 	deniedRoute                      // refused outright to a non-operator: 403
+	ingestRoute                      // ingests into the caller's member: 200, nothing of B
 )
 
 type isolationCase struct {
@@ -33,6 +37,8 @@ type isolationCase struct {
 	// absent returns the same path for an ID that exists nowhere.
 	absent func() string
 	body   string
+	// bodyFor, if set, builds the body from B's objects.
+	bodyFor func(b *victim) string
 	// operatorSees marks routes whose results an operator may see across
 	// members, by design (the member directory); the operator pass skips them.
 	operatorSees bool
@@ -43,6 +49,8 @@ type victim struct {
 	member *occsimore.Member
 	tokens []*occsimore.Token
 	users  []*occsimore.User
+	alerts []*occsimore.Alert
+	card   string // an entity with a profile
 	admin  string // bearer
 }
 
@@ -53,6 +61,9 @@ func (v *victim) ids() []string {
 	}
 	for _, u := range v.users {
 		ids = append(ids, u.ID, u.Email)
+	}
+	for _, a := range v.alerts {
+		ids = append(ids, a.ID, a.EventID)
 	}
 	return ids
 }
@@ -88,6 +99,24 @@ var isolationCases = []isolationCase{
 		target: func(b *victim) string { return "/v1/users/" + b.users[0].ID }, absent: absentAt("/v1/users/", "usr", "")},
 	{pattern: "PUT /v1/users/{id}/password", kind: objectRoute, body: `{"password":"taken-over-password"}`,
 		target: func(b *victim) string { return "/v1/users/" + b.users[0].ID + "/password" }, absent: absentAt("/v1/users/", "usr", "/password")},
+
+	// Before the ingest cases, which give the attacker a card of the same ID.
+	{pattern: "GET /v1/entities/{role}/{id}", kind: objectRoute,
+		target: func(b *victim) string { return "/v1/entities/card/" + b.card }, absent: absentAt("/v1/entities/card/", "card", "")},
+
+	// Events name entities by the caller's IDs: the same card ID under A is
+	// A's card, and B's profile of it must not move.
+	{pattern: "POST /v1/events", kind: ingestRoute, target: fixed("/v1/events"), bodyFor: func(b *victim) string {
+		return `{"kind":"card.tx","time":"2026-11-27T09:59:00Z","card":"` + b.card + `","amount":9999,"country":"BR"}`
+	}},
+	{pattern: "POST /v1/events:batch", kind: ingestRoute, target: fixed("/v1/events:batch"), bodyFor: func(b *victim) string {
+		return `{"kind":"card.tx","time":"2026-11-27T09:59:30Z","card":"` + b.card + `","amount":9999,"country":"BR"}` + "\n"
+	}},
+	{pattern: "GET /v1/alerts", kind: listRoute, target: fixed("/v1/alerts")},
+	{pattern: "GET /v1/alerts/{id}", kind: objectRoute,
+		target: func(b *victim) string { return "/v1/alerts/" + b.alerts[0].ID }, absent: absentAt("/v1/alerts/", "alr", "")},
+	{pattern: "POST /v1/alerts/{id}/label", kind: objectRoute, body: `{"label":"legit"}`,
+		target: func(b *victim) string { return "/v1/alerts/" + b.alerts[0].ID + "/label" }, absent: absentAt("/v1/alerts/", "alr", "/label")},
 }
 
 func TestIsolationCoversEveryRoute(t *testing.T) {
@@ -110,11 +139,13 @@ func TestIsolationCoversEveryRoute(t *testing.T) {
 	}
 }
 
-// snapshot is everything the store holds about a member.
+// snapshot is everything the store and the engine hold about a member.
 type snapshot struct {
-	member *occsimore.Member
-	tokens []*occsimore.Token
-	users  []*occsimore.User
+	member  *occsimore.Member
+	tokens  []*occsimore.Token
+	users   []*occsimore.User
+	alerts  []*occsimore.Alert
+	profile behavior.ProfileView
 }
 
 func snapshotOf(t *testing.T, e *env, m *occsimore.Member) snapshot {
@@ -139,7 +170,37 @@ func snapshotOf(t *testing.T, e *env, m *occsimore.Member) snapshot {
 		}
 		*u = *full
 	}
-	return snapshot{member: mm, tokens: tokens, users: users}
+	alerts, err := e.db.ListAlerts(ctx, m.ID, occsimore.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := e.pl.Entity(m.ID, "card", victimCard)
+	return snapshot{member: mm, tokens: tokens, users: users, alerts: alerts, profile: profile}
+}
+
+// victimCard is the card B has a profile of.
+const victimCard = "card_49700001abcdefgh" // the shape of absentAt IDs, so lengths match
+
+// seedVictimEvents gives B a card with a profile, through the pipeline, and
+// an alert on it.
+func seedVictimEvents(t *testing.T, e *env, b *victim) {
+	t.Helper()
+	b.card = victimCard
+	evs := make([]occsimore.Event, 20)
+	for i := range evs {
+		evs[i] = occsimore.Event{Kind: "card.tx", Time: e.clock.Now().Add(time.Duration(i-40) * time.Hour),
+			Card: b.card, Amount: 20, Country: "FR"}
+	}
+	if err := e.pl.Submit(t.Context(), b.member.ID, evs, make([]pipeline.Scored, len(evs))); err != nil {
+		t.Fatal(err)
+	}
+	a := &occsimore.Alert{EventID: evs[19].ID, Kind: "card.tx", Time: evs[19].Time, Score: 12, Decision: occsimore.DecisionReview,
+		Reasons:  []occsimore.Reason{{Code: "amount_high", Role: "card", Text: "amount 20.00 is high", Score: 12}},
+		Entities: map[string]string{"card": b.card}}
+	if err := e.db.CreateAlerts(t.Context(), b.member.ID, []*occsimore.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	b.alerts = append(b.alerts, a)
 }
 
 func TestIsolation(t *testing.T) {
@@ -158,7 +219,11 @@ func TestIsolation(t *testing.T) {
 	b.users = append(b.users,
 		e.user(b.member, "bob@pharma.example", occsimore.RoleAdmin, "bob-password-12"),
 		e.user(b.member, "beth@pharma.example", occsimore.RoleReader, "beth-password-1"))
+	seedVictimEvents(t, e, b)
 	before := snapshotOf(t, e, b.member)
+	if before.profile.Events == 0 {
+		t.Fatal("B's card has no profile: the entity case would prove nothing")
+	}
 
 	attackers := []struct {
 		name, bearer string
@@ -174,6 +239,9 @@ func TestIsolation(t *testing.T) {
 			}
 			t.Run(at.name+"/"+c.pattern, func(t *testing.T) {
 				body := c.body
+				if c.bodyFor != nil {
+					body = c.bodyFor(b)
+				}
 				if strings.Contains(body, "%s") { // unique per request
 					body = strings.ReplaceAll(body, "%s", strings.ToLower(strings.Fields(at.name)[0])+string(rune('a'+i)))
 				}
@@ -193,6 +261,10 @@ func TestIsolation(t *testing.T) {
 					}
 					if r.status != want {
 						t.Fatalf("%s %s: status %d, want %d; body %s", method, path, r.status, want, r.body)
+					}
+				case ingestRoute:
+					if got, want := r.status, http.StatusOK; got != want {
+						t.Fatalf("%s %s: status %d, want %d; body %s", method, path, got, want, r.body)
 					}
 				case deniedRoute:
 					if got, want := r.status, http.StatusForbidden; got != want {

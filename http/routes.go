@@ -8,7 +8,7 @@ import (
 // apiRoutes is the table of the server's own authenticated routes. A route
 // added here needs a case in isolation_test.go, which checks completeness.
 func (s *Server) apiRoutes() []Route {
-	return []Route{
+	routes := []Route{
 		{Pattern: "GET /v1/me", Handler: s.handle(s.handleMe), Perm: Authenticated},
 
 		{Pattern: "GET /v1/members", Handler: s.handle(s.handleListMembers), Perm: occsimore.PermRead},
@@ -32,4 +32,15 @@ func (s *Server) apiRoutes() []Route {
 			ErrorHandling: promhttp.ContinueOnError,
 		}), Perm: occsimore.PermRead, OperatorOnly: true},
 	}
+	if s.Events != nil {
+		routes = append(routes,
+			Route{Pattern: "POST /v1/events", Handler: s.handle(s.handlePostEvent), Perm: occsimore.PermIngest},
+			Route{Pattern: "POST /v1/events:batch", Handler: s.handle(s.handlePostBatch), Perm: occsimore.PermIngest, MaxBodyBytes: maxBatchBodyBytes},
+			Route{Pattern: "GET /v1/entities/{role}/{id}", Handler: s.handle(s.handleGetEntity), Perm: occsimore.PermRead},
+			Route{Pattern: "GET /v1/alerts", Handler: s.handle(s.handleListAlerts), Perm: occsimore.PermRead},
+			Route{Pattern: "GET /v1/alerts/{id}", Handler: s.handle(s.handleGetAlert), Perm: occsimore.PermRead},
+			Route{Pattern: "POST /v1/alerts/{id}/label", Handler: s.handle(s.handleLabelAlert), Perm: occsimore.PermLabel},
+		)
+	}
+	return routes
 }

@@ -51,6 +51,10 @@ type Server struct {
 	Console http.Handler
 	// Argon2 is the cost of password hashes set through the API.
 	Argon2 auth.Argon2Params
+	// Events and Alerts, when both are set, enable the event, entity and
+	// alert routes.
+	Events EventService
+	Alerts occsimore.AlertService
 
 	cfg        Config
 	logger     *slog.Logger
@@ -133,6 +137,8 @@ func (s *Server) buildHandler() (err error) {
 	switch {
 	case s.Members == nil, s.Tokens == nil, s.Users == nil:
 		return errors.New("http: server needs Members, Tokens and Users")
+	case (s.Events == nil) != (s.Alerts == nil):
+		return errors.New("http: server needs both Events and Alerts, or neither")
 	case s.Now == nil:
 		return errors.New("http: server needs a clock (Now)")
 	case s.logger == nil:

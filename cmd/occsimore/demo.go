@@ -9,6 +9,7 @@ import (
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
+	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlite"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/spf13/cobra"
@@ -31,6 +32,7 @@ type demoLogin struct {
 
 func (m *Main) demoCommand() *cobra.Command {
 	var dataDir, addr string
+	var traffic bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the server on the embedded store with demo members and print the logins",
@@ -63,18 +65,24 @@ the API and console on it until interrupted.`,
 			if err != nil {
 				return err
 			}
-			ready := m.ready
-			m.ready = func(url string) {
+			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline) {
 				m.printDemo(url, dataDir, logins)
-				if ready != nil {
-					ready(url)
+				if traffic {
+					for i, dm := range demoMembers[1:] {
+						mem, err := db.FindMemberBySlug(ctx, dm.Slug)
+						if err != nil {
+							logger.Error("demo traffic", "member", dm.Slug, "err", err)
+							continue
+						}
+						go streamDemo(ctx, pl, mem, uint64(i+1), logger)
+					}
 				}
-			}
-			return m.serve(cmd.Context(), c, db, logger)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "store directory (default: a new temporary directory)")
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default: server.addr, 127.0.0.1:8080)")
+	cmd.Flags().BoolVar(&traffic, "traffic", true, "stream simulated card payments and logins, with planted habit ruptures, for each member")
 	return cmd
 }
 

@@ -128,6 +128,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.memberCommand(),
 		m.tokenCommand(),
 		m.userCommand(),
+		m.scoreCommand(),
 		m.versionCommand(),
 	)
 	return root

@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/config"
 	occhttp "github.com/occsimore/occsimore/http"
+	"github.com/occsimore/occsimore/journal"
+	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/occsimore/occsimore/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,16 +39,23 @@ flight finish within server.shutdown_timeout.`,
 				return err
 			}
 			defer db.Close()
-			return m.serve(cmd.Context(), c, db, logger)
+			return m.serve(cmd.Context(), c, db, logger, nil)
 		},
 	}
 }
 
 // serve wires the store into the API and the console and serves until ctx is
-// done.
-func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger) error {
+// done. started, if set, runs once the server listens (the demo feeds its
+// traffic from there).
+func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	pl, closePipeline, err := openPipeline(ctx, c, db, logger)
+	if err != nil {
+		return err
+	}
+	defer closePipeline()
 
 	wc := web.DefaultConfig()
 	wc.SessionTTL = c.Console.SessionTTL.D()
@@ -70,6 +80,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Ready = db.Ping
 	srv.Registry = reg
 	srv.Now = time.Now
+	srv.Events, srv.Alerts = pl, db
 	srv.Console = console.Handler()
 
 	ln, err := net.Listen("tcp", c.Server.Addr)
@@ -78,6 +89,9 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	}
 	url := "http://" + ln.Addr().String()
 	logger.Info("serving", "url", url, "store", db.Driver())
+	if started != nil {
+		started(ctx, url, pl)
+	}
 	if m.ready != nil {
 		m.ready(url)
 	}
@@ -101,4 +115,38 @@ func sweepSessions(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) {
 			}
 		}
 	}
+}
+
+// openPipeline opens the journal, restores the behaviour engine from its last
+// snapshot and the records after it, and returns the pipeline with a close
+// function that checkpoints and closes the journal.
+func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger) (*pipeline.Pipeline, func(), error) {
+	bc := behavior.DefaultConfig()
+	bc.MaxLateness = c.Engine.MaxLateness.D()
+	eng, err := behavior.NewEngine(bc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("behaviour engine: %w", err)
+	}
+	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger})
+	if err != nil {
+		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
+	}
+	pl := pipeline.New(pipeline.Config{CheckpointEvery: int(c.Engine.CheckpointEvery)}, eng, j, db, logger)
+	start := time.Now()
+	if err := pl.Recover(ctx); err != nil {
+		j.Close()
+		return nil, nil, fmt.Errorf("recover profiles: %w", err)
+	}
+	logger.Info("profiles recovered", "seq", pl.Seq(), "took", time.Since(start).Round(time.Millisecond))
+	return pl, func() {
+		// The serve context is done by now; closing still gets its own time.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := pl.Close(cctx); err != nil {
+			logger.Error("close pipeline", "err", err)
+		}
+		if err := j.Close(); err != nil {
+			logger.Error("close journal", "err", err)
+		}
+	}, nil
 }

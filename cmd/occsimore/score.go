@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/ingest"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// scoreSummary is what `occsimore score` reports at the end.
+type scoreSummary struct {
+	File       string         `json:"file"`
+	Lines      int            `json:"lines"`
+	Scored     int            `json:"scored"`
+	Rejected   int            `json:"rejected"`
+	Decisions  map[string]int `json:"decisions"`
+	Reasons    map[string]int `json:"top_reasons"` // first reason of reviewed and blocked events
+	Errors     []string       `json:"first_errors,omitempty"`
+	Seconds    float64        `json:"seconds"`
+	EventsPerS float64        `json:"events_per_second"`
+}
+
+// scoredLine is one line of `occsimore score` output.
+type scoredLine struct {
+	Line     int                `json:"line"`
+	EventID  string             `json:"event_id,omitempty"`
+	Score    float64            `json:"score"`
+	Decision string             `json:"decision"`
+	Reasons  []occsimore.Reason `json:"reasons,omitempty"`
+}
+
+func (m *Main) scoreCommand() *cobra.Command {
+	var format, out, mapping string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "score FILE",
+		Short: "Replay a file of events through a fresh behaviour engine and print the scores",
+		Long: `Replay events, in file order, through an in-memory behaviour engine (nothing is
+stored) and write one scored NDJSON line per event that reaches review or block
+(every event with --all), then a summary. FILE is NDJSON (--format ndjson) or CSV
+(--format csv with --mapping handbook, or a JSON mapping file of ingest.CSVMapping).
+Bad lines are reported with their line and field and skipped.`,
+		Example: "  occsimore score --format csv --mapping handbook transactions.csv --out scored.ndjson",
+		Args:    argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", args[0], err)
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return fmt.Errorf("stat %s: %w", args[0], err)
+			}
+			w := m.Stdout
+			if out != "" {
+				of, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("create %s: %w", out, err)
+				}
+				defer of.Close()
+				w = of
+			}
+			bw := bufio.NewWriterSize(w, 1<<16)
+			bar := progressbar.NewOptions64(st.Size(),
+				progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("scoring"),
+				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionSetVisibility(out != ""))
+			counted := &countingReader{r: f, bar: bar}
+			next, err := eventReader(format, mapping, counted)
+			if err != nil {
+				return err
+			}
+			sum, err := scoreStream(next, bw, all, args[0])
+			bar.Exit()
+			if err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("write scores: %w", err)
+			}
+			if out == "" {
+				// The scores went to standard output; the summary goes to
+				// standard error so the two never mix.
+				return printScoreSummary(m.Stderr, sum)
+			}
+			return m.print(sum, func(w io.Writer) error { return printScoreSummary(w, sum) })
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "ndjson", "input format: ndjson or csv")
+	cmd.Flags().StringVar(&mapping, "mapping", "handbook", "CSV column mapping: handbook, or a JSON file of ingest.CSVMapping")
+	cmd.Flags().StringVar(&out, "out", "", "write scored lines to this file (default standard output) and show a progress bar")
+	cmd.Flags().BoolVar(&all, "all", false, "write every event's score, not only review and block")
+	return cmd
+}
+
+// countingReader advances a progress bar as the input is read.
+type countingReader struct {
+	r   io.Reader
+	bar *progressbar.ProgressBar
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.bar.Add(n)
+	return n, err
+}
+
+// eventReader returns a function reading the next event from r.
+func eventReader(format, mapping string, r io.Reader) (func(*occsimore.Event) (int, error), error) {
+	switch format {
+	case "ndjson":
+		d := ingest.NewNDJSON(r, 0)
+		return func(ev *occsimore.Event) (int, error) { err := d.Next(ev); return d.Line(), err }, nil
+	case "csv":
+		m := ingest.HandbookMapping()
+		if mapping != "handbook" {
+			b, err := os.ReadFile(mapping)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--mapping: %w", err)}
+			}
+			m = ingest.CSVMapping{}
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, occsimore.FieldErrorf("mapping", "%s: %v", mapping, err)
+			}
+		}
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+		d, err := ingest.NewCSV(r, m)
+		if err != nil {
+			return nil, err
+		}
+		return func(ev *occsimore.Event) (int, error) { err := d.Next(ev); return d.Line(), err }, nil
+	}
+	return nil, usageError{fmt.Errorf("--format %q must be ndjson or csv", format)}
+}
+
+// scoreStream scores every event from next and writes the scored lines.
+func scoreStream(next func(*occsimore.Event) (int, error), w io.Writer, all bool, name string) (*scoreSummary, error) {
+	eng, err := behavior.NewEngine(behavior.DefaultConfig())
+	if err != nil {
+		return nil, fmt.Errorf("behaviour engine: %w", err)
+	}
+	sum := &scoreSummary{File: name, Decisions: map[string]int{}, Reasons: map[string]int{}}
+	enc := json.NewEncoder(w)
+	var ev occsimore.Event
+	var res behavior.Result
+	start := time.Now()
+	for {
+		line, err := next(&ev)
+		if err == io.EOF {
+			sum.Lines = line
+			break
+		}
+		if err == nil {
+			ev.MemberID = "local" // one tenant: the file's
+			err = eng.Process(&ev, &res)
+		}
+		if err != nil {
+			if _, ok := errors.AsType[*ingest.LineError](err); !ok && occsimore.ErrorCode(err) == occsimore.EINTERNAL {
+				return nil, fmt.Errorf("line %d: %w", line, err)
+			}
+			sum.Rejected++
+			if len(sum.Errors) < 10 {
+				msg := err.Error()
+				if _, ok := errors.AsType[*ingest.LineError](err); !ok {
+					msg = fmt.Sprintf("line %d: field %s: %s", line, occsimore.ErrorField(err), occsimore.ErrorMessage(err))
+				}
+				sum.Errors = append(sum.Errors, msg)
+			}
+			continue
+		}
+		sum.Scored++
+		sum.Decisions[res.Decision.String()]++
+		if res.Decision == behavior.Allow && !all {
+			continue
+		}
+		sl := scoredLine{Line: line, EventID: ev.ID, Score: res.Score, Decision: res.Decision.String()}
+		for _, r := range res.TopReasons() {
+			sl.Reasons = append(sl.Reasons, occsimore.Reason{Code: r.Code, Role: r.Role, Text: r.String(), Score: r.Contribution})
+		}
+		if res.Decision != behavior.Allow && len(sl.Reasons) > 0 {
+			sum.Reasons[sl.Reasons[0].Code]++
+		}
+		if err := enc.Encode(sl); err != nil {
+			return nil, fmt.Errorf("write scores: %w", err)
+		}
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.EventsPerS = float64(sum.Scored) / sum.Seconds
+	}
+	return sum, nil
+}
+
+func printScoreSummary(w io.Writer, s *scoreSummary) error {
+	fmt.Fprintf(w, "%s: %d lines, %d scored, %d rejected in %.1fs (%.0f events/s)\n", s.File, s.Lines, s.Scored, s.Rejected, s.Seconds, s.EventsPerS)
+	for _, d := range []string{"allow", "review", "block"} {
+		fmt.Fprintf(w, "  %-7s %d\n", d, s.Decisions[d])
+	}
+	if len(s.Reasons) > 0 {
+		codes := slices.SortedFunc(maps.Keys(s.Reasons), func(a, b string) int { return cmp.Compare(s.Reasons[b], s.Reasons[a]) })
+		var parts []string
+		for _, c := range codes[:min(8, len(codes))] {
+			parts = append(parts, fmt.Sprintf("%s %d", c, s.Reasons[c]))
+		}
+		fmt.Fprintf(w, "  top reasons: %s\n", strings.Join(parts, ", "))
+	}
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "  rejected %s\n", e)
+	}
+	return nil
+}
