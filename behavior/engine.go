@@ -1,0 +1,557 @@
+package behavior
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/occsimore/occsimore"
+)
+
+// Config configures an Engine. Start from DefaultConfig.
+type Config struct {
+	// Specs are the profiled kinds; nil means DefaultSpecs().
+	Specs []Spec
+	// Thresholds override a spec's thresholds per member, then per kind.
+	Thresholds map[string]map[string]Thresholds
+	// HashSeed seeds the hashes of entity ids and values. Snapshots record
+	// it and are refused by an engine with another seed.
+	HashSeed uint64
+	// Shards per (member, kind, role), a power of two.
+	Shards int
+	// MaxLateness is how far behind the newest event of its (member, kind)
+	// an event may be and still be folded in.
+	MaxLateness time.Duration
+	// Now, if set, rejects events more than MaxFuture ahead of it, so that
+	// one event with a wrong clock cannot make every later event late.
+	Now       occsimore.Now
+	MaxFuture time.Duration
+	// PeerHalfLife is the memory of population and peer-group statistics.
+	PeerHalfLife time.Duration
+	// MinPeerEvents is how many events a peer group (RoleSpec.PeerBy) needs
+	// before it replaces the population as reference.
+	MinPeerEvents int
+	// MaxPeerGroups bounds the peer groups per (member, kind, role).
+	MaxPeerGroups int
+	// DictSize bounds, per member, the values remembered to write reason
+	// sentences ("top: FR"); values past it are shown as unknown.
+	DictSize int
+}
+
+// DefaultConfig returns the built-in specs and defaults.
+func DefaultConfig() Config {
+	return Config{
+		Specs:         DefaultSpecs(),
+		HashSeed:      0x6f636373696d6f72, // "occsimor"
+		Shards:        64,
+		MaxLateness:   time.Hour,
+		MaxFuture:     5 * time.Minute,
+		PeerHalfLife:  14 * 24 * time.Hour,
+		MinPeerEvents: 200,
+		MaxPeerGroups: 1024,
+		DictSize:      1 << 16,
+	}
+}
+
+// Engine holds every member's profiles and scores events against them.
+// Its methods are safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	seed     uint64
+	specs    []*compiledSpec
+	dictAttr []string // value dictionary attribute names, by id-1
+	lateness int64
+	peerHL   float64 // nanoseconds
+
+	// mu is read-locked by every operation and write-locked by snapshots,
+	// which therefore see a consistent cut of all profiles.
+	mu        sync.RWMutex
+	tenantsMu sync.Mutex // serialises tenant creation
+	tenants   atomic.Pointer[map[string]*tenant]
+}
+
+// tenant is one member's state; nothing in it is shared with another member.
+type tenant struct {
+	member string
+	kinds  []*kindState // parallel to Engine.specs
+	dict   dict
+}
+
+type kindState struct {
+	spec       *compiledSpec
+	watermark  atomic.Int64 // newest event time seen, unix nanoseconds
+	thresholds atomic.Pointer[Thresholds]
+	roles      []*roleStore
+}
+
+// roleStore holds the profiles of one (member, kind, role).
+type roleStore struct {
+	layout *roleLayout
+	shards []shard
+	shift  uint
+
+	peerMu sync.Mutex // guards pop, groups and labels; taken after a shard lock
+	pop    *peerStats
+	groups map[uint64]*peerStats
+	labels labelStats
+}
+
+// chunkWords is the size of a slab chunk: 64 KiB, a whole number of pages,
+// so that no allocation is rounded up.
+const chunkWords = 1 << 14
+
+type shard struct {
+	mu     sync.Mutex
+	index  index
+	chunks [][]uint32
+	n      uint32
+	_      [40]byte // keep neighbouring shards' locks off one cache line
+}
+
+// NewEngine compiles the specs of cfg. Zero fields of cfg take their
+// DefaultConfig values.
+func NewEngine(cfg Config) (*Engine, error) {
+	def := DefaultConfig()
+	if cfg.Specs == nil {
+		cfg.Specs = def.Specs
+	}
+	if cfg.Shards == 0 {
+		cfg.Shards = def.Shards
+	}
+	if cfg.MaxLateness == 0 {
+		cfg.MaxLateness = def.MaxLateness
+	}
+	if cfg.MaxFuture == 0 {
+		cfg.MaxFuture = def.MaxFuture
+	}
+	if cfg.PeerHalfLife == 0 {
+		cfg.PeerHalfLife = def.PeerHalfLife
+	}
+	if cfg.MinPeerEvents == 0 {
+		cfg.MinPeerEvents = def.MinPeerEvents
+	}
+	if cfg.MaxPeerGroups == 0 {
+		cfg.MaxPeerGroups = def.MaxPeerGroups
+	}
+	if cfg.DictSize == 0 {
+		cfg.DictSize = def.DictSize
+	}
+	switch {
+	case cfg.Shards < 1 || cfg.Shards > 1<<16 || cfg.Shards&(cfg.Shards-1) != 0:
+		return nil, occsimore.FieldErrorf("shards", "shards %d is not a power of two in 1..65536", cfg.Shards)
+	case cfg.MaxLateness < 0:
+		return nil, occsimore.FieldErrorf("max_lateness", "max_lateness %s is negative", cfg.MaxLateness)
+	case cfg.MaxFuture < 0:
+		return nil, occsimore.FieldErrorf("max_future", "max_future %s is negative", cfg.MaxFuture)
+	case cfg.PeerHalfLife < time.Minute:
+		return nil, occsimore.FieldErrorf("peer_half_life", "peer_half_life %s is under a minute", cfg.PeerHalfLife)
+	case cfg.MinPeerEvents < 0 || cfg.MaxPeerGroups < 0 || cfg.DictSize < 0:
+		return nil, occsimore.FieldErrorf("min_peer_events", "counts must not be negative")
+	}
+	e := &Engine{cfg: cfg, seed: cfg.HashSeed, lateness: int64(cfg.MaxLateness), peerHL: float64(cfg.PeerHalfLife)}
+	var ids dictIDs
+	for i, s := range cfg.Specs {
+		cs, err := compile(s, &ids)
+		if err != nil {
+			return nil, fmt.Errorf("spec %d (%s): %w", i, s.Kind, err)
+		}
+		for _, o := range e.specs {
+			if o.kind == cs.kind {
+				return nil, occsimore.FieldErrorf("specs", "kind %q given twice", cs.kind)
+			}
+		}
+		e.specs = append(e.specs, cs)
+	}
+	e.dictAttr = ids.names
+	for member, kinds := range cfg.Thresholds {
+		for kind, t := range kinds {
+			if e.spec(kind) < 0 {
+				return nil, occsimore.FieldErrorf("thresholds", "member %q: unknown kind %q", member, kind)
+			}
+			if err := t.Validate(); err != nil {
+				return nil, fmt.Errorf("member %q kind %q: %w", member, kind, err)
+			}
+		}
+	}
+	e.tenants.Store(&map[string]*tenant{})
+	return e, nil
+}
+
+// Kinds returns the profiled kinds.
+func (e *Engine) Kinds() []string {
+	ks := make([]string, len(e.specs))
+	for i, s := range e.specs {
+		ks[i] = s.kind
+	}
+	return ks
+}
+
+// FeatureNames returns the names of Result.Features for kind, or nil for an
+// unknown kind. The names are stable for a given spec.
+func (e *Engine) FeatureNames(kind string) []string {
+	if i := e.spec(kind); i >= 0 {
+		return append([]string(nil), e.specs[i].features...)
+	}
+	return nil
+}
+
+// SetThresholds changes the thresholds of one member for one kind.
+func (e *Engine) SetThresholds(member, kind string, t Thresholds) error {
+	if member == "" {
+		return occsimore.FieldErrorf("member_id", "member is required")
+	}
+	ki := e.spec(kind)
+	if ki < 0 {
+		return occsimore.FieldErrorf("kind", "no profile spec for kind %q", kind)
+	}
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	e.tenant(member).kinds[ki].thresholds.Store(&t)
+	return nil
+}
+
+func (e *Engine) spec(kind string) int {
+	for i, s := range e.specs {
+		if s.kind == kind {
+			return i
+		}
+	}
+	return -1
+}
+
+// tenant returns member's state, creating it on first use.
+func (e *Engine) tenant(member string) *tenant {
+	if t := (*e.tenants.Load())[member]; t != nil {
+		return t
+	}
+	e.tenantsMu.Lock()
+	defer e.tenantsMu.Unlock()
+	old := *e.tenants.Load()
+	if t := old[member]; t != nil {
+		return t
+	}
+	t := e.newTenant(member)
+	m := make(map[string]*tenant, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[member] = t
+	e.tenants.Store(&m)
+	return t
+}
+
+// lookupTenant returns member's state without creating it.
+func (e *Engine) lookupTenant(member string) *tenant {
+	return (*e.tenants.Load())[member]
+}
+
+func (e *Engine) newTenant(member string) *tenant {
+	t := &tenant{member: member, dict: dict{max: e.cfg.DictSize}}
+	shift := uint(64)
+	for n := e.cfg.Shards; n > 1; n >>= 1 {
+		shift--
+	}
+	for _, cs := range e.specs {
+		ks := &kindState{spec: cs, roles: make([]*roleStore, len(cs.roles))}
+		thr := cs.thresholds
+		if o, ok := e.cfg.Thresholds[member][cs.kind]; ok {
+			thr = o
+		}
+		ks.thresholds.Store(&thr)
+		for i, rl := range cs.roles {
+			ks.roles[i] = &roleStore{layout: rl, shards: make([]shard, e.cfg.Shards), shift: shift, pop: newPeerStats(rl)}
+		}
+		t.kinds = append(t.kinds, ks)
+	}
+	return t
+}
+
+func (rs *roleStore) shardOf(key uint64) *shard {
+	if rs.shift == 64 {
+		return &rs.shards[0]
+	}
+	return &rs.shards[key>>rs.shift]
+}
+
+// get returns the profile of key, or nil.
+func (s *shard) get(key uint64, stride int) []uint32 {
+	slot, ok := s.index.get(key)
+	if !ok {
+		return nil
+	}
+	return s.at(slot, stride)
+}
+
+func (s *shard) at(slot uint32, stride int) []uint32 {
+	per := uint32(chunkWords / stride)
+	o := int(slot%per) * stride
+	return s.chunks[slot/per][o : o+stride : o+stride]
+}
+
+// getOrCreate returns the profile of key, adding a zero one if needed.
+func (s *shard) getOrCreate(key uint64, stride int) []uint32 {
+	if slot, ok := s.index.get(key); ok {
+		return s.at(slot, stride)
+	}
+	slot := s.n
+	if per := uint32(chunkWords / stride); int(slot/per) == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]uint32, chunkWords))
+	}
+	s.n++
+	s.index.put(key, slot)
+	return s.at(slot, stride)
+}
+
+// index maps entity hashes to slab slots by open addressing with linear
+// probing. Entity hashes are already well mixed, so their low bits serve as
+// the position. At 12 bytes a slot it takes about half the memory of a Go
+// map.
+type index struct {
+	keys []uint64 // 0 marks an empty slot
+	vals []uint32
+	n    int
+}
+
+// slotKey reserves 0 for empty slots; the hash 0 shares 1's entity, a
+// 2^-63 chance.
+func slotKey(k uint64) uint64 { return max(k, 1) }
+
+func (x *index) get(k uint64) (uint32, bool) {
+	if x.n == 0 {
+		return 0, false
+	}
+	k = slotKey(k)
+	mask := uint64(len(x.keys) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch x.keys[i] {
+		case k:
+			return x.vals[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+// put adds k, which must not be present.
+func (x *index) put(k uint64, v uint32) {
+	if 4*(x.n+1) > 3*len(x.keys) {
+		x.grow()
+	}
+	k = slotKey(k)
+	mask := uint64(len(x.keys) - 1)
+	i := k & mask
+	for x.keys[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.keys[i], x.vals[i] = k, v
+	x.n++
+}
+
+func (x *index) grow() {
+	keys, vals := x.keys, x.vals
+	size := max(2*len(keys), 16)
+	x.keys, x.vals, x.n = make([]uint64, size), make([]uint32, size), 0
+	for i, k := range keys {
+		if k != 0 {
+			x.put(k, vals[i])
+		}
+	}
+}
+
+// each calls f for every key and slot.
+func (x *index) each(f func(key uint64, slot uint32)) {
+	for i, k := range x.keys {
+		if k != 0 {
+			f(k, x.vals[i])
+		}
+	}
+}
+
+// evCtx carries one event through the roles of its kind.
+type evCtx struct {
+	e        *Engine
+	ev       *occsimore.Event
+	t        int64 // unix nanoseconds
+	hour     int
+	clock    float64 // hours and minutes, in hours
+	cosT     float64 // clock on the unit circle
+	sinT     float64
+	dow      int
+	res      *Result
+	dict     *dict
+	update   bool
+	familiar float64 // sum of negative contributions
+}
+
+// Process scores ev against the past of every entity it touches, then folds
+// it into their profiles: an event is judged only by what came before it.
+// res is overwritten; the caller may reuse it. Errors are *occsimore.Error
+// with code EINVALID: a malformed event, an unknown kind, an event too late.
+func (e *Engine) Process(ev *occsimore.Event, res *Result) error {
+	return e.run(ev, res, true)
+}
+
+// Score is Process without updating anything.
+func (e *Engine) Score(ev *occsimore.Event, res *Result) error {
+	return e.run(ev, res, false)
+}
+
+func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
+	if ev.MemberID == "" {
+		return occsimore.FieldErrorf("member_id", "member is required")
+	}
+	if err := ev.Validate(); err != nil {
+		return err
+	}
+	ki := e.spec(ev.Kind)
+	if ki < 0 {
+		return occsimore.FieldErrorf("kind", "no profile spec for kind %q", ev.Kind)
+	}
+	if e.cfg.Now != nil {
+		if now := e.cfg.Now(); ev.Time.Sub(now) > e.cfg.MaxFuture {
+			return occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock", ev.Time.Format(time.RFC3339), e.cfg.MaxFuture)
+		}
+	}
+	cs := e.specs[ki]
+	present := false
+	for _, rl := range cs.roles {
+		if s, _, _ := catValue(ev, rl.src); s != "" {
+			present = true
+			break
+		}
+	}
+	if !present {
+		return occsimore.FieldErrorf(cs.roles[0].name, "a %s event needs at least one of its entities", cs.kind)
+	}
+
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	tn := e.tenant(ev.MemberID)
+	ks := tn.kinds[ki]
+	t := ev.Time.UnixNano()
+	if wm := ks.watermark.Load(); t < wm-e.lateness {
+		return occsimore.FieldErrorf("time", "time %s is more than the allowed lateness of %s behind the newest %s event (%s)",
+			ev.Time.Format(time.RFC3339), e.cfg.MaxLateness, cs.kind, time.Unix(0, wm).UTC().Format(time.RFC3339))
+	}
+
+	hh, mm, _ := ev.Time.Clock()
+	c := evCtx{e: e, ev: ev, t: t, hour: hh, clock: float64(hh) + float64(mm)/60, dow: int(ev.Time.Weekday()),
+		res: res, dict: &tn.dict, update: update}
+	c.sinT, c.cosT = math.Sincos(c.clock * (2 * math.Pi / 24))
+	res.Kind = cs.kind
+	res.Score = 0
+	res.Decision = Allow
+	res.NReasons = 0
+	res.NFeatures = len(cs.features)
+	nan := float32(math.NaN())
+	for i := range res.NFeatures {
+		res.Features[i] = nan
+	}
+	f := &res.Features
+	f[featHour] = float32(c.hour)
+	f[featWeekday] = float32(c.dow)
+	f[featWeekend] = b2f(c.dow == 0 || c.dow == 6)
+	f[featNight] = b2f(c.hour <= 6)
+	for _, r := range cs.raw {
+		if v, ok := numValue(ev, r.a); ok {
+			f[r.feat] = float32(v)
+		}
+	}
+
+	for i, rl := range cs.roles {
+		id, _, _ := catValue(ev, rl.src)
+		if id == "" {
+			continue
+		}
+		e.processRole(&c, ks.roles[i], id)
+	}
+
+	res.Score += max(c.familiar, -familiarityCap)
+	f[featScore] = float32(res.Score)
+	thr := ks.thresholds.Load()
+	switch {
+	case res.Score >= thr.Block:
+		res.Decision = Block
+	case res.Score >= thr.Review:
+		res.Decision = Review
+	}
+	// Name the entities' top values only now, for the few reasons kept.
+	for i := 0; i < res.NReasons; i++ {
+		if r := &res.Reasons[i]; r.topKey != 0 {
+			r.Top = tn.dict.lookup(r.topKey)
+		}
+	}
+	if update {
+		for {
+			wm := ks.watermark.Load()
+			if t <= wm || ks.watermark.CompareAndSwap(wm, t) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func b2f(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// processRole scores and updates the entity id of one role, under its shard
+// lock and then its role's peer lock.
+func (e *Engine) processRole(c *evCtx, rs *roleStore, id string) {
+	rl := rs.layout
+	key := hashString(e.seed, id)
+	sh := rs.shardOf(key)
+	sh.mu.Lock()
+	var p []uint32
+	if c.update {
+		p = sh.getOrCreate(key, rl.stride)
+	} else {
+		// Score works on a copy, on the stack.
+		var scratch [maxStride]uint32
+		p = scratch[:rl.stride:rl.stride]
+		if q := sh.get(key, rl.stride); q != nil {
+			copy(p, q)
+		} else {
+			clear(p)
+		}
+	}
+	rs.peerMu.Lock()
+	sp, grp := rs.pop, (*peerStats)(nil)
+	if rl.peerBy.kind != attrNone {
+		if s, n, ok := catValue(c.ev, rl.peerBy); ok {
+			gk := e.catHash(s, n)
+			grp = rs.groups[gk]
+			if grp == nil && c.update && len(rs.groups) < e.cfg.MaxPeerGroups {
+				if rs.groups == nil {
+					rs.groups = make(map[uint64]*peerStats)
+				}
+				grp = newPeerStats(rl)
+				rs.groups[gk] = grp
+			}
+			if grp != nil && grp.n >= uint64(e.cfg.MinPeerEvents) {
+				sp = grp
+			}
+		}
+	}
+	if c.update {
+		rs.pop.prepare(c.t, e.peerHL)
+		if grp != nil {
+			grp.prepare(c.t, e.peerHL)
+		}
+		if rl.risk != nil {
+			rs.labels.promote(c.t, e.peerHL)
+		}
+	}
+	rl.run(c, p, rs, sp, grp)
+	rs.peerMu.Unlock()
+	sh.mu.Unlock()
+}

@@ -1,0 +1,720 @@
+package behavior
+
+import (
+	"math"
+	"time"
+)
+
+// Scoring constants. Contributions are in nats (natural logs of likelihood
+// ratios).
+const (
+	// priorEvents is how many events of the peer group an entity's own
+	// numeric history is blended with: with W events, the entity weighs
+	// W/(W+3).
+	priorEvents = 3.0
+	// settleEvents is how fast an entity's top-K table takes over from its
+	// peers: it weighs 1-exp(-W/3) after W events. The ramp is steeper than
+	// W/(W+a) on purpose: with the latter a new value could never be less
+	// likely than a/(W+a), whatever the peers say, and a card that always
+	// stayed in one country would find a new one barely more surprising
+	// than a new shop. With the ramp, the entity's own new-value rate,
+	// smoothed towards its peers', decides once it has a few events.
+	settleEvents = 3.0
+	// novelPrior is the weight, in events, of the peer new-value rate in an
+	// entity's own new-value rate.
+	novelPrior = 2.0
+	// huberK is where the numeric surprisal turns from quadratic to linear,
+	// in standard deviations, so heavy tails do not explode.
+	huberK = 2.0
+	// priorHours is priorEvents for the hour and day tables: a histogram
+	// personalises faster than a top-K table.
+	priorHours = 1.0
+	// floorContribution bounds how much familiarity can take off the score
+	// per feature, and familiarityCap in all: familiar values are strongly
+	// correlated (the usual device comes with the usual IP, ASN and
+	// country), so summing them in full would let them hide one broken
+	// habit.
+	floorContribution  = -1.0
+	familiarFloorRatio = 0.36787944117144233 // exp(floorContribution)
+	familiarityCap     = 1.0
+	// capContribution bounds one feature's contribution.
+	capContribution = 20.0
+	// minReason is the smallest contribution worth a reason.
+	minReason = 0.5
+	// travelBase is the contribution of a move at exactly the speed limit.
+	travelBase = 7.0
+	// ratePriorSeconds is the time, in seconds at the peer rate, that a
+	// velocity estimate starts from.
+	ratePriorSeconds = 86400.0
+)
+
+// Word accessors. Profiles are []uint32; floats are float32 bits.
+func f32(p []uint32, i int) float64       { return float64(math.Float32frombits(p[i])) }
+func setF32(p []uint32, i int, v float64) { p[i] = math.Float32bits(float32(v)) }
+
+func lastTime(p []uint32) int64 { return int64(uint64(p[hdrLastLo]) | uint64(p[hdrLastHi])<<32) }
+func setLastTime(p []uint32, t int64) {
+	p[hdrLastLo] = uint32(uint64(t))
+	p[hdrLastHi] = uint32(uint64(t) >> 32)
+}
+
+// contribute adds a weighted, clamped contribution to the score and, when it
+// is large enough, a reason.
+func (c *evCtx) contribute(weight, v float64, r *Reason) {
+	if !(v == v) { // NaN: no evidence
+		return
+	}
+	v = min(max(v, floorContribution), capContribution) * weight
+	if v < 0 {
+		c.familiar += v
+		return
+	}
+	c.res.Score += v
+	if v >= minReason && r != nil {
+		r.Contribution = v
+		c.res.addReason(r)
+	}
+}
+
+// run scores the event against profile p and, if c.update, folds it in.
+// sp is the reference peer statistics; rs.pop and grp (if not nil) are
+// updated.
+func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStats) {
+	var fac, obs [maxRates]float64
+	last := lastTime(p)
+	isNew := last == 0
+	late := !isNew && c.t < last
+	switch {
+	case isNew:
+		for i := range rl.rates {
+			fac[i], obs[i] = 1, 1
+		}
+	case late:
+		dt := float64(last-c.t) / 1e9
+		for i, r := range rl.rates {
+			fac[i], obs[i] = 1, decay(dt*r)
+		}
+	default:
+		dt := float64(c.t-last) / 1e9
+		for i, r := range rl.rates {
+			fac[i], obs[i] = decay(dt*r), 1
+		}
+		if dt > 0 {
+			rl.advance(p, &fac)
+		}
+	}
+	if rl.risk != nil {
+		ref := max(last, c.t)
+		if late {
+			ref = last
+		}
+		rl.promote(p, c.t, ref)
+	}
+
+	f := &c.res.Features
+	count := p[hdrCount]
+	age := 0.0
+	if !isNew {
+		age = max(float64(c.t)/1e9-float64(p[hdrFirst]), 0)
+	}
+	f[rl.feat] = float32(count)
+	f[rl.feat+1] = float32(age / 86400)
+
+	for i := range rl.num {
+		rl.num[i].run(c, rl, p, &obs, sp, rs.pop, grp, i)
+	}
+	for i := range rl.cat {
+		rl.cat[i].run(c, rl, p, &obs, sp, rs.pop, grp, i)
+	}
+	if rl.hours != nil {
+		rl.hours.run(c, rl, p, sp, rs.pop, grp)
+	}
+	for i := range rl.vel {
+		rl.vel[i].run(c, rl, p, &obs, age, sp, rs.pop, grp, i)
+	}
+	if rl.gap != nil {
+		rl.gap.run(c, rl, p, last, isNew || late, sp, rs.pop, grp)
+	}
+	if rl.travel != nil {
+		rl.travel.run(c, rl, p)
+	}
+	if rl.risk != nil {
+		rl.risk.run(c, rl, p, rs)
+	}
+
+	if !c.update {
+		return
+	}
+	if isNew {
+		p[hdrFirst] = uint32(c.t / 1e9)
+	} else if s := uint32(c.t / 1e9); s < p[hdrFirst] {
+		p[hdrFirst] = s
+	}
+	if !late {
+		setLastTime(p, c.t)
+	}
+	if count < math.MaxUint32 {
+		p[hdrCount] = count + 1
+	}
+}
+
+// advance decays every decayed counter of p by the factors of its rates.
+func (rl *roleLayout) advance(p []uint32, fac *[maxRates]float64) {
+	for i := range rl.num {
+		b := &rl.num[i]
+		for j, r := range b.rates {
+			o := b.off + 3*j
+			setF32(p, o, f32(p, o)*fac[r])
+		}
+	}
+	for i := range rl.cat {
+		b := &rl.cat[i]
+		d := fac[b.rate]
+		setF32(p, b.off, f32(p, b.off)*d)
+		setF32(p, b.off+1, f32(p, b.off+1)*d)
+		for j := 0; j < b.k; j++ {
+			o := b.off + 3 + 2*j
+			setF32(p, o, f32(p, o)*d)
+		}
+	}
+	for i := range rl.vel {
+		b := &rl.vel[i]
+		for j, r := range b.rates {
+			setF32(p, b.off+j, f32(p, b.off+j)*fac[r])
+		}
+		o := b.off + len(b.rates)
+		d := fac[b.longRate]
+		setF32(p, o, f32(p, o)*d)
+		// Exposure: the decayed count a unit-rate process would have.
+		long := b.long.D().Seconds()
+		setF32(p, o+1, long-(long-f32(p, o+1))*d)
+	}
+	if b := rl.gap; b != nil {
+		setF32(p, b.off, f32(p, b.off)*fac[b.rate])
+	}
+	if b := rl.risk; b != nil {
+		d := fac[b.rate]
+		setF32(p, b.off, f32(p, b.off)*d)
+		setF32(p, b.off+1, f32(p, b.off+1)*d)
+	}
+}
+
+// numObserve folds x with weight w into the decayed mean and variance at o.
+func numObserve(p []uint32, o int, w, x float64) {
+	W, mu, v := f32(p, o), f32(p, o+1), f32(p, o+2)
+	W1 := W + w
+	if !(W1 > 0) {
+		return
+	}
+	d := x - mu
+	mu1 := mu + w*d/W1
+	v1 := (W*v + w*d*(x-mu1)) / W1
+	setF32(p, o, W1)
+	setF32(p, o+1, mu1)
+	setF32(p, o+2, max(v1, 0))
+}
+
+// blend mixes an entity's mean and variance (weight W) with its peers'
+// (weight priorEvents), as a mixture, so that little history leans on the
+// peers.
+func blend(W, mu, v float64, peer *peerNum) (mean, variance float64, ok bool) {
+	if peer.W <= 0 {
+		if W <= 0 {
+			return 0, 0, false
+		}
+		return mu, v, true
+	}
+	a := priorEvents
+	mean = (W*mu + a*peer.Mean) / (W + a)
+	variance = (W*(v+(mu-mean)*(mu-mean)) + a*(peer.Var+(peer.Mean-mean)*(peer.Mean-mean))) / (W + a)
+	return mean, variance, true
+}
+
+// surprisal is the excess surprisal of a z-score under a density that is
+// Gaussian in its core and Laplace in its tails: 0 on average for normal
+// values, linear in |z| far out.
+func surprisal(z float64) float64 {
+	a := math.Abs(z)
+	if a <= huberK {
+		return 0.5*a*a - 0.5
+	}
+	return huberK*a - 0.5*huberK*huberK - 0.5
+}
+
+func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, sp, pop, grp *peerStats, idx int) {
+	x, ok := numValue(c.ev, b.a)
+	if !ok {
+		return
+	}
+	if b.log {
+		if x <= -1 {
+			return
+		}
+		x = math.Log1p(x)
+	}
+	f := &c.res.Features
+	peer := &sp.num[idx]
+	for j, r := range b.rates {
+		o := b.off + 3*j
+		W, mu, v := f32(p, o), f32(p, o+1), f32(p, o+2)
+		fo := b.feat + 3*j
+		f[fo] = float32(W)
+		if W > 0 {
+			f[fo+1] = float32(b.raw(mu))
+		}
+		mean, variance, ok := blend(W, mu, v, peer)
+		if ok {
+			sd := math.Sqrt(variance + 1e-4*mean*mean + 1e-12)
+			z := (x - mean) / sd
+			f[fo+2] = float32(z)
+			if j == b.longest && !b.mute {
+				r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
+					Value: b.raw(x), Baseline: b.raw(mean), Sigma: z}
+				if z < 0 {
+					r.Code = b.codeLo
+				}
+				c.contribute(b.weight, surprisal(z), &r)
+			}
+		}
+		if c.update {
+			numObserve(p, o, obs[r], x)
+		}
+	}
+	if c.update {
+		pop.num[idx].add(pop.g, x)
+		if grp != nil {
+			grp.num[idx].add(grp.g, x)
+		}
+	}
+}
+
+// raw undoes the Log transform for display.
+func (b *numBlock) raw(v float64) float64 {
+	if b.log {
+		return math.Expm1(v)
+	}
+	return v
+}
+
+// Categorical block layout: W, novel, then k × (fingerprint, weight).
+func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, sp, pop, grp *peerStats, idx int) {
+	s, n, ok := catValue(c.ev, b.a)
+	if !ok {
+		return
+	}
+	h := c.e.catHash(s, n)
+	fp := fingerprint(h)
+	W, novel := f32(p, b.off), f32(p, b.off+1)
+	found, top, free, least := -1, -1, -1, -1
+	var topW float64
+	for j := 0; j < b.k; j++ {
+		o := b.off + 2 + 2*j
+		if p[o] == 0 {
+			if free < 0 {
+				free = j
+			}
+			continue
+		}
+		if p[o] == fp {
+			found = j
+		}
+		w := f32(p, o+1)
+		if top < 0 || w > topW {
+			top, topW = j, w
+		}
+		if least < 0 || w < f32(p, b.off+3+2*least) {
+			least = j
+		}
+	}
+	pc := &sp.cat[idx]
+	lam := 1 - decay(W/settleEvents)
+	var llr, share float64
+	if found >= 0 {
+		share = f32(p, b.off+3+2*found) / W
+		if b.pop {
+			if pp, ok := pc.share(h); ok {
+				// Only familiarity (a ratio below 1) counts here, and no
+				// more than the floor: spare the logarithm outside.
+				switch ratio := pp / (lam*share + (1-lam)*pp); {
+				case ratio < familiarFloorRatio:
+					llr = floorContribution
+				case ratio < 1:
+					llr = math.Log(ratio)
+				}
+			}
+		}
+	} else {
+		rate := (novel + novelPrior*pc.novelRate()) / (W + novelPrior)
+		llr = -math.Log(lam*rate + 1 - lam)
+	}
+	f := &c.res.Features
+	f[b.feat] = b2f(found < 0)
+	f[b.feat+1] = float32(share)
+	f[b.feat+2] = float32(llr)
+	if !b.mute {
+		if found < 0 && top >= 0 {
+			r := Reason{Code: b.codeNew, Role: rl.name, Attr: b.a.name, form: formNew, Text: s, Value: float64(n),
+				Share: topW / W, topKey: b.dictID | uint64(p[b.off+2+2*top])}
+			c.contribute(b.weight, llr, &r)
+		} else {
+			c.contribute(b.weight, llr, nil)
+		}
+	}
+	if !c.update {
+		return
+	}
+	w := obs[b.rate]
+	hist := W > 0
+	setF32(p, b.off, W+w)
+	if found >= 0 {
+		o := b.off + 3 + 2*found
+		setF32(p, o, f32(p, o)+w)
+	} else {
+		if hist {
+			setF32(p, b.off+1, novel+w)
+		}
+		j := free
+		if j < 0 {
+			j = least
+		}
+		p[b.off+2+2*j] = fp
+		setF32(p, b.off+3+2*j, w)
+		c.dict.add(b.dictID|uint64(fp), s, b.a.kind, n)
+	}
+	for _, ps := range [2]*peerStats{pop, grp} {
+		if ps == nil {
+			continue
+		}
+		pcu := &ps.cat[idx]
+		pcu.W += ps.g
+		if hist {
+			pcu.Hist += ps.g
+			if found < 0 {
+				pcu.Novel += ps.g
+			}
+		}
+		if b.pop {
+			pcu.addValue(h, ps.g)
+		}
+	}
+}
+
+// Hours block layout: 8 words holding 24 hour-of-day then 7 day-of-week
+// uint8 counters. When one would overflow, all of its table are halved, so
+// the table forgets by volume rather than by time.
+func byteAt(p []uint32, off, i int) uint32 { return (p[off+i>>2] >> (8 * uint(i&3))) & 0xff }
+func setByte(p []uint32, off, i int, v uint32) {
+	w, s := off+i>>2, 8*uint(i&3)
+	p[w] = p[w]&^(0xff<<s) | (v&0xff)<<s
+}
+
+func bumpByte(p []uint32, off, from, n, i int) {
+	if byteAt(p, off, from+i) == 255 {
+		for j := from; j < from+n; j++ {
+			setByte(p, off, j, byteAt(p, off, j)/2)
+		}
+	}
+	setByte(p, off, from+i, byteAt(p, off, from+i)+1)
+}
+
+func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *peerStats) {
+	h, d := c.hour, c.dow
+	var cnt [32]float64
+	for w := range 8 {
+		v := p[b.off+w]
+		cnt[4*w], cnt[4*w+1], cnt[4*w+2], cnt[4*w+3] = float64(v&0xff), float64(v>>8&0xff), float64(v>>16&0xff), float64(v>>24)
+	}
+	var N, dN, C, S float64
+	for i := range 24 {
+		N += cnt[i]
+		C += cnt[i] * hourCos[i]
+		S += cnt[i] * hourSin[i]
+	}
+	for i := 24; i < 31; i++ {
+		dN += cnt[i]
+	}
+	// The histogram: Freeman's ratio of an attacker's chance of this hour
+	// to the entity's, smoothed over neighbouring hours. The attacker is
+	// half the population, half uniform: attackers keep other clocks than
+	// the member's customers, and a time nobody uses is not safer for it.
+	own := 0.0
+	if N > 0 {
+		own = (0.5*cnt[h] + 0.25*cnt[(h+23)%24] + 0.25*cnt[(h+1)%24]) / N
+	}
+	pp := sp.hourShare(h)
+	lam := N / (N + priorHours)
+	hl := math.Log((0.5*pp + 0.5/24) / (lam*own + (1-lam)*pp))
+	// The clock: how far, in circular standard deviations, the time is from
+	// the entity's usual time of day (a wrapped normal fitted to the
+	// histogram, blended with the peers'), so that 3 a.m. is further from
+	// a 9-to-5 habit than 7 p.m. is. The larger of the two counts.
+	pc, ps := sp.hourResultant()
+	cb := (C + priorEvents*pc) / (N + priorEvents)
+	sb := (S + priorEvents*ps) / (N + priorEvents)
+	z := 0.0
+	if r2 := cb*cb + sb*sb; r2 > 1e-6 {
+		r := math.Sqrt(r2)
+		dist := math.Acos(min(max((cb*c.cosT+sb*c.sinT)/r, -1), 1))
+		if cb*c.sinT-sb*c.cosT < 0 {
+			dist = -dist // earlier than usual
+		}
+		z = dist / math.Sqrt(-math.Log(min(r2, 0.998)))
+		hl = max(hl, surprisal(z))
+	}
+	ownD := 0.0
+	if dN > 0 {
+		ownD = cnt[24+d] / dN
+	}
+	pd := sp.dayShare(d)
+	lamD := dN / (dN + priorHours)
+	dl := math.Log((0.5*pd + 0.5/7) / (lamD*ownD + (1-lamD)*pd))
+	f := &c.res.Features
+	f[b.feat] = float32(own)
+	f[b.feat+1] = float32(z)
+	f[b.feat+2] = float32(hl)
+	f[b.feat+3] = float32(dl)
+	if !b.mute {
+		if v := min(hl, capContribution) * b.weight; v >= minReason {
+			usual := 0.0
+			if z != 0 {
+				usual = math.Mod(math.Atan2(sb, cb)*24/(2*math.Pi)+24, 24)
+			}
+			c.contribute(b.weight, hl, &Reason{Code: "unusual_hour", Role: rl.name, form: formHour, Value: c.clock, Share: own, Baseline: pp, Sigma: z, Count: usual})
+		} else {
+			c.contribute(b.weight, hl, nil)
+		}
+		c.contribute(b.weight, dl, &Reason{Code: "unusual_day", Role: rl.name, form: formDay, Value: float64(d), Share: ownD, Baseline: pd})
+	}
+	if !c.update {
+		return
+	}
+	bumpByte(p, b.off, 0, 24, h)
+	bumpByte(p, b.off, 24, 7, d)
+	for _, ps := range [2]*peerStats{pop, grp} {
+		if ps != nil {
+			ps.addHour(h, d)
+		}
+	}
+}
+
+// fastExp is exp with a relative error under 1e-8, ample for float32
+// profiles, at a fraction of math.Exp's cost.
+func fastExp(x float64) float64 {
+	switch {
+	case x < -700:
+		return 0
+	case x > 700:
+		return math.Inf(1)
+	case x != x:
+		return x
+	}
+	const ln2Hi, ln2Lo = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+	k := math.Floor(x*math.Log2E + 0.5)
+	r := x - k*ln2Hi - k*ln2Lo // |r| <= ln2/2
+	e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
+	return e * math.Float64frombits(uint64(int64(k)+1023)<<52)
+}
+
+// decay is exp(-x) for x >= 0, skipping the exponential where it is 0 or 1
+// to float32 precision.
+func decay(x float64) float64 {
+	switch {
+	case x > 20: // e^-20 is 2e-9, nothing next to float32 counts
+		return 0
+	case x < 1e-3:
+		return 1 - x*(1-x*(0.5-x/6))
+	}
+	return fastExp(-x)
+}
+
+// hourCos and hourSin place the middle of each hour on the unit circle.
+var hourCos, hourSin = func() (c, s [24]float64) {
+	for i := range 24 {
+		a := (float64(i) + 0.5) * 2 * math.Pi / 24
+		c[i], s[i] = math.Cos(a), math.Sin(a)
+	}
+	return c, s
+}()
+
+// Velocity block layout: one decayed count per window, then the long count
+// and the exposure (the long count a rate of one event per second would
+// give over the entity's life), whose ratio is the entity's usual rate.
+func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, age float64, sp, pop, grp *peerStats, idx int) {
+	match := b.only == onlyAny || (c.ev.HasSuccess && c.ev.Success == (b.only == onlySuccess))
+	f := &c.res.Features
+	lo := b.off + len(b.rates)
+	cLong := f32(p, lo)
+	tauEff := f32(p, lo+1)
+	own := 0.0
+	if tauEff > 0 {
+		own = cLong / tauEff
+	}
+	peer := &sp.vel[idx]
+	rate, known := 0.0, true
+	switch {
+	case peer.W > 0:
+		rate = (cLong + fastExp(peer.Mean)*ratePriorSeconds) / (tauEff + ratePriorSeconds)
+	case tauEff >= ratePriorSeconds:
+		rate = own
+	default:
+		known = false
+	}
+	if known {
+		f[b.feat+len(b.rates)] = float32(rate * 86400)
+	}
+	best, bj, bx, bm := 0.0, -1, 0.0, 0.0
+	for j := range b.rates {
+		x := f32(p, b.off+j)
+		f[b.feat+j] = float32(x) + b2f(match)
+		if !known || !match {
+			continue
+		}
+		m := rate * b.wins[j].D().Seconds()
+		me := max(m, b.minExp)
+		if x > me {
+			if llr := x*math.Log(x/me) - x + me; llr > best {
+				best, bj, bx, bm = llr, j, x, m
+			}
+		}
+	}
+	if !b.mute && bj >= 0 {
+		c.contribute(b.weight, best, &Reason{Code: b.code, Role: rl.name, form: formVelocity, Value: bx, Baseline: bm, Window: b.wins[bj].D()})
+	}
+	if !c.update || !match {
+		return
+	}
+	for j, r := range b.rates {
+		setF32(p, b.off+j, f32(p, b.off+j)+obs[r])
+	}
+	setF32(p, lo, cLong+obs[b.longRate])
+	if age >= ratePriorSeconds && own > 0 {
+		lr := math.Log(own)
+		pop.vel[idx].add(pop.g, lr)
+		if grp != nil {
+			grp.vel[idx].add(grp.g, lr)
+		}
+	}
+}
+
+// Gap block layout: W, mean and variance of log(seconds since the previous
+// event).
+func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bool, sp, pop, grp *peerStats) {
+	if skip {
+		return
+	}
+	secs := max(float64(c.t-last)/1e9, 1)
+	x := math.Log(secs)
+	f := &c.res.Features
+	f[b.feat] = float32(x)
+	mean, variance, ok := blend(f32(p, b.off), f32(p, b.off+1), f32(p, b.off+2), &sp.gap)
+	if ok {
+		z := (x - mean) / math.Sqrt(variance+0.01)
+		f[b.feat+1] = float32(z)
+		if !b.mute {
+			code := "gap_long"
+			if z < 0 {
+				code = "gap_short"
+			}
+			c.contribute(b.weight, surprisal(z), &Reason{Code: code, Role: rl.name, form: formGap, Value: secs, Baseline: fastExp(mean), Sigma: z})
+		}
+	}
+	if !c.update {
+		return
+	}
+	numObserve(p, b.off, 1, x)
+	pop.gap.add(pop.g, x)
+	if grp != nil {
+		grp.gap.add(grp.g, x)
+	}
+}
+
+// Travel block layout: lat, lon (float32), unix seconds of that location (0:
+// none), fingerprint of its country.
+func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
+	ev := c.ev
+	if !ev.HasLocation {
+		return
+	}
+	tloc := p[b.off+2]
+	sec := c.t / 1e9
+	if tloc != 0 {
+		km := haversineKm(f32(p, b.off), f32(p, b.off+1), ev.Lat, ev.Lon)
+		elapsed := math.Abs(float64(sec - int64(tloc)))
+		kmh := km / max(elapsed/3600, 1.0/60)
+		f := &c.res.Features
+		f[b.feat] = float32(km)
+		f[b.feat+1] = float32(kmh)
+		if !b.mute && km >= b.minKm && kmh > b.maxKmh {
+			r := Reason{Code: "impossible_travel", Role: rl.name, form: formTravel, Value: kmh, Baseline: b.maxKmh, Count: km,
+				Window: time.Duration(elapsed) * time.Second}
+			if cfp := p[b.off+3]; cfp != 0 {
+				r.topKey = b.countryID | uint64(cfp)
+			}
+			c.contribute(b.weight, travelBase+math.Log(kmh/b.maxKmh), &r)
+		}
+	}
+	if !c.update || sec < int64(tloc) {
+		return
+	}
+	setF32(p, b.off, ev.Lat)
+	setF32(p, b.off+1, ev.Lon)
+	p[b.off+2] = uint32(sec)
+	var cfp uint32
+	if ev.Country != "" {
+		cfp = fingerprint(hashString(c.e.seed, ev.Country))
+		if cfp != p[b.off+3] {
+			c.dict.add(b.countryID|uint64(cfp), ev.Country, attrCountry, 0)
+		}
+	}
+	p[b.off+3] = cfp
+}
+
+const earthRadiusKm = 6371.0088
+
+func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	dlat := (lat2 - lat1) * rad
+	dlon := (lon2 - lon1) * rad
+	s1, s2 := math.Sin(dlat/2), math.Sin(dlon/2)
+	a := s1*s1 + math.Cos(lat1*rad)*math.Cos(lat2*rad)*s2*s2
+	return 2 * earthRadiusKm * math.Asin(math.Sqrt(min(a, 1)))
+}
+
+// Risk block layout: decayed fraud and labelled weights (F, N), then
+// riskSlots pending buckets of (usable hour, fraud weight, labelled weight),
+// the weights referenced at the bucket's hour.
+func (b *riskBlock) run(c *evCtx, rl *roleLayout, p []uint32, rs *roleStore) {
+	F, N := f32(p, b.off), f32(p, b.off+1)
+	f := &c.res.Features
+	f[b.feat+1] = float32(N)
+	pr, ok := rs.labels.rate()
+	if !ok {
+		if N > 0 {
+			f[b.feat] = float32(F / N)
+		}
+		return
+	}
+	re := (F + b.prior*pr) / (N + b.prior)
+	f[b.feat] = float32(re)
+	if !b.mute {
+		c.contribute(b.weight, math.Log(re/pr), &Reason{Code: b.code, Role: rl.name, form: formRisk, Value: re, Baseline: pr, Count: N})
+	}
+}
+
+// promote moves the pending labels usable at t into F and N, which are
+// referenced at ref (the profile's time after this event).
+func (rl *roleLayout) promote(p []uint32, t, ref int64) {
+	b := rl.risk
+	rate := rl.rates[b.rate]
+	for s := range riskSlots {
+		o := b.off + 2 + 3*s
+		h := p[o]
+		if h == 0 || int64(h)*hourNanos > t {
+			continue
+		}
+		d := fastExp(-float64(ref-int64(h)*hourNanos) / 1e9 * rate)
+		setF32(p, b.off, f32(p, b.off)+f32(p, o+1)*d)
+		setF32(p, b.off+1, f32(p, b.off+1)+f32(p, o+2)*d)
+		p[o], p[o+1], p[o+2] = 0, 0, 0
+	}
+}

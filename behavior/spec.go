@@ -1,0 +1,502 @@
+package behavior
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/occsimore/occsimore"
+)
+
+// Spec declares, for one event kind, which entities keep a profile and which
+// habits each profile learns. It is plain data with json and toml tags so an
+// adapter can load it from a file; DefaultSpecs gives the built-in kinds.
+//
+// A spec change alters the profile layout: a snapshot taken under another
+// layout is refused by ReadSnapshot.
+type Spec struct {
+	Kind       string     `json:"kind" toml:"kind"`
+	Thresholds Thresholds `json:"thresholds" toml:"thresholds"`
+	Roles      []RoleSpec `json:"roles" toml:"roles"`
+}
+
+// Thresholds turn a score (in nats: the natural log of a likelihood ratio)
+// into a decision. A score at or above Block blocks, at or above Review asks
+// an analyst.
+type Thresholds struct {
+	Review float64 `json:"review" toml:"review"`
+	Block  float64 `json:"block" toml:"block"`
+}
+
+// Validate checks 0 < Review <= Block.
+func (t Thresholds) Validate() error {
+	if !(t.Review > 0) || !(t.Block >= t.Review) || t.Block > 1e6 {
+		return occsimore.FieldErrorf("thresholds", "thresholds need 0 < review (%g) <= block (%g)", t.Review, t.Block)
+	}
+	return nil
+}
+
+// RoleSpec lists the features one entity role keeps. Every feature block has
+// a Weight (0 means 1) that scales its contribution to the score, and Mute,
+// which keeps the block in the feature vector but out of the score.
+type RoleSpec struct {
+	Role string `json:"role" toml:"role"`
+	// Weight scales every contribution of this role (0 means 1), so that two
+	// roles carrying the same evidence (a card and its only customer) do not
+	// count it twice in full.
+	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	// PeerBy names a categorical attribute (such as "mcc") whose value picks
+	// the peer group used for cold start; the population is used until a
+	// group has enough events.
+	PeerBy      string            `json:"peer_by,omitempty" toml:"peer_by,omitempty"`
+	Numeric     []NumericSpec     `json:"numeric,omitempty" toml:"numeric,omitempty"`
+	Categorical []CategoricalSpec `json:"categorical,omitempty" toml:"categorical,omitempty"`
+	Hours       *HoursSpec        `json:"hours,omitempty" toml:"hours,omitempty"`
+	Velocity    []VelocitySpec    `json:"velocity,omitempty" toml:"velocity,omitempty"`
+	Gap         *GapSpec          `json:"gap,omitempty" toml:"gap,omitempty"`
+	Travel      *TravelSpec       `json:"travel,omitempty" toml:"travel,omitempty"`
+	Risk        *RiskSpec         `json:"risk,omitempty" toml:"risk,omitempty"`
+}
+
+// NumericSpec keeps a decayed mean and variance of a numeric attribute at
+// several half-lives. The score uses the longest half-life; every half-life
+// gives features.
+type NumericSpec struct {
+	Attr      string     `json:"attr" toml:"attr"` // "amount" or "attrs.NAME"
+	HalfLives []Duration `json:"half_lives" toml:"half_lives"`
+	// Log models log(1+x) instead of x, for heavy-tailed values.
+	Log    bool    `json:"log,omitempty" toml:"log,omitempty"`
+	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute   bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// CategoricalSpec keeps the TopK most frequent values of an attribute with
+// decayed frequencies, plus the entity's rate of new values.
+type CategoricalSpec struct {
+	Attr     string   `json:"attr" toml:"attr"`
+	TopK     int      `json:"top_k" toml:"top_k"`
+	HalfLife Duration `json:"half_life" toml:"half_life"`
+	// Population keeps a population table of the most common values, so that
+	// familiar values lower the score when they are rarer in the population
+	// than for the entity. Meant for low-cardinality attributes (country,
+	// ASN, MCC), useless for identifiers.
+	Population bool    `json:"population,omitempty" toml:"population,omitempty"`
+	Weight     float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute       bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// HoursSpec keeps the hour-of-day and day-of-week habits, in the event's own
+// time zone.
+type HoursSpec struct {
+	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute   bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// VelocitySpec keeps decayed event counts over short windows and compares
+// them with the entity's usual rate, estimated over Long.
+type VelocitySpec struct {
+	Windows []Duration `json:"windows" toml:"windows"`
+	Long    Duration   `json:"long,omitempty" toml:"long,omitempty"` // default 30d
+	// Only counts only successes ("success") or failures ("failure").
+	Only string `json:"only,omitempty" toml:"only,omitempty"`
+	// MinExpected floors the expected count so that two legitimate events a
+	// minute apart are not a burst (default 0.5).
+	MinExpected float64 `json:"min_expected,omitempty" toml:"min_expected,omitempty"`
+	Weight      float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute        bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// GapSpec keeps the decayed mean and variance of log(seconds since the
+// entity's previous event).
+type GapSpec struct {
+	HalfLife Duration `json:"half_life" toml:"half_life"`
+	Weight   float64  `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute     bool     `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// TravelSpec keeps the last location and flags a move faster than MaxKmh
+// over more than MinKm.
+type TravelSpec struct {
+	MaxKmh float64 `json:"max_kmh" toml:"max_kmh"`
+	MinKm  float64 `json:"min_km" toml:"min_km"`
+	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute   bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// RiskSpec keeps the entity's fraud rate from labels (Engine.Label). A label
+// counts only from max(label time, event time + LabelDelay) on, so a score
+// never sees a label it could not have known.
+type RiskSpec struct {
+	LabelDelay Duration `json:"label_delay" toml:"label_delay"`
+	HalfLife   Duration `json:"half_life" toml:"half_life"`
+	// Prior is the weight, in labels, of the population rate in the entity's
+	// smoothed rate (default 5).
+	Prior  float64 `json:"prior,omitempty" toml:"prior,omitempty"`
+	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute   bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+}
+
+// Limits of a spec.
+const (
+	MaxTopK       = 16
+	MaxHalfLives  = 4
+	MaxWindows    = 4
+	MaxRoles      = 8
+	maxBlocks     = 12 // numeric, categorical or velocity blocks per role
+	maxDuration   = 10 * 365 * 24 * time.Hour
+	populationTop = 32 // values in a population table
+)
+
+// Duration is a time.Duration that reads and writes text such as "90s",
+// "1h30m" or "7d" (a day is 24 hours).
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String writes whole days as "7d", anything else as time.Duration does.
+func (d Duration) String() string {
+	td := time.Duration(d)
+	switch {
+	case td == 0:
+		return "0s"
+	case td%(24*time.Hour) == 0:
+		return strconv.FormatInt(int64(td/(24*time.Hour)), 10) + "d"
+	case td%time.Hour == 0:
+		return strconv.FormatInt(int64(td/time.Hour), 10) + "h"
+	case td%time.Minute == 0:
+		return strconv.FormatInt(int64(td/time.Minute), 10) + "m"
+	}
+	return td.String()
+}
+
+// MarshalText writes d as String does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads "7d", "1.5d" or anything time.ParseDuration accepts.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// ParseDuration reads a duration with an optional day unit: "7d", "1.5d",
+// "36h", "90s".
+func ParseDuration(s string) (Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		f, err := strconv.ParseFloat(days, 64)
+		if err != nil || f < -1e5 || f > 1e5 {
+			return 0, fmt.Errorf("duration %q: bad number of days", s)
+		}
+		return Duration(f * float64(24*time.Hour)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: %w", s, err)
+	}
+	return Duration(v), nil
+}
+
+// days is a shorthand for the built-in specs.
+func days(n float64) Duration { return Duration(n * float64(24*time.Hour)) }
+
+// DefaultSpecs returns the built-in specs: "card.tx" (roles card, customer,
+// terminal, merchant) and "auth.login" (roles user, ip).
+func DefaultSpecs() []Spec {
+	hl30 := days(30)
+	return []Spec{
+		{
+			Kind:       "card.tx",
+			Thresholds: Thresholds{Review: 8, Block: 16},
+			Roles: []RoleSpec{
+				{
+					Role:   "card",
+					PeerBy: "mcc",
+					Numeric: []NumericSpec{
+						{Attr: "amount", HalfLives: []Duration{days(1), days(7), days(30)}},
+					},
+					Categorical: []CategoricalSpec{
+						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
+						{Attr: "mcc", TopK: 4, HalfLife: hl30, Population: true},
+						{Attr: "channel", TopK: 3, HalfLife: hl30, Population: true},
+						{Attr: "merchant", TopK: 6, HalfLife: hl30},
+						// A new terminal mostly means a new merchant, already
+						// counted: keep it as a feature only.
+						{Attr: "terminal", TopK: 4, HalfLife: hl30, Mute: true},
+					},
+					Hours: &HoursSpec{},
+					Velocity: []VelocitySpec{
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}},
+					},
+					Gap:    &GapSpec{HalfLife: hl30, Mute: true},
+					Travel: &TravelSpec{MaxKmh: 900, MinKm: 100},
+				},
+				{
+					Role:   "customer",
+					Weight: 0.5,
+					Numeric: []NumericSpec{
+						{Attr: "amount", HalfLives: []Duration{days(7), days(30)}},
+					},
+					Categorical: []CategoricalSpec{
+						{Attr: "country", TopK: 3, HalfLife: hl30, Population: true},
+					},
+					Hours: &HoursSpec{},
+					Velocity: []VelocitySpec{
+						{Windows: []Duration{Duration(time.Hour), days(1)}},
+					},
+				},
+				{
+					Role: "terminal",
+					Velocity: []VelocitySpec{
+						{Windows: []Duration{Duration(time.Hour), days(1), days(7)}, Weight: 0.5},
+					},
+					Risk: &RiskSpec{LabelDelay: days(7), HalfLife: days(14)},
+				},
+				{
+					Role: "merchant",
+					Velocity: []VelocitySpec{
+						{Windows: []Duration{Duration(time.Hour), days(1)}, Weight: 0.5},
+					},
+					Risk: &RiskSpec{LabelDelay: days(7), HalfLife: days(14)},
+				},
+			},
+		},
+		{
+			Kind:       "auth.login",
+			Thresholds: Thresholds{Review: 8, Block: 16},
+			Roles: []RoleSpec{
+				{
+					Role: "user",
+					Categorical: []CategoricalSpec{
+						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
+						{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true},
+						{Attr: "device", TopK: 4, HalfLife: hl30},
+						{Attr: "user_agent", TopK: 4, HalfLife: hl30, Population: true},
+						{Attr: "ip", TopK: 6, HalfLife: hl30},
+					},
+					Hours: &HoursSpec{},
+					Velocity: []VelocitySpec{
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, Only: "success"},
+						{Windows: []Duration{Duration(10 * time.Minute), Duration(time.Hour), days(1)}, Only: "failure"},
+					},
+					Gap:    &GapSpec{HalfLife: hl30, Mute: true},
+					Travel: &TravelSpec{MaxKmh: 900, MinKm: 200},
+				},
+				{
+					// An IP mostly repeats what its users' profiles say.
+					Role:   "ip",
+					Weight: 0.5,
+					Categorical: []CategoricalSpec{
+						{Attr: "user", TopK: 4, HalfLife: days(7)},
+					},
+					Velocity: []VelocitySpec{
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, Only: "success"},
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour)}, Only: "failure"},
+					},
+					Risk: &RiskSpec{LabelDelay: Duration(time.Hour), HalfLife: days(7)},
+				},
+			},
+		},
+	}
+}
+
+// Validate checks a spec on its own. NewEngine also checks the compiled
+// layout against the profile and feature limits.
+func (s *Spec) Validate() error {
+	if !validName(s.Kind) {
+		return occsimore.FieldErrorf("kind", "kind %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", s.Kind)
+	}
+	if err := s.Thresholds.Validate(); err != nil {
+		return err
+	}
+	if len(s.Roles) == 0 || len(s.Roles) > MaxRoles {
+		return occsimore.FieldErrorf("roles", "a spec needs 1 to %d roles", MaxRoles)
+	}
+	for i := range s.Roles {
+		r := &s.Roles[i]
+		if err := r.validate(fmt.Sprintf("roles[%d]", i)); err != nil {
+			return err
+		}
+		for _, o := range s.Roles[:i] {
+			if o.Role == r.Role {
+				return occsimore.FieldErrorf(fmt.Sprintf("roles[%d].role", i), "role %q given twice", r.Role)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *RoleSpec) validate(at string) error {
+	if !validName(r.Role) {
+		return occsimore.FieldErrorf(at+".role", "role %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", r.Role)
+	}
+	if err := checkWeight(at, r.Weight); err != nil {
+		return err
+	}
+	if r.PeerBy != "" {
+		if a, ok := parseAttr(r.PeerBy); !ok || !a.categorical() {
+			return occsimore.FieldErrorf(at+".peer_by", "peer_by %q is not a categorical attribute", r.PeerBy)
+		}
+	}
+	if len(r.Numeric) > maxBlocks || len(r.Categorical) > maxBlocks || len(r.Velocity) > maxBlocks {
+		return occsimore.FieldErrorf(at, "at most %d numeric, categorical or velocity blocks each", maxBlocks)
+	}
+	blocks := len(r.Numeric) + len(r.Categorical) + len(r.Velocity)
+	if blocks == 0 && r.Hours == nil && r.Gap == nil && r.Travel == nil && r.Risk == nil {
+		return occsimore.FieldErrorf(at, "role %q keeps no feature", r.Role)
+	}
+	for i, n := range r.Numeric {
+		f := fmt.Sprintf("%s.numeric[%d]", at, i)
+		if a, ok := parseAttr(n.Attr); !ok || !a.numeric() {
+			return occsimore.FieldErrorf(f+".attr", "attr %q is not numeric (amount or attrs.NAME)", n.Attr)
+		}
+		if len(n.HalfLives) == 0 || len(n.HalfLives) > MaxHalfLives {
+			return occsimore.FieldErrorf(f+".half_lives", "1 to %d half-lives", MaxHalfLives)
+		}
+		for j, h := range n.HalfLives {
+			if err := checkDuration(fmt.Sprintf("%s.half_lives[%d]", f, j), h, time.Second); err != nil {
+				return err
+			}
+		}
+		if err := checkWeight(f, n.Weight); err != nil {
+			return err
+		}
+		for _, o := range r.Numeric[:i] {
+			if o.Attr == n.Attr {
+				return occsimore.FieldErrorf(f+".attr", "attr %q given twice", n.Attr)
+			}
+		}
+	}
+	for i, c := range r.Categorical {
+		f := fmt.Sprintf("%s.categorical[%d]", at, i)
+		if a, ok := parseAttr(c.Attr); !ok || !a.categorical() {
+			return occsimore.FieldErrorf(f+".attr", "attr %q is not categorical", c.Attr)
+		}
+		if c.Attr == r.Role {
+			return occsimore.FieldErrorf(f+".attr", "a role cannot profile its own id")
+		}
+		if c.TopK < 1 || c.TopK > MaxTopK {
+			return occsimore.FieldErrorf(f+".top_k", "top_k %d is not in 1..%d", c.TopK, MaxTopK)
+		}
+		if err := checkDuration(f+".half_life", c.HalfLife, time.Second); err != nil {
+			return err
+		}
+		if err := checkWeight(f, c.Weight); err != nil {
+			return err
+		}
+		for _, o := range r.Categorical[:i] {
+			if o.Attr == c.Attr {
+				return occsimore.FieldErrorf(f+".attr", "attr %q given twice", c.Attr)
+			}
+		}
+	}
+	if r.Hours != nil {
+		if err := checkWeight(at+".hours", r.Hours.Weight); err != nil {
+			return err
+		}
+	}
+	for i, v := range r.Velocity {
+		f := fmt.Sprintf("%s.velocity[%d]", at, i)
+		if len(v.Windows) == 0 || len(v.Windows) > MaxWindows {
+			return occsimore.FieldErrorf(f+".windows", "1 to %d windows", MaxWindows)
+		}
+		for j, w := range v.Windows {
+			if err := checkDuration(fmt.Sprintf("%s.windows[%d]", f, j), w, time.Second); err != nil {
+				return err
+			}
+			if v.Long != 0 && w >= v.Long {
+				return occsimore.FieldErrorf(fmt.Sprintf("%s.windows[%d]", f, j), "window %s is not shorter than long %s", w, v.Long)
+			}
+		}
+		if v.Long != 0 {
+			if err := checkDuration(f+".long", v.Long, time.Hour); err != nil {
+				return err
+			}
+		}
+		switch v.Only {
+		case "", "success", "failure":
+		default:
+			return occsimore.FieldErrorf(f+".only", "only %q is not \"\", \"success\" or \"failure\"", v.Only)
+		}
+		if !(v.MinExpected >= 0 && v.MinExpected <= 1e6) {
+			return occsimore.FieldErrorf(f+".min_expected", "min_expected %g is not in [0, 1e6]", v.MinExpected)
+		}
+		if err := checkWeight(f, v.Weight); err != nil {
+			return err
+		}
+	}
+	if g := r.Gap; g != nil {
+		if err := checkDuration(at+".gap.half_life", g.HalfLife, time.Second); err != nil {
+			return err
+		}
+		if err := checkWeight(at+".gap", g.Weight); err != nil {
+			return err
+		}
+	}
+	if t := r.Travel; t != nil {
+		if !(t.MaxKmh > 0 && t.MaxKmh < 1e6) {
+			return occsimore.FieldErrorf(at+".travel.max_kmh", "max_kmh %g is not in (0, 1e6)", t.MaxKmh)
+		}
+		if !(t.MinKm >= 0 && t.MinKm < 20040) {
+			return occsimore.FieldErrorf(at+".travel.min_km", "min_km %g is not in [0, 20040)", t.MinKm)
+		}
+		if err := checkWeight(at+".travel", t.Weight); err != nil {
+			return err
+		}
+	}
+	if k := r.Risk; k != nil {
+		if k.LabelDelay < 0 || k.LabelDelay.D() > maxDuration {
+			return occsimore.FieldErrorf(at+".risk.label_delay", "label_delay %s is not in [0, 10 years]", k.LabelDelay)
+		}
+		if err := checkDuration(at+".risk.half_life", k.HalfLife, time.Hour); err != nil {
+			return err
+		}
+		if !(k.Prior >= 0 && k.Prior <= 1e6) {
+			return occsimore.FieldErrorf(at+".risk.prior", "prior %g is not in [0, 1e6]", k.Prior)
+		}
+		if err := checkWeight(at+".risk", k.Weight); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkDuration(field string, d Duration, least time.Duration) error {
+	if d.D() < least || d.D() > maxDuration {
+		return occsimore.FieldErrorf(field, "duration %s is not between %s and 10 years", d, Duration(least))
+	}
+	return nil
+}
+
+func checkWeight(at string, w float64) error {
+	if !(w >= 0 && w <= 100) {
+		return occsimore.FieldErrorf(at+".weight", "weight %g is not in [0, 100]", w)
+	}
+	return nil
+}
+
+func weightOr1(w float64) float64 {
+	if w == 0 {
+		return 1
+	}
+	return w
+}
+
+// validName is the rule for kinds, roles and attribute names (the same as
+// occsimore.Event's).
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,18 @@
+// Package simulate generates synthetic traffic with known labels: card
+// transactions after the Fraud Detection Handbook's simulator (Le Borgne et
+// al., ULB and Worldline), logins shaped like the RBA dataset (Wiefling et
+// al.) with account-takeover attacks, and a live stream with planted habit
+// ruptures for demonstrations.
+//
+// Everything is a pure function of its configuration and seed: no clock, no
+// files, no network. Generators hand out values through iterators; writers
+// only write to an io.Writer the caller supplies.
+//
+// Random streams come from math/rand/v2's PCG. Each independent stream of a
+// run (customer profiles, terminal profiles, one customer's transactions, one
+// fraud day...) is derived from (Seed, purpose, index), in the spirit of the
+// handbook's per-purpose seeds, so one Seed reproduces a whole run and turning
+// on an extra scenario leaves the other streams untouched. numpy's generator
+// cannot be reproduced bit for bit, so a run matches the handbook's dataset in
+// its statistics, not row for row.
+package simulate
