@@ -76,6 +76,8 @@ type Console struct {
 	members occsimore.MemberService
 	tokens  occsimore.TokenService
 	users   occsimore.UserService
+	events  Events                 // nil until SetEvents
+	alerts  occsimore.AlertService // nil until SetEvents
 	logger  *slog.Logger
 	now     func() time.Time
 

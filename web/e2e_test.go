@@ -11,7 +11,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
+	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/pipeline"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -165,4 +168,72 @@ func TestE2E_TokenLifecycle(t *testing.T) {
 	if err := auth.CheckToken(tok, secret, f.clock.Now()); err == nil {
 		t.Fatal("the revoked token still authenticates")
 	}
+}
+
+// TestE2E_LiveAlerts drives the alert queue in Chromium over a real
+// pipeline: a new alert appears live, is labelled, and its card's page shows
+// the heat map.
+func TestE2E_LiveAlerts(t *testing.T) {
+	f, pl := newEventsFixture(t)
+	if err := pl.SetThresholds(f.memberA.ID, behavior.Thresholds{Review: 0.001, Block: 1e6}); err != nil {
+		t.Fatalf("set thresholds: %v", err)
+	}
+	srv := httptest.NewServer(f.handler)
+	t.Cleanup(srv.Close)
+	// Started after the server, so the browser, and its alert stream, closes first.
+	ctx := newBrowser(t)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/alerts"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), f.adminA.Email),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitReady(chromedp.CSS(`tbody[data-live="open"]`)),
+	); err != nil {
+		t.Fatalf("open the live queue: %v", err)
+	}
+
+	// The stream is open: raise an alert and watch it arrive.
+	evs := cardHistory("card-e2e-1", 10, f.clock.Now())
+	out := make([]pipeline.Scored, len(evs))
+	if err := pl.Submit(t.Context(), f.memberA.ID, evs, out); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	id := out[len(out)-1].AlertID
+	if id == "" {
+		t.Fatal("the last event raised no alert")
+	}
+	row := `tr.fresh[data-alert-id="` + id + `"]`
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(row))); err != nil {
+		t.Fatalf("live alert row: %v", err)
+	}
+	screenshot(t, ctx, "alerts-live")
+
+	// Open it and label it fraud.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(row+` td.when a`)),
+		chromedp.WaitVisible(chromedp.ID("reasons-h")),
+		chromedp.Click(chromedp.CSS(`button[name="label"][value="fraud"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.badge.label-fraud`)),
+	); err != nil {
+		t.Fatalf("label alert: %v", err)
+	}
+	screenshot(t, ctx, "alert-labelled")
+	a, err := f.db.FindAlert(t.Context(), f.memberA.ID, id)
+	if err != nil {
+		t.Fatalf("find alert: %v", err)
+	}
+	if got, want := a.Label, occsimore.LabelFraud; got != want {
+		t.Fatalf("stored label = %q, want %q", got, want)
+	}
+
+	// Its card's page draws the hour-of-week heat map.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href="/entities/card/card-e2e-1"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`svg.heatmap`)),
+	); err != nil {
+		t.Fatalf("entity page: %v", err)
+	}
+	screenshot(t, ctx, "entity")
 }

@@ -64,6 +64,13 @@ func testConfig() Config {
 
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, cfg, nil)
+}
+
+// newFixtureWith is newFixture with setup run on the console before its
+// handler is built, to add optional areas.
+func newFixtureWith(t *testing.T, cfg Config, setup func(*fixture)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
@@ -90,6 +97,9 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	f.console, err = New(cfg, db, db, db, logger, clk.Now)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if setup != nil {
+		setup(f)
 	}
 	f.handler = f.console.Handler()
 	return f

@@ -26,6 +26,10 @@ func loadPages(fsys fs.FS, static *assets) (map[string]*pageTemplate, error) {
 		"static": static.url,
 		"date":   formatDate,
 		"field":  newField,
+		"mulf":   func(a, b float64) float64 { return a * b },
+		"seconds": func(s float64) string {
+			return time.Duration(s * float64(time.Second)).Round(time.Second).String()
+		},
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
 	if err != nil {

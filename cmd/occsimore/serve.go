@@ -63,6 +63,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
+	console.SetEvents(pl, db)
 
 	hc := occhttp.DefaultConfig()
 	hc.Addr = c.Server.Addr

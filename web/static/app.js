@@ -31,4 +31,29 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
+
+  // The alert queue adds new alerts live: the server sends each as a rendered
+  // row over server-sent events.
+  const rows = document.querySelector("tbody[data-stream]");
+  if (rows && window.EventSource) {
+    const status = document.getElementById("live-status");
+    const source = new EventSource(rows.dataset.stream);
+    source.addEventListener("alert", (event) => {
+      const tmp = document.createElement("tbody");
+      tmp.innerHTML = event.data; // server-rendered, escaped by html/template
+      const row = tmp.querySelector("tr");
+      if (!row || rows.querySelector(`tr[data-alert-id="${CSS.escape(row.dataset.alertId)}"]`)) return;
+      row.classList.add("fresh");
+      rows.prepend(row);
+      document.getElementById("no-alerts")?.remove();
+    });
+    source.addEventListener("open", () => {
+      rows.dataset.live = "open";
+      if (status) status.textContent = "Live: new alerts appear here as they arrive.";
+    });
+    source.addEventListener("error", () => {
+      rows.dataset.live = "reconnecting";
+      if (status) status.textContent = "Live updates paused; reconnecting…";
+    });
+  }
 });
