@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/occsimore/occsimore"
@@ -93,9 +94,11 @@ func (s *Server) principal(ctx context.Context, header string, now time.Time) (*
 	default:
 		return nil, fmt.Errorf("find token member: %w", err)
 	}
-	if err := s.Tokens.TouchToken(ctx, tok.ID, now); err != nil {
-		// Last use is informational; a failed update must not refuse service.
-		s.logger.WarnContext(ctx, "touch token", "token_id", tok.ID, "err", err)
+	if s.touches.due(tok.ID, now) {
+		if err := s.Tokens.TouchToken(ctx, tok.ID, now); err != nil {
+			// Last use is informational; a failed update must not refuse service.
+			s.logger.WarnContext(ctx, "touch token", "token_id", tok.ID, "err", err)
+		}
 	}
 	return &occsimore.Principal{Member: m, Role: tok.Role, TokenID: tok.ID}, nil
 }
@@ -108,4 +111,30 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// touchThrottle remembers when each token's last use was written, so that
+// only one request a minute per token writes to the store; the store keeps
+// the same rule, so this only saves the write attempts.
+type touchThrottle struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// due reports whether the token's use at now should be written, and if so
+// records it.
+func (t *touchThrottle) due(id string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		t.last = make(map[string]time.Time)
+	}
+	if prev, ok := t.last[id]; ok && now.Sub(prev) < time.Minute && !now.Before(prev) {
+		return false
+	}
+	if len(t.last) > 100_000 { // bound memory under a flood of distinct tokens
+		clear(t.last)
+	}
+	t.last[id] = now
+	return true
 }

@@ -59,6 +59,7 @@ type Server struct {
 	cfg        Config
 	logger     *slog.Logger
 	failures   *failureLimiter
+	touches    touchThrottle
 	onShutdown func() // set by tests
 
 	mu     sync.Mutex

@@ -5,8 +5,11 @@
 // ruptures for demonstrations.
 //
 // Everything is a pure function of its configuration and seed: no clock, no
-// files, no network. Generators hand out values through iterators; writers
-// only write to an io.Writer the caller supplies.
+// files, no network. Generators hand out values through iterators
+// (iter.Seq[*Tx], iter.Seq[*Login]) in time order, reusing the value they
+// yield; writers only write to an io.Writer the caller supplies. The live
+// stream (NewLive, Live.Next) takes the wall-clock start as a value and says
+// when each event is due: the caller sleeps.
 //
 // Random streams come from math/rand/v2's PCG. Each independent stream of a
 // run (customer profiles, terminal profiles, one customer's transactions, one

@@ -22,6 +22,29 @@ const (
 	PlantNewDevice        Plant = "new_device"        // an account logs in from an unknown device and browser
 )
 
+// Reasons returns the reason codes of package behavior's default specs
+// that should explain an alert on the plant, any one of them sufficing:
+// the demo can check that a planted event was caught for the right reason.
+// A card planted in a new country is usually far from its last payment
+// too, so impossible_travel counts for it.
+func (p Plant) Reasons() []string {
+	switch p {
+	case PlantAmount5x:
+		return []string{"amount_high"}
+	case PlantNewCountry:
+		return []string{"new_country", "new_asn", "impossible_travel"}
+	case PlantNightHour:
+		return []string{"unusual_hour"}
+	case PlantBurst:
+		return []string{"velocity_burst", "failure_burst", "gap_short", "new_terminal"}
+	case PlantImpossibleTravel:
+		return []string{"impossible_travel", "new_country"}
+	case PlantNewDevice:
+		return []string{"new_device", "new_user_agent"}
+	}
+	return nil
+}
+
 var (
 	cardPlants  = [...]Plant{PlantAmount5x, PlantNewCountry, PlantNightHour, PlantBurst, PlantImpossibleTravel}
 	loginPlants = [...]Plant{PlantNewDevice, PlantNewCountry, PlantNightHour, PlantBurst, PlantImpossibleTravel}

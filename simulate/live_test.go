@@ -156,6 +156,9 @@ func TestLiveStream(t *testing.T) {
 		t.Fatalf("%d history and %d live events", history, live)
 	}
 	for _, p := range []Plant{PlantAmount5x, PlantNewCountry, PlantNightHour, PlantBurst, PlantImpossibleTravel, PlantNewDevice} {
+		if len(p.Reasons()) == 0 {
+			t.Fatalf("plant %s has no reason codes", p)
+		}
 		if len(plantKinds[p]) == 0 {
 			t.Fatalf("no %s planted in %d live events", p, live)
 		}

@@ -64,12 +64,20 @@ func Open(ctx context.Context, dataDir string) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	// SQLite has one writer at a time; a bounded pool keeps a burst of
+	// requests queueing in Go instead of opening hundreds of connections
+	// that contend for the file lock. WAL readers still run in parallel.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return sqlstore.New(db, dialect), nil
 }
+
+// maxConns bounds the connection pool.
+const maxConns = 8
 
 // dsn returns a file: URI for path with the connection parameters. The URI
 // form escapes any ? or # in the path; SQLite ignores the driver's _ keys.

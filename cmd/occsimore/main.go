@@ -129,6 +129,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.tokenCommand(),
 		m.userCommand(),
 		m.scoreCommand(),
+		m.benchCommand(),
+		m.simulateCommand(),
 		m.versionCommand(),
 	)
 	return root

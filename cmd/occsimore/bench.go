@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/simulate"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// benchReport is what the bench commands print.
+type benchReport struct {
+	What       string  `json:"what"`
+	Events     int     `json:"events"`
+	Errors     int     `json:"errors,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	PerSecond  float64 `json:"per_second"`
+	Features   int     `json:"features,omitempty"`
+	P50Micros  float64 `json:"p50_us"`
+	P99Micros  float64 `json:"p99_us"`
+	P999Micros float64 `json:"p999_us"`
+	MaxMicros  float64 `json:"max_us"`
+	GoMaxProcs int     `json:"gomaxprocs"`
+	Arch       string  `json:"arch"`
+}
+
+func (m *Main) benchCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput and latency (figures for docs/benchmarks.md)",
+	}
+	cmd.AddCommand(m.benchScoreCommand(), m.benchHTTPCommand())
+	return cmd
+}
+
+func (m *Main) benchScoreCommand() *cobra.Command {
+	var customers, days int
+	cmd := &cobra.Command{
+		Use:   "score",
+		Short: "In-process update-and-score throughput and per-event latency on one goroutine",
+		Long: `Generate the handbook simulator's card transactions in memory, then feed them to a
+fresh behaviour engine on one goroutine and report events per second and the
+latency distribution of Process (score, then update).`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := simulate.DefaultCards()
+			cfg.Customers, cfg.Days = customers, days
+			cfg.Terminals = customers * 2
+			w, err := simulate.NewCardWorld(cfg)
+			if err != nil {
+				return err
+			}
+			var evs []occsimore.Event
+			for tx := range w.Transactions() {
+				var ev occsimore.Event
+				w.Event(tx, &ev)
+				ev.MemberID = "bench"
+				evs = append(evs, ev)
+			}
+			eng, err := behavior.NewEngine(behavior.DefaultConfig())
+			if err != nil {
+				return err
+			}
+			lat := make([]time.Duration, len(evs))
+			var res behavior.Result
+			bar := progressbar.NewOptions(len(evs), progressbar.OptionSetWriter(m.Stderr),
+				progressbar.OptionSetDescription("scoring"), progressbar.OptionThrottle(200*time.Millisecond))
+			start := time.Now()
+			errs := 0
+			for i := range evs {
+				t0 := time.Now()
+				if err := eng.Process(&evs[i], &res); err != nil {
+					errs++
+				}
+				lat[i] = time.Since(t0)
+				if i&0xffff == 0 {
+					bar.Set(i)
+				}
+			}
+			elapsed := time.Since(start)
+			bar.Exit()
+			rep := latencyReport("in-process update and score (card.tx), one goroutine", lat, elapsed)
+			rep.Errors, rep.Features = errs, res.NFeatures
+			return m.print(rep, func(w io.Writer) error { return printBench(w, rep) })
+		},
+	}
+	cmd.Flags().IntVar(&customers, "customers", 5000, "simulated customers (cards)")
+	cmd.Flags().IntVar(&days, "days", 60, "simulated days")
+	return cmd
+}
+
+func (m *Main) benchHTTPCommand() *cobra.Command {
+	var url, token string
+	var rate int
+	var duration time.Duration
+	cmd := &cobra.Command{
+		Use:   "http",
+		Short: "Open-loop load of single-event POST /v1/events at a fixed rate",
+		Long: `Send single card.tx events to a running server at a fixed rate, each request on
+its own schedule (open loop), and report the latency from each request's
+scheduled start, so that a stalled server shows in the tail instead of
+slowing the load down (no coordinated omission).`,
+		Example: "  occsimore bench http --url http://127.0.0.1:8080 --token $TOKEN --rate 2000 --duration 20s",
+		Args:    argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if token == "" || rate <= 0 || duration <= 0 {
+				return usageError{fmt.Errorf("--token, a positive --rate and --duration are required")}
+			}
+			return m.benchHTTP(cmd.Context(), url, token, rate, duration)
+		},
+	}
+	cmd.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "server base URL")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token with the ingest role")
+	cmd.Flags().IntVar(&rate, "rate", 2000, "requests per second")
+	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to send")
+	return cmd
+}
+
+func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, duration time.Duration) error {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}, Timeout: 10 * time.Second}
+	n := int(duration.Seconds() * float64(rate))
+	lat := make([]time.Duration, n)
+	failed := make([]bool, n)
+	interval := time.Second / time.Duration(rate)
+	// Event times advance one second per request from a point in the past,
+	// so every event is accepted and the engine sees an ordered stream.
+	base := time.Now().Add(-time.Duration(n) * time.Second).UTC()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		wg.Go(func() {
+			body := fmt.Appendf(nil, `{"kind":"card.tx","time":%q,"card":"c%d","terminal":"t%d","amount":%d.%02d,"country":"FR"}`,
+				base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%5000, i%800, 10+i%90, i%100)
+			req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/events", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				failed[i] = resp.StatusCode != http.StatusOK
+			} else {
+				failed[i] = true
+			}
+			lat[i] = time.Since(due)
+		})
+	}
+	wg.Wait()
+	rep := latencyReport(fmt.Sprintf("POST /v1/events at %d requests/s, open loop", rate), lat, time.Since(start))
+	for _, f := range failed {
+		if f {
+			rep.Errors++
+		}
+	}
+	return m.print(rep, func(w io.Writer) error { return printBench(w, rep) })
+}
+
+func latencyReport(what string, lat []time.Duration, elapsed time.Duration) benchReport {
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / 1e3
+	}
+	return benchReport{
+		What: what, Events: len(lat), Seconds: elapsed.Seconds(), PerSecond: float64(len(lat)) / elapsed.Seconds(),
+		P50Micros: q(0.50), P99Micros: q(0.99), P999Micros: q(0.999), MaxMicros: q(1),
+		GoMaxProcs: runtime.GOMAXPROCS(0), Arch: runtime.GOARCH,
+	}
+}
+
+func printBench(w io.Writer, r benchReport) error {
+	fmt.Fprintf(w, "%s\n  %d events in %.2fs: %.0f/s", r.What, r.Events, r.Seconds, r.PerSecond)
+	if r.Features > 0 {
+		fmt.Fprintf(w, ", %d features", r.Features)
+	}
+	if r.Errors > 0 {
+		fmt.Fprintf(w, ", %d errors", r.Errors)
+	}
+	_, err := fmt.Fprintf(w, "\n  latency p50 %.1fµs  p99 %.1fµs  p99.9 %.1fµs  max %.1fµs (GOMAXPROCS %d)\n",
+		r.P50Micros, r.P99Micros, r.P999Micros, r.MaxMicros, r.GoMaxProcs)
+	return err
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSimulateThenScore runs the two commands a user chains: simulate a
+// small card history, then replay it through the engine.
+func TestSimulateThenScore(t *testing.T) {
+	dir := t.TempDir()
+	c := newCLI(t)
+	cards := filepath.Join(dir, "cards.csv")
+	out := c.mustRun("", "simulate", "cards", "--customers", "200", "--terminals", "400", "--days", "20", "--seed", "7", "--out", cards, "-o", "json")
+	var sum struct {
+		Transactions int `json:"transactions"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Transactions == 0 {
+		t.Fatalf("simulate summary %q (%v)", out, err)
+	}
+	head, _ := os.ReadFile(cards)
+	if !strings.HasPrefix(string(head), "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,") {
+		t.Fatalf("not the handbook header: %.80q", head)
+	}
+	got := c.mustRun("", "score", "--format", "csv", cards, "--out", filepath.Join(dir, "scored.ndjson"), "-o", "json")
+	var scored scoreSummary
+	if err := json.Unmarshal([]byte(got), &scored); err != nil {
+		t.Fatal(err)
+	}
+	if scored.Scored != sum.Transactions || scored.Rejected != 0 {
+		t.Fatalf("scored %d of %d simulated transactions, %d rejected", scored.Scored, sum.Transactions, scored.Rejected)
+	}
+
+	logins := filepath.Join(dir, "logins.ndjson")
+	c.mustRun("", "simulate", "logins", "--users", "50", "--days", "5", "--format", "ndjson", "--out", logins)
+	got = c.mustRun("", "score", logins, "--out", filepath.Join(dir, "logins-scored.ndjson"), "-o", "json")
+	scored = scoreSummary{}
+	if err := json.Unmarshal([]byte(got), &scored); err != nil || scored.Scored == 0 || scored.Rejected != 0 {
+		t.Fatalf("logins scored: %+v (%v)", scored, err)
+	}
+
+	if code, _, errs := c.run("", "simulate", "cards", "--customers", "-3"); code != exitUsage && code != exitInvalid {
+		t.Fatalf("negative customers: exit %d (%s)", code, errs)
+	}
+}
