@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/behavior"
@@ -92,7 +94,10 @@ func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 	// also works, only with more buffering.
 	_ = http.NewResponseController(w).EnableFullDuplex()
 
-	dec := ingest.NewNDJSON(r.Body, maxEventLineBytes)
+	dec, err := batchReader(r)
+	if err != nil {
+		return err
+	}
 	evs := make([]occsimore.Event, 0, batchChunk)
 	lines := make([]int, 0, batchChunk)
 	out := make([]pipeline.Scored, batchChunk)
@@ -180,6 +185,48 @@ func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("write batch response: %w", err)
 	}
 	return bw.Flush()
+}
+
+// eventReader is what a batch is read through: NDJSON or CSV.
+type eventReader interface {
+	Next(ev *occsimore.Event) error
+	Line() int
+}
+
+// batchReader picks the decoder by Content-Type: NDJSON by default, or CSV
+// with a column mapping given as ?mapping=handbook or as a JSON
+// ingest.CSVMapping in the mapping parameter.
+func batchReader(r *http.Request) (eventReader, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "", "application/x-ndjson", "application/jsonl", "application/json":
+		return ingest.NewNDJSON(r.Body, maxEventLineBytes), nil
+	case "text/csv":
+		m, err := csvMapping(r.URL.Query().Get("mapping"))
+		if err != nil {
+			return nil, err
+		}
+		return ingest.NewCSV(r.Body, m)
+	}
+	return nil, occsimore.FieldErrorf("Content-Type", "Content-Type %q is not application/x-ndjson or text/csv", ct)
+}
+
+func csvMapping(s string) (ingest.CSVMapping, error) {
+	switch {
+	case s == "":
+		return ingest.CSVMapping{}, occsimore.FieldErrorf("mapping", "a CSV batch needs ?mapping=handbook or a JSON column mapping")
+	case s == "handbook":
+		return ingest.HandbookMapping(), nil
+	case strings.HasPrefix(s, "{"):
+		var m ingest.CSVMapping
+		d := json.NewDecoder(strings.NewReader(s))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&m); err != nil {
+			return m, occsimore.FieldErrorf("mapping", "mapping is not a valid JSON column mapping: %v", err)
+		}
+		return m, m.Validate()
+	}
+	return ingest.CSVMapping{}, occsimore.FieldErrorf("mapping", "mapping %q is not handbook or a JSON column mapping", s)
 }
 
 // batchFailed reports an error that stops a batch. Before the response has

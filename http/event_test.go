@@ -212,3 +212,43 @@ func TestAlertsListGetLabel(t *testing.T) {
 		t.Fatalf("unknown entity: status %d", r.status)
 	}
 }
+
+func TestBatchCSVWithMapping(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	m := e.member("bank", false)
+	_, ingest := e.token(m, occsimore.RoleIngest, 0)
+	csv := "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO\n" +
+		"0,2026-11-25 10:00:00,42,7,12.50,0,0,0,0\n" +
+		"1,2026-11-25 11:00:00,42,7,ten,0,0,0,0\n" +
+		"2,2026-11-25 12:00:00,42,8,13.10,0,0,0,0\n"
+	req := func(path, ct string) response {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", e.ts.URL+path, strings.NewReader(csv))
+		req.Header.Set("Authorization", "Bearer "+ingest)
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return response{status: resp.StatusCode, header: resp.Header, body: b.Bytes()}
+	}
+	r := req("/v1/events:batch?mapping=handbook", "text/csv")
+	lines, summary := batchLines(t, r.body)
+	if r.status != 200 || len(lines) != 3 || summary["accepted"].(float64) != 2 {
+		t.Fatalf("status %d lines %v summary %v", r.status, lines, summary)
+	}
+	if perr, _ := lines[1]["error"].(map[string]any); perr == nil || perr["field"] != "amount" || int(lines[1]["line"].(float64)) != 3 {
+		t.Fatalf("bad CSV line: %v", lines[1])
+	}
+	if p, ok := e.pl.Entity(m.ID, "card", "42"); !ok || p.Events != 2 {
+		t.Fatalf("card 42 has %d events, want 2", p.Events)
+	}
+	if r := req("/v1/events:batch", "text/csv"); r.status != 400 || r.problem(t).Field != "mapping" {
+		t.Fatalf("CSV without mapping: %d %s", r.status, r.body)
+	}
+	if r := req("/v1/events:batch", "application/xml"); r.status != 400 || r.problem(t).Field != "Content-Type" {
+		t.Fatalf("XML batch: %d %s", r.status, r.body)
+	}
+}
