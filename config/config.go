@@ -63,6 +63,10 @@ type Engine struct {
 	// CheckpointEvery bounds replay after a crash: a snapshot is written
 	// every this many events.
 	CheckpointEvery int64 `toml:"checkpoint_every"`
+	// SpecsFile, if set, replaces the built-in profile specs and sets
+	// thresholds per member (see LoadSpecs; `occsimore engine specs` prints
+	// the defaults in this format).
+	SpecsFile string `toml:"specs_file"`
 }
 
 // JournalPath returns where the journal lives.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,26 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Fatalf("serve exit %d after cancel, want 0", code)
+	}
+}
+
+func TestEngineSpecsFile(t *testing.T) {
+	c := newCLI(t)
+	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
+	specs := c.mustRun("", "engine", "specs")
+	if !strings.Contains(specs, `kind = "card.tx"`) || !strings.Contains(specs, `kind = "auth.login"`) {
+		t.Fatalf("default specs lack the built-in kinds:\n%.400s", specs)
+	}
+	path := t.TempDir() + "/specs.toml"
+	os.WriteFile(path, []byte(specs+"\n[[member]]\nslug = \"bank\"\nkind = \"card.tx\"\nreview = 3\nblock = 6\n"), 0o600)
+	c.env = append(c.env, "OCCSIMORE_ENGINE_SPECS_FILE="+path, "OCCSIMORE_SERVER_ADDR=127.0.0.1:0")
+	if out := c.mustRun("", "engine", "specs"); !strings.Contains(out, `slug = "bank"`) {
+		t.Fatalf("engine specs does not show the file's member thresholds:\n%.300s", out)
+	}
+
+	// A member the store does not know is a configuration error at start.
+	os.WriteFile(path, []byte(specs+"\n[[member]]\nslug = \"ghost\"\nreview = 3\nblock = 6\n"), 0o600)
+	if code, _, errs := c.run("", "serve"); code != exitConfig || !strings.Contains(errs, "ghost") {
+		t.Fatalf("serve with an unknown member in the specs: exit %d, %s", code, errs)
 	}
 }

@@ -124,6 +124,16 @@ func sweepSessions(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) {
 func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger) (*pipeline.Pipeline, func(), error) {
 	bc := behavior.DefaultConfig()
 	bc.MaxLateness = c.Engine.MaxLateness.D()
+	if c.Engine.SpecsFile != "" {
+		specs, err := config.LoadSpecs(c.Engine.SpecsFile)
+		if err != nil {
+			return nil, nil, configError{err}
+		}
+		bc.Specs = specs.Specs
+		if bc.Thresholds, err = memberThresholds(ctx, db, specs); err != nil {
+			return nil, nil, configError{err}
+		}
+	}
 	eng, err := behavior.NewEngine(bc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("behaviour engine: %w", err)
@@ -150,4 +160,30 @@ func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger 
 			logger.Error("close journal", "err", err)
 		}
 	}, nil
+}
+
+// memberThresholds resolves the member slugs of a specs file to the
+// engine's per-member, per-kind thresholds.
+func memberThresholds(ctx context.Context, db *sqlstore.DB, specs config.Specs) (map[string]map[string]behavior.Thresholds, error) {
+	out := map[string]map[string]behavior.Thresholds{}
+	for _, mt := range specs.Members {
+		mem, err := db.FindMemberBySlug(ctx, mt.Slug)
+		if err != nil {
+			return nil, fmt.Errorf("engine.specs_file: member %q: %w", mt.Slug, err)
+		}
+		if out[mem.ID] == nil {
+			out[mem.ID] = map[string]behavior.Thresholds{}
+		}
+		kinds := []string{mt.Kind}
+		if mt.Kind == "" {
+			kinds = kinds[:0]
+			for _, sp := range specs.Specs {
+				kinds = append(kinds, sp.Kind)
+			}
+		}
+		for _, k := range kinds {
+			out[mem.ID][k] = behavior.Thresholds{Review: mt.Review, Block: mt.Block}
+		}
+	}
+	return out, nil
 }
