@@ -89,15 +89,14 @@ type batchSummary struct {
 // are written, so every line reported as scored is durable.
 func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 	p := occsimore.PrincipalFromContext(r.Context())
+	dec, err := batchReader(r)
+	if err != nil {
+		return err // before full duplex, so the server still drains the body
+	}
 	// Writing results while the body is still being read needs full duplex
 	// on HTTP/1.1; without it the client must finish sending first, which
 	// also works, only with more buffering.
 	_ = http.NewResponseController(w).EnableFullDuplex()
-
-	dec, err := batchReader(r)
-	if err != nil {
-		return err
-	}
 	evs := make([]occsimore.Event, 0, batchChunk)
 	lines := make([]int, 0, batchChunk)
 	out := make([]pipeline.Scored, batchChunk)

@@ -252,3 +252,25 @@ func TestBatchCSVWithMapping(t *testing.T) {
 		t.Fatalf("XML batch: %d %s", r.status, r.body)
 	}
 }
+
+func TestProfilesOnlyForOperatorAdmins(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	ops := e.member("ops", true)
+	_, opsAdmin := e.token(ops, occsimore.RoleAdmin, 0)
+	_, opsReader := e.token(ops, occsimore.RoleReader, 0)
+	bank := e.member("bank", false)
+	_, bankAdmin := e.token(bank, occsimore.RoleAdmin, 0)
+	for _, tc := range []struct {
+		name, bearer string
+		status       int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"member admin", bankAdmin, http.StatusForbidden},
+		{"operator reader", opsReader, http.StatusForbidden},
+		{"operator admin", opsAdmin, http.StatusOK},
+	} {
+		if got := e.do(t, "GET", "/debug/pprof/heap", tc.bearer, "").status; got != tc.status {
+			t.Errorf("%s: GET /debug/pprof/heap = %d, want %d", tc.name, got, tc.status)
+		}
+	}
+}

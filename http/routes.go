@@ -1,6 +1,9 @@
 package http
 
 import (
+	"net/http"
+	"net/http/pprof"
+
 	"github.com/occsimore/occsimore"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -31,6 +34,17 @@ func (s *Server) apiRoutes() []Route {
 			ErrorLog:      promLogger{s.logger},
 			ErrorHandling: promhttp.ContinueOnError,
 		}), Perm: occsimore.PermRead, OperatorOnly: true},
+	}
+	// Profiles expose internals, so only operator admins may take them.
+	for _, name := range []string{"profile", "heap", "goroutine", "allocs", "block", "mutex", "trace"} {
+		h := pprof.Handler(name)
+		switch name {
+		case "profile":
+			h = http.HandlerFunc(pprof.Profile)
+		case "trace":
+			h = http.HandlerFunc(pprof.Trace)
+		}
+		routes = append(routes, Route{Pattern: "GET /debug/pprof/" + name, Handler: h, Perm: occsimore.PermManage, OperatorOnly: true})
 	}
 	if s.Events != nil {
 		routes = append(routes,

@@ -132,9 +132,6 @@ func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, durat
 	lat := make([]time.Duration, n)
 	failed := make([]bool, n)
 	interval := time.Second / time.Duration(rate)
-	// Event times advance one second per request from a point in the past,
-	// so every event is accepted and the engine sees an ordered stream.
-	base := time.Now().Add(-time.Duration(n) * time.Second).UTC()
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range n {
@@ -147,8 +144,9 @@ func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, durat
 			}
 		}
 		wg.Go(func() {
+			// The event happens when it is sent, as live traffic does.
 			body := fmt.Appendf(nil, `{"kind":"card.tx","time":%q,"card":"c%d","terminal":"t%d","amount":%d.%02d,"country":"FR"}`,
-				base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%5000, i%800, 10+i%90, i%100)
+				due.UTC().Format(time.RFC3339Nano), i%5000, i%800, 10+i%90, i%100)
 			req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/events", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
