@@ -396,7 +396,8 @@ func (e *Engine) Process(ev *occsimore.Event, res *Result) error {
 	return e.run(ev, res, true)
 }
 
-// Score is Process without updating anything.
+// Score is Process without updating anything: it works on copies of the
+// profiles, and population labels are read as of the last Process.
 func (e *Engine) Score(ev *occsimore.Event, res *Result) error {
 	return e.run(ev, res, false)
 }

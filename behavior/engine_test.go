@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -175,6 +176,20 @@ func TestColdStart(t *testing.T) {
 	res = mustProcess(t, e, ev)
 	if !res.HasReason("amount_high", 1) {
 		t.Errorf("new card, huge amount: reasons %v", res.TopReasons())
+	}
+}
+
+func TestNewMember(t *testing.T) {
+	// A member's first events have no peers to lean on: they are not
+	// flagged for it.
+	e := newTestEngine(t)
+	for i, amount := range []float64{10, 20, 35, 80, 15, 250, 5} {
+		ev := cardEv("mem_new", fmt.Sprintf("c%d", i), simStart.Add(time.Duration(10*60+i)*time.Minute), amount)
+		ev.Terminal, ev.Merchant = fmt.Sprintf("t%d", i%3), fmt.Sprintf("m%d", i%3)
+		res := mustProcess(t, e, ev)
+		if res.Decision != Allow || res.Score > 2 {
+			t.Errorf("event %d (amount %g): score %.2f decision %s, reasons %v", i, amount, res.Score, res.Decision, res.TopReasons())
+		}
 	}
 }
 

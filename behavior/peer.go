@@ -62,7 +62,7 @@ func (p *peerStats) prepare(t int64, halfLife float64) {
 		p.t0 = t
 		k = 0
 	}
-	p.g = math.Exp2(k)
+	p.g = fastExp(k * math.Ln2)
 	p.n++
 }
 

@@ -43,6 +43,12 @@ const (
 	minReason = 0.5
 	// travelBase is the contribution of a move at exactly the speed limit.
 	travelBase = 7.0
+	// peerReadyEvents is how many events peer statistics need before
+	// numeric scores lean on them.
+	peerReadyEvents = 20
+	// minClockVar is the smallest variance of a time of day, in radians²:
+	// one hour.
+	minClockVar = (2 * math.Pi / 24) * (2 * math.Pi / 24)
 	// ratePriorSeconds is the time, in seconds at the peer rate, that a
 	// velocity estimate starts from.
 	ratePriorSeconds = 86400.0
@@ -216,13 +222,15 @@ func numObserve(p []uint32, o int, w, x float64) {
 
 // blend mixes an entity's mean and variance (weight W) with its peers'
 // (weight priorEvents), as a mixture, so that little history leans on the
-// peers.
-func blend(W, mu, v float64, peer *peerNum) (mean, variance float64, ok bool) {
-	if peer.W <= 0 {
-		if W <= 0 {
+// peers. Peers with fewer than peerReadyEvents events (a member's first
+// events) are not trusted: the entity stands alone, with a spread of at
+// least 10% of its mean, once it has priorEvents events.
+func blend(W, mu, v float64, peer *peerNum, peerEvents uint64) (mean, variance float64, ok bool) {
+	if peer.W <= 0 || peerEvents < peerReadyEvents {
+		if W < priorEvents {
 			return 0, 0, false
 		}
-		return mu, v, true
+		return mu, max(v, 0.01*mu*mu), true
 	}
 	a := priorEvents
 	mean = (W*mu + a*peer.Mean) / (W + a)
@@ -262,7 +270,7 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		if W > 0 {
 			f[fo+1] = float32(b.raw(mu))
 		}
-		mean, variance, ok := blend(W, mu, v, peer)
+		mean, variance, ok := blend(W, mu, v, peer, sp.n)
 		if ok {
 			sd := math.Sqrt(variance + 1e-4*mean*mean + 1e-12)
 			z := (x - mean) / sd
@@ -305,25 +313,33 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 	h := c.e.catHash(s, n)
 	fp := fingerprint(h)
 	W, novel := f32(p, b.off), f32(p, b.off+1)
-	found, top, free, least := -1, -1, -1, -1
-	var topW float64
+	found := -1
 	for j := 0; j < b.k; j++ {
-		o := b.off + 2 + 2*j
-		if p[o] == 0 {
-			if free < 0 {
-				free = j
-			}
-			continue
-		}
-		if p[o] == fp {
+		if p[b.off+2+2*j] == fp {
 			found = j
+			break
 		}
-		w := f32(p, o+1)
-		if top < 0 || w > topW {
-			top, topW = j, w
-		}
-		if least < 0 || w < f32(p, b.off+3+2*least) {
-			least = j
+	}
+	// A new value needs the entity's top value (for its reason) and the
+	// slot it will take: a free one, else the least frequent.
+	top, free, least := -1, -1, -1
+	var topW, leastW float64
+	if found < 0 {
+		for j := 0; j < b.k; j++ {
+			o := b.off + 2 + 2*j
+			if p[o] == 0 {
+				if free < 0 {
+					free = j
+				}
+				continue
+			}
+			w := f32(p, o+1)
+			if top < 0 || w > topW {
+				top, topW = j, w
+			}
+			if least < 0 || w < leastW {
+				least, leastW = j, w
+			}
 		}
 	}
 	pc := &sp.cat[idx]
@@ -339,13 +355,13 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 				case ratio < familiarFloorRatio:
 					llr = floorContribution
 				case ratio < 1:
-					llr = math.Log(ratio)
+					llr = fastLog(ratio)
 				}
 			}
 		}
 	} else {
 		rate := (novel + novelPrior*pc.novelRate()) / (W + novelPrior)
-		llr = -math.Log(lam*rate + 1 - lam)
+		llr = -fastLog(lam*rate + 1 - lam)
 	}
 	f := &c.res.Features
 	f[b.feat] = b2f(found < 0)
@@ -441,14 +457,22 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 	if N > 0 {
 		own = (0.5*cnt[h] + 0.25*cnt[(h+23)%24] + 0.25*cnt[(h+1)%24]) / N
 	}
-	pp := sp.hourShare(h)
+	// Peers with few events (a member's first) are not trusted: uniform.
+	ready := sp.n >= peerReadyEvents
+	pp, pd := 1.0/24, 1.0/7
+	if ready {
+		pp, pd = sp.hourShare(h), sp.dayShare(d)
+	}
 	lam := N / (N + priorHours)
-	hl := math.Log((0.5*pp + 0.5/24) / (lam*own + (1-lam)*pp))
+	hl := fastLog((0.5*pp + 0.5/24) / (lam*own + (1-lam)*pp))
 	// The clock: how far, in circular standard deviations, the time is from
 	// the entity's usual time of day (a wrapped normal fitted to the
 	// histogram, blended with the peers'), so that 3 a.m. is further from
 	// a 9-to-5 habit than 7 p.m. is. The larger of the two counts.
-	pc, ps := sp.hourResultant()
+	var pc, ps float64
+	if ready {
+		pc, ps = sp.hourResultant()
+	}
 	cb := (C + priorEvents*pc) / (N + priorEvents)
 	sb := (S + priorEvents*ps) / (N + priorEvents)
 	z := 0.0
@@ -458,16 +482,17 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 		if cb*c.sinT-sb*c.cosT < 0 {
 			dist = -dist // earlier than usual
 		}
-		z = dist / math.Sqrt(-math.Log(min(r2, 0.998)))
+		// A habit is no more precise than an hour: the histogram's bins
+		// are an hour wide and people are not clocks.
+		z = dist / math.Sqrt(max(-fastLog(r2), minClockVar))
 		hl = max(hl, surprisal(z))
 	}
 	ownD := 0.0
 	if dN > 0 {
 		ownD = cnt[24+d] / dN
 	}
-	pd := sp.dayShare(d)
 	lamD := dN / (dN + priorHours)
-	dl := math.Log((0.5*pd + 0.5/7) / (lamD*ownD + (1-lamD)*pd))
+	dl := fastLog((0.5*pd + 0.5/7) / (lamD*ownD + (1-lamD)*pd))
 	f := &c.res.Features
 	f[b.feat] = float32(own)
 	f[b.feat+1] = float32(z)
@@ -513,6 +538,25 @@ func fastExp(x float64) float64 {
 	r := x - k*ln2Hi - k*ln2Lo // |r| <= ln2/2
 	e := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
 	return e * math.Float64frombits(uint64(int64(k)+1023)<<52)
+}
+
+// fastLog is log with a relative error under 1e-8, for x > 0; it defers to
+// math.Log for zero, negative, subnormal, infinite and NaN arguments.
+func fastLog(x float64) float64 {
+	bits := math.Float64bits(x)
+	exp := int(bits>>52) - 1023 // the sign bit makes negative x out of range
+	if exp <= -1023 || exp >= 1024 {
+		return math.Log(x)
+	}
+	m := math.Float64frombits(bits&(1<<52-1) | 1023<<52) // in [1, 2)
+	if m > math.Sqrt2 {
+		m /= 2
+		exp++
+	}
+	// log(m) = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.172.
+	s := (m - 1) / (m + 1)
+	s2 := s * s
+	return float64(exp)*math.Ln2 + 2*s*(1+s2*(1.0/3+s2*(1.0/5+s2*(1.0/7+s2*(1.0/9+s2/11)))))
 }
 
 // decay is exp(-x) for x >= 0, skipping the exponential where it is 0 or 1
@@ -572,7 +616,7 @@ func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		m := rate * b.wins[j].D().Seconds()
 		me := max(m, b.minExp)
 		if x > me {
-			if llr := x*math.Log(x/me) - x + me; llr > best {
+			if llr := x*fastLog(x/me) - x + me; llr > best {
 				best, bj, bx, bm = llr, j, x, m
 			}
 		}
@@ -588,7 +632,7 @@ func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 	}
 	setF32(p, lo, cLong+obs[b.longRate])
 	if age >= ratePriorSeconds && own > 0 {
-		lr := math.Log(own)
+		lr := fastLog(own)
 		pop.vel[idx].add(pop.g, lr)
 		if grp != nil {
 			grp.vel[idx].add(grp.g, lr)
@@ -603,10 +647,10 @@ func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bo
 		return
 	}
 	secs := max(float64(c.t-last)/1e9, 1)
-	x := math.Log(secs)
+	x := fastLog(secs)
 	f := &c.res.Features
 	f[b.feat] = float32(x)
-	mean, variance, ok := blend(f32(p, b.off), f32(p, b.off+1), f32(p, b.off+2), &sp.gap)
+	mean, variance, ok := blend(f32(p, b.off), f32(p, b.off+1), f32(p, b.off+2), &sp.gap, sp.n)
 	if ok {
 		z := (x - mean) / math.Sqrt(variance+0.01)
 		f[b.feat+1] = float32(z)
@@ -650,7 +694,7 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 			if cfp := p[b.off+3]; cfp != 0 {
 				r.topKey = b.countryID | uint64(cfp)
 			}
-			c.contribute(b.weight, travelBase+math.Log(kmh/b.maxKmh), &r)
+			c.contribute(b.weight, travelBase+fastLog(kmh/b.maxKmh), &r)
 		}
 	}
 	if !c.update || sec < int64(tloc) {
@@ -697,7 +741,7 @@ func (b *riskBlock) run(c *evCtx, rl *roleLayout, p []uint32, rs *roleStore) {
 	re := (F + b.prior*pr) / (N + b.prior)
 	f[b.feat] = float32(re)
 	if !b.mute {
-		c.contribute(b.weight, math.Log(re/pr), &Reason{Code: b.code, Role: rl.name, form: formRisk, Value: re, Baseline: pr, Count: N})
+		c.contribute(b.weight, fastLog(re/pr), &Reason{Code: b.code, Role: rl.name, form: formRisk, Value: re, Baseline: pr, Count: N})
 	}
 }
 

@@ -127,7 +127,7 @@ type Reason struct {
 	Share    float64       // share of the entity's most frequent value, or of its events at this hour
 	Count    float64       // distance in km, labelled events
 	Window   time.Duration // velocity window, time since the previous location
-	Text     string        // the event's value ("BR")
+	Text     string        // the event's value ("BR"), sharing the event's string
 	Top      string        // the entity's most frequent value, when known ("FR")
 	form     reasonForm
 	topKey   uint64

@@ -406,17 +406,11 @@ func replay(t testing.TB, e *Engine, history, normal []occsimore.Event, plants [
 			t.Fatalf("history event %d: %v", i, err)
 		}
 	}
-	type item struct {
-		ev   occsimore.Event
-		code string
-	}
-	var week []item
+	var week []planted
 	for _, ev := range normal {
-		week = append(week, item{ev: ev})
+		week = append(week, planted{ev: ev})
 	}
-	for _, p := range plants {
-		week = append(week, item{ev: p.ev, code: p.code})
-	}
+	week = append(week, plants...)
 	sort.SliceStable(week, func(i, j int) bool { return week[i].ev.Time.Before(week[j].ev.Time) })
 	entity := func(ev *occsimore.Event) string { return ev.Card + ev.User }
 	plantedAt := map[string]time.Time{}

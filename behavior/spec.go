@@ -244,7 +244,8 @@ func DefaultSpecs() []Spec {
 					Categorical: []CategoricalSpec{
 						{Attr: "country", TopK: 3, HalfLife: hl30, Population: true},
 					},
-					Hours: &HoursSpec{},
+					// No hours: a customer's cards share one clock, which the
+					// card profiles already keep.
 					Velocity: []VelocitySpec{
 						{Windows: []Duration{Duration(time.Hour), days(1)}},
 					},
