@@ -71,7 +71,7 @@ const (
 	maxEventUnixTime = 4102444800 // 2100-01-01: profiles store seconds as uint32
 )
 
-// FixedRoles are the roles that have their own field in Event.
+// FixedRoles are the roles that have their own field in Event. Read only.
 var FixedRoles = []string{"card", "customer", "terminal", "merchant", "user", "ip"}
 
 // EntityID returns the id of the entity of role in ev, or "" if it has none.
@@ -113,12 +113,14 @@ func (ev *Event) Validate() error {
 	if len(ev.ID) > MaxEventIDLen {
 		return FieldErrorf("id", "id is longer than %d bytes", MaxEventIDLen)
 	}
-	for _, f := range [...]struct{ name, v string }{
-		{"card", ev.Card}, {"customer", ev.Customer}, {"terminal", ev.Terminal},
-		{"merchant", ev.Merchant}, {"user", ev.User}, {"ip", ev.IP},
-	} {
-		if len(f.v) > MaxEntityIDLen {
-			return FieldErrorf(f.name, "%s id is longer than %d bytes", f.name, MaxEntityIDLen)
+	if max(len(ev.Card), len(ev.Customer), len(ev.Terminal), len(ev.Merchant), len(ev.User), len(ev.IP)) > MaxEntityIDLen {
+		for _, f := range [...]struct{ name, v string }{
+			{"card", ev.Card}, {"customer", ev.Customer}, {"terminal", ev.Terminal},
+			{"merchant", ev.Merchant}, {"user", ev.User}, {"ip", ev.IP},
+		} {
+			if len(f.v) > MaxEntityIDLen {
+				return FieldErrorf(f.name, "%s id is longer than %d bytes", f.name, MaxEntityIDLen)
+			}
 		}
 	}
 	if err := validateEntities(ev.Entities); err != nil {
@@ -149,11 +151,13 @@ func (ev *Event) Validate() error {
 	if ev.MCC != "" && !digits(ev.MCC, 4) {
 		return FieldErrorf("mcc", "mcc %q must be four digits (ISO 18245)", ev.MCC)
 	}
-	for _, f := range [...]struct{ name, v string }{
-		{"channel", ev.Channel}, {"device", ev.Device}, {"user_agent", ev.UserAgent},
-	} {
-		if len(f.v) > maxEventTextLen {
-			return FieldErrorf(f.name, "%s is longer than %d bytes", f.name, maxEventTextLen)
+	if max(len(ev.Channel), len(ev.Device), len(ev.UserAgent)) > maxEventTextLen {
+		for _, f := range [...]struct{ name, v string }{
+			{"channel", ev.Channel}, {"device", ev.Device}, {"user_agent", ev.UserAgent},
+		} {
+			if len(f.v) > maxEventTextLen {
+				return FieldErrorf(f.name, "%s is longer than %d bytes", f.name, maxEventTextLen)
+			}
 		}
 	}
 	if ev.Success && !ev.HasSuccess {

@@ -16,8 +16,10 @@ type Config struct {
 	Specs []Spec
 	// Thresholds override a spec's thresholds per member, then per kind.
 	Thresholds map[string]map[string]Thresholds
-	// HashSeed seeds the hashes of entity ids and values. Snapshots record
-	// it and are refused by an engine with another seed.
+	// HashSeed seeds the hashes of entity ids and values. Set it to a
+	// secret random value where ids come from outside, so that nobody can
+	// craft colliding ids. Snapshots carry it: ReadSnapshot adopts the
+	// seed of the state it restores.
 	HashSeed uint64
 	// Shards per (member, kind, role), a power of two.
 	Shards int
@@ -59,7 +61,7 @@ func DefaultConfig() Config {
 // Its methods are safe for concurrent use.
 type Engine struct {
 	cfg      Config
-	seed     uint64
+	seed     uint64 // changed only by ReadSnapshot, under mu
 	specs    []*compiledSpec
 	dictAttr []string // value dictionary attribute names, by id-1
 	lateness int64
@@ -449,10 +451,7 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	res.Decision = Allow
 	res.NReasons = 0
 	res.NFeatures = len(cs.features)
-	nan := float32(math.NaN())
-	for i := range res.NFeatures {
-		res.Features[i] = nan
-	}
+	copy(res.Features[:res.NFeatures], nanFeatures[:])
 	f := &res.Features
 	f[featHour] = float32(c.hour)
 	f[featWeekday] = float32(c.dow)
@@ -497,6 +496,14 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	}
 	return nil
 }
+
+// nanFeatures is the feature vector before anything is known.
+var nanFeatures = func() (f [MaxFeatures]float32) {
+	for i := range f {
+		f[i] = float32(math.NaN())
+	}
+	return f
+}()
 
 func b2f(b bool) float32 {
 	if b {

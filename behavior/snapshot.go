@@ -101,17 +101,18 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	return nil
 }
 
-// ReadSnapshot replaces every member's profiles with those read from r. The
-// engine must have the same hash seed and, for every kind in the snapshot,
-// the same profile layout. Nothing changes unless the whole snapshot reads
-// and its checksum matches. Errors about the content are EINVALID.
+// ReadSnapshot replaces every member's profiles with those read from r. For
+// every kind in the snapshot the engine must have the same profile layout.
+// The engine takes the snapshot's hash seed along with its state. Nothing
+// changes unless the whole snapshot reads and its checksum matches. Errors
+// about the content are EINVALID.
 //
 // Thresholds are configuration, not learnt state: snapshots do not keep
 // them, and members get their Config thresholds back, so call
 // SetThresholds after ReadSnapshot.
 func (e *Engine) ReadSnapshot(r io.Reader) error {
 	sr := &snapReader{r: bufio.NewReaderSize(r, 1<<16)}
-	tenants, err := e.readSnapshot(sr)
+	tenants, seed, err := e.readSnapshot(sr)
 	if err != nil {
 		return err
 	}
@@ -124,6 +125,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 		return occsimore.Errorf(occsimore.EINVALID, "snapshot checksum mismatch: the file is corrupt")
 	}
 	e.mu.Lock()
+	e.seed = seed
 	e.tenants.Store(&tenants)
 	e.mu.Unlock()
 	return nil
@@ -139,21 +141,19 @@ func snapErr(err error) error {
 	return fmt.Errorf("read snapshot: %w", err)
 }
 
-func (e *Engine) readSnapshot(sr *snapReader) (map[string]*tenant, error) {
+func (e *Engine) readSnapshot(sr *snapReader) (map[string]*tenant, uint64, error) {
 	magic := make([]byte, len(snapMagic))
 	sr.read(magic)
 	if sr.err != nil {
-		return nil, snapErr(sr.err)
+		return nil, 0, snapErr(sr.err)
 	}
 	if string(magic) != snapMagic {
-		return nil, occsimore.Errorf(occsimore.EINVALID, "not a behaviour snapshot")
+		return nil, 0, occsimore.Errorf(occsimore.EINVALID, "not a behaviour snapshot")
 	}
 	if v := sr.u32(); sr.err == nil && v != snapVersion {
-		return nil, occsimore.Errorf(occsimore.EINVALID, "snapshot version %d is not supported (want %d)", v, snapVersion)
+		return nil, 0, occsimore.Errorf(occsimore.EINVALID, "snapshot version %d is not supported (want %d)", v, snapVersion)
 	}
-	if seed := sr.u64(); sr.err == nil && seed != e.seed {
-		return nil, occsimore.Errorf(occsimore.EINVALID, "snapshot was written with another hash seed")
-	}
+	seed := sr.u64()
 	nk := sr.count(64)
 	kindMap := make([]int, 0, nk) // snapshot kind -> engine kind
 	for range nk {
@@ -163,10 +163,10 @@ func (e *Engine) readSnapshot(sr *snapReader) (map[string]*tenant, error) {
 		}
 		ki := e.spec(name)
 		if ki < 0 {
-			return nil, occsimore.Errorf(occsimore.EINVALID, "snapshot has kind %q, which this engine does not profile", name)
+			return nil, 0, occsimore.Errorf(occsimore.EINVALID, "snapshot has kind %q, which this engine does not profile", name)
 		}
 		if e.specs[ki].fingerprint != fp {
-			return nil, occsimore.Errorf(occsimore.EINVALID, "snapshot kind %q has another profile layout than this engine's spec", name)
+			return nil, 0, occsimore.Errorf(occsimore.EINVALID, "snapshot kind %q has another profile layout than this engine's spec", name)
 		}
 		kindMap = append(kindMap, ki)
 	}
@@ -190,7 +190,7 @@ func (e *Engine) readSnapshot(sr *snapReader) (map[string]*tenant, error) {
 		}
 		tn := e.newTenant(sr.str())
 		if _, dup := tenants[tn.member]; dup || tn.member == "" {
-			return nil, occsimore.Errorf(occsimore.EINVALID, "snapshot has member %q twice or empty", tn.member)
+			return nil, 0, occsimore.Errorf(occsimore.EINVALID, "snapshot has member %q twice or empty", tn.member)
 		}
 		tenants[tn.member] = tn
 		nd := sr.count(math.MaxUint32)
@@ -230,7 +230,7 @@ func (e *Engine) readSnapshot(sr *snapReader) (map[string]*tenant, error) {
 					key := sr.u64()
 					sh := rs.shardOf(key)
 					if _, dup := sh.index.get(key); dup {
-						return nil, occsimore.Errorf(occsimore.EINVALID, "snapshot has a profile twice")
+						return nil, 0, occsimore.Errorf(occsimore.EINVALID, "snapshot has a profile twice")
 					}
 					p := sh.getOrCreate(key, stride)
 					for j := range p {
@@ -241,9 +241,9 @@ func (e *Engine) readSnapshot(sr *snapReader) (map[string]*tenant, error) {
 		}
 	}
 	if sr.err != nil {
-		return nil, snapErr(sr.err)
+		return nil, 0, snapErr(sr.err)
 	}
-	return tenants, nil
+	return tenants, seed, nil
 }
 
 type snapWriter struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math/rand/v2"
 	"fmt"
 	"log/slog"
 	"net"
@@ -124,6 +125,11 @@ func sweepSessions(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) {
 func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger) (*pipeline.Pipeline, func(), error) {
 	bc := behavior.DefaultConfig()
 	bc.MaxLateness = c.Engine.MaxLateness.D()
+	// A secret seed keeps entity hashes unpredictable, so nobody can craft
+	// IDs that collide in the profile tables. A new one each start is safe:
+	// a snapshot restores the seed it was written with, and without one the
+	// journal is replayed from scratch.
+	bc.HashSeed = rand.Uint64()
 	if c.Engine.SpecsFile != "" {
 		specs, err := config.LoadSpecs(c.Engine.SpecsFile)
 		if err != nil {
