@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"math/rand/v2"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"time"
 
