@@ -195,7 +195,10 @@ func TestE2E_LiveAlerts(t *testing.T) {
 	}
 
 	// The stream is open: raise an alert and watch it arrive.
+	// Ten habitual payments, then a rupture: 25 times the amount, abroad.
 	evs := cardHistory("card-e2e-1", 10, f.clock.Now())
+	last := &evs[len(evs)-1]
+	last.Amount, last.Country = 500, "BR"
 	out := make([]pipeline.Scored, len(evs))
 	if err := pl.Submit(t.Context(), f.memberA.ID, evs, out); err != nil {
 		t.Fatalf("submit: %v", err)

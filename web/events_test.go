@@ -310,8 +310,13 @@ func TestAlerts_StreamDeliversNewAlert(t *testing.T) {
 		t.Fatalf("set thresholds: %v", err)
 	}
 	bEvs := cardHistory("card-b-live", 10, f.clock.Now())
-	if err := pl.Submit(t.Context(), f.memberB.ID, bEvs, make([]pipeline.Scored, len(bEvs))); err != nil {
+	bEvs[len(bEvs)-1].Amount, bEvs[len(bEvs)-1].Country = 9000, "BR"
+	bOut := make([]pipeline.Scored, len(bEvs))
+	if err := pl.Submit(t.Context(), f.memberB.ID, bEvs, bOut); err != nil {
 		t.Fatalf("submit B: %v", err)
+	}
+	if bOut[len(bOut)-1].AlertID == "" {
+		t.Fatal("B's outlier raised no alert: the isolation check below would prove nothing")
 	}
 	out := make([]pipeline.Scored, len(evs))
 	if err := pl.Submit(t.Context(), f.memberA.ID, evs, out); err != nil {
