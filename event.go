@@ -101,7 +101,7 @@ func (ev *Event) EntityID(role string) string {
 // Validate checks every field a caller supplies. It does not check MemberID,
 // which the server sets. It does not allocate unless it fails.
 func (ev *Event) Validate() error {
-	if !validKey(ev.Kind) {
+	if !ValidName(ev.Kind) {
 		return FieldErrorf("kind", "kind %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", ev.Kind)
 	}
 	if ev.Time.IsZero() {
@@ -167,7 +167,7 @@ func (ev *Event) Validate() error {
 		return FieldErrorf("attrs", "at most %d attributes", MaxEventAttrs)
 	}
 	for k, v := range ev.Attrs {
-		if !validKey(k) {
+		if !ValidName(k) {
 			return FieldErrorf("attrs", "attribute name %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", k)
 		}
 		if len(v) > maxEventTextLen {
@@ -182,7 +182,7 @@ func validateEntities(es []Entity) error {
 		return FieldErrorf("entities", "at most %d extra entities", MaxEventEntities)
 	}
 	for i, e := range es {
-		if !validKey(e.Role) {
+		if !ValidName(e.Role) {
 			return FieldErrorf("entities", "entity %d: role %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", i, e.Role)
 		}
 		for _, r := range FixedRoles {
@@ -202,8 +202,9 @@ func validateEntities(es []Entity) error {
 	return nil
 }
 
-// validKey reports whether s is a kind, role or attribute name.
-func validKey(s string) bool {
+// ValidName reports whether s is a valid kind, role or attribute name: 1 to
+// 64 lowercase letters, digits, '.', '_' or '-', starting with a letter.
+func ValidName(s string) bool {
 	if len(s) == 0 || len(s) > maxEventKeyLen || s[0] < 'a' || s[0] > 'z' {
 		return false
 	}

@@ -51,10 +51,10 @@ func parseAttr(name string) (attr, bool) {
 	if k, ok := attrByName[name]; ok {
 		return attr{kind: k, name: name}, true
 	}
-	if key, ok := strings.CutPrefix(name, "attrs."); ok && validName(key) {
+	if key, ok := strings.CutPrefix(name, "attrs."); ok && occsimore.ValidName(key) {
 		return attr{kind: attrCustom, key: key, name: name}, true
 	}
-	if key, ok := strings.CutPrefix(name, "entity."); ok && validName(key) {
+	if key, ok := strings.CutPrefix(name, "entity."); ok && occsimore.ValidName(key) {
 		return attr{kind: attrEntity, key: key, name: name}, true
 	}
 	return attr{}, false

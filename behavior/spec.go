@@ -308,7 +308,7 @@ func DefaultSpecs() []Spec {
 // Validate checks a spec on its own. NewEngine also checks the compiled
 // layout against the profile and feature limits.
 func (s *Spec) Validate() error {
-	if !validName(s.Kind) {
+	if !occsimore.ValidName(s.Kind) {
 		return occsimore.FieldErrorf("kind", "kind %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", s.Kind)
 	}
 	if err := s.Thresholds.Validate(); err != nil {
@@ -332,7 +332,7 @@ func (s *Spec) Validate() error {
 }
 
 func (r *RoleSpec) validate(at string) error {
-	if !validName(r.Role) {
+	if !occsimore.ValidName(r.Role) {
 		return occsimore.FieldErrorf(at+".role", "role %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", r.Role)
 	}
 	if err := checkWeight(at, r.Weight); err != nil {
@@ -485,19 +485,4 @@ func weightOr1(w float64) float64 {
 		return 1
 	}
 	return w
-}
-
-// validName is the rule for kinds, roles and attribute names (the same as
-// occsimore.Event's).
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
 }

@@ -253,30 +253,15 @@ func checkField(key, field string) (fieldID, string, error) {
 	case fNone:
 		return 0, "", occsimore.FieldErrorf(key, "unknown event field %q", field)
 	case fEntity:
-		if !validKey(sub) || slices.Contains(occsimore.FixedRoles, sub) {
+		if !occsimore.ValidName(sub) || slices.Contains(occsimore.FixedRoles, sub) {
 			return 0, "", occsimore.FieldErrorf(key, "entity role %q must be a lowercase name other than %s", sub, strings.Join(occsimore.FixedRoles, ", "))
 		}
 	case fAttr:
-		if !validKey(sub) {
+		if !occsimore.ValidName(sub) {
 			return 0, "", occsimore.FieldErrorf(key, "attribute name %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", sub)
 		}
 	}
 	return id, sub, nil
-}
-
-// validKey mirrors occsimore's rule for kinds, roles and attribute names,
-// which it does not export.
-func validKey(s string) bool {
-	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
 }
 
 func count(bs []csvBinding, id fieldID) int {
