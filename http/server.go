@@ -60,7 +60,7 @@ type Server struct {
 	logger     *slog.Logger
 	failures   *failureLimiter
 	touches    touchThrottle
-	onShutdown func() // set by tests
+	onShutdown []func()
 
 	mu     sync.Mutex
 	extra  []Route
@@ -198,8 +198,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	if s.onShutdown != nil {
-		srv.RegisterOnShutdown(s.onShutdown)
+	for _, f := range s.onShutdown {
+		srv.RegisterOnShutdown(f)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -221,6 +221,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// OnShutdown registers f to run when a graceful shutdown begins. Long-lived
+// responses (server-sent events) use it to end themselves, since Shutdown
+// waits for every response to finish and cancels none of them. Call it
+// before Serve.
+func (s *Server) OnShutdown(f func()) { s.onShutdown = append(s.onShutdown, f) }
 
 // handle adapts a handler that returns an error, writing the error as a
 // problem.

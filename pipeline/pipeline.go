@@ -493,6 +493,20 @@ func (p *Pipeline) applyLabel(member string, l *journal.Label) {
 	}
 }
 
+// EndSubscriptions closes every live subscription, and makes later ones
+// closed from the start, so that streaming responses end. A server calls it
+// when its graceful shutdown begins; ingestion carries on until Close.
+func (p *Pipeline) EndSubscriptions() {
+	p.subsMu.Lock()
+	defer p.subsMu.Unlock()
+	for _, m := range p.subs {
+		for s := range m {
+			close(s.ch)
+		}
+	}
+	p.subs = nil
+}
+
 // Subscribe returns a channel of member's new alerts, for live views. The
 // channel is buffered; a subscriber that falls behind loses alerts rather
 // than slow ingestion. cancel ends the subscription and closes the channel.
@@ -613,14 +627,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	p.closed = true
 	p.closeMu.Unlock()
 
-	p.subsMu.Lock()
-	for _, m := range p.subs {
-		for s := range m {
-			close(s.ch)
-		}
-	}
-	p.subs = nil
-	p.subsMu.Unlock()
+	p.EndSubscriptions()
 
 	if err := p.Checkpoint(ctx); err != nil {
 		return fmt.Errorf("final checkpoint: %w", err)

@@ -434,3 +434,23 @@ func TestCheckpointOnClose(t *testing.T) {
 	got := open(t, dir, pipeline.Config{}, newMemAlerts())
 	checkState(t, "state from the final snapshot", want, stateOf(t, got.eng, member, entities(evs)))
 }
+
+func TestEndSubscriptions(t *testing.T) {
+	e := open(t, t.TempDir(), pipeline.Config{}, newMemAlerts())
+	ch, cancel := e.p.Subscribe("mem_a")
+	defer cancel()
+	e.p.EndSubscriptions()
+	if _, ok := <-ch; ok {
+		t.Fatal("a subscription is still open after EndSubscriptions")
+	}
+	later, cancelLater := e.p.Subscribe("mem_a")
+	defer cancelLater()
+	if _, ok := <-later; ok {
+		t.Fatal("a subscription made after EndSubscriptions is open")
+	}
+	// Ingestion goes on: streams end, events are still accepted.
+	evs := genEvents(1, "mem_a", "c", 5)
+	if err := e.p.Submit(t.Context(), "mem_a", evs, make([]pipeline.Scored, len(evs))); err != nil {
+		t.Fatalf("submit after EndSubscriptions: %v", err)
+	}
+}

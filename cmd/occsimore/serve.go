@@ -84,6 +84,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Now = time.Now
 	srv.Events, srv.Alerts = pl, db
 	srv.Console = console.Handler()
+	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
 	ln, err := net.Listen("tcp", c.Server.Addr)
 	if err != nil {
