@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/occsimore/occsimore"
@@ -33,7 +35,6 @@ var _ EventService = (*pipeline.Pipeline)(nil)
 const (
 	maxBatchBodyBytes = 256 << 20
 	maxEventLineBytes = 64 << 10
-	batchChunk        = 2000
 )
 
 // handlePostEvent scores one JSON event and returns its score, decision and
@@ -83,10 +84,15 @@ type batchSummary struct {
 	} `json:"summary"`
 }
 
-// handlePostBatch reads an NDJSON stream of events and writes one NDJSON line
-// per input line back, in order, then a summary line. Bad lines are reported
-// and skipped; good lines are scored. Each chunk is journaled before its lines
-// are written, so every line reported as scored is durable.
+// handlePostBatch reads a stream of events (NDJSON, or CSV with a mapping)
+// and writes one NDJSON line per input line back, in order, then a summary
+// line. Bad lines are reported and skipped; good lines are scored. Each chunk
+// is journaled before its lines are written, so every line reported as
+// scored is durable.
+//
+// Decoding and scoring overlap: a reader goroutine fills the next chunk while
+// the previous one is submitted (pprof showed them as 12% and 59% of the
+// batch path, run one after the other), and chunks are answered in order.
 func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 	p := occsimore.PrincipalFromContext(r.Context())
 	dec, err := batchReader(r)
@@ -97,93 +103,196 @@ func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 	// on HTTP/1.1; without it the client must finish sending first, which
 	// also works, only with more buffering.
 	_ = http.NewResponseController(w).EnableFullDuplex()
-	evs := make([]occsimore.Event, 0, batchChunk)
-	lines := make([]int, 0, batchChunk)
-	out := make([]pipeline.Scored, batchChunk)
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	chunks := make(chan *batchChunk, 1)
+	free := make(chan *batchChunk, 2)
+	free <- newBatchChunk()
+	free <- newBatchChunk()
+	go readChunks(ctx, dec, free, chunks)
+
+	out := make([]pipeline.Scored, batchChunkEvents)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
 	var sum batchSummary
 	started := false
-	start := func() {
+	var buf []byte
+	for c := range chunks {
+		if len(c.evs) > 0 {
+			if err := s.Events.Submit(ctx, p.Member.ID, c.evs, out[:len(c.evs)]); err != nil {
+				cancel()
+				for range chunks { // let the reader finish
+				}
+				return s.batchFailed(w, r, started, fmt.Errorf("submit batch: %w", err))
+			}
+		}
 		if !started {
 			w.Header().Set("Content-Type", "application/x-ndjson")
 			w.WriteHeader(http.StatusOK)
 			started = true
 		}
-	}
-	flush := func() error {
-		if len(evs) == 0 {
-			return nil
-		}
-		if err := s.Events.Submit(r.Context(), p.Member.ID, evs, out[:len(evs)]); err != nil {
-			return fmt.Errorf("submit batch: %w", err)
-		}
-		start()
-		for i := range evs {
-			sc := &out[i]
-			l := batchLine{Line: lines[i], Scored: sc}
-			if sc.Err != nil {
-				l.Error = problemOf(sc.Err)
+		for _, it := range c.items {
+			buf = buf[:0]
+			if it.err != nil {
 				sum.Summary.Rejected++
+				buf = appendJSONLine(buf, batchLine{Line: it.line, Error: it.err})
 			} else {
-				sum.Summary.Accepted++
-				if sc.AlertID != "" {
-					sum.Summary.Alerts++
+				sc := &out[it.ev]
+				if sc.Err != nil {
+					sum.Summary.Rejected++
+				} else {
+					sum.Summary.Accepted++
+					if sc.AlertID != "" {
+						sum.Summary.Alerts++
+					}
 				}
+				buf = appendScoredLine(buf, it.line, sc)
 			}
-			if err := enc.Encode(l); err != nil {
+			if _, err := bw.Write(buf); err != nil {
+				cancel()
+				for range chunks {
+				}
 				return fmt.Errorf("write batch response: %w", err)
 			}
 		}
-		evs, lines = evs[:0], lines[:0]
-		return nil
-	}
-	for {
-		evs = append(evs, occsimore.Event{})
-		err := dec.Next(&evs[len(evs)-1])
-		if err == io.EOF {
-			evs = evs[:len(evs)-1]
-			break
-		}
-		if le, ok := errors.AsType[*ingest.LineError](err); ok {
-			evs = evs[:len(evs)-1]
-			// Report in order: flush the good lines read before this one.
-			if err := flush(); err != nil {
-				return s.batchFailed(w, r, started, err)
-			}
-			start()
-			sum.Summary.Rejected++
-			if err := enc.Encode(batchLine{Line: le.Line, Error: problemOf(le)}); err != nil {
-				return fmt.Errorf("write batch response: %w", err)
-			}
-			continue
-		}
-		if err != nil {
-			evs = evs[:len(evs)-1]
+		if c.fatal != nil {
 			// The body itself failed (too large, connection cut): what was
 			// submitted so far stays accepted, and the client is told why
 			// the rest was not read.
-			if ferr := flush(); ferr != nil {
-				return s.batchFailed(w, r, started, ferr)
-			}
-			return s.batchFailed(w, r, started, bodyError(err))
+			bw.Flush()
+			return s.batchFailed(w, r, started, bodyError(c.fatal))
 		}
-		lines = append(lines, dec.Line())
-		if len(evs) == batchChunk {
-			if err := flush(); err != nil {
-				return s.batchFailed(w, r, started, err)
-			}
-		}
+		sum.Summary.Lines = c.lines
+		free <- c.reset()
 	}
-	if err := flush(); err != nil {
-		return s.batchFailed(w, r, started, err)
+	if !started {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
 	}
-	start()
-	sum.Summary.Lines = dec.Line()
-	if err := enc.Encode(sum); err != nil {
+	if _, err := bw.Write(appendJSONLine(buf[:0], sum)); err != nil {
 		return fmt.Errorf("write batch response: %w", err)
 	}
 	return bw.Flush()
+}
+
+// batchChunkEvents is how many events are journaled and scored together.
+const batchChunkEvents = 2000
+
+// batchChunk is a run of input lines: the events to submit, and every line
+// in input order, pointing at its event or carrying its error.
+type batchChunk struct {
+	evs   []occsimore.Event
+	items []batchItem
+	lines int   // input lines read up to the end of this chunk
+	fatal error // the body failed after this chunk
+}
+
+type batchItem struct {
+	line int
+	ev   int // index in evs, when err is nil
+	err  *lineProblem
+}
+
+func newBatchChunk() *batchChunk {
+	return &batchChunk{evs: make([]occsimore.Event, 0, batchChunkEvents), items: make([]batchItem, 0, batchChunkEvents)}
+}
+
+func (c *batchChunk) reset() *batchChunk {
+	c.evs, c.items, c.fatal = c.evs[:0], c.items[:0], nil
+	return c
+}
+
+// readChunks decodes dec into chunks taken from free and sends them in
+// order, closing chunks at the end of the input or when ctx is done.
+func readChunks(ctx context.Context, dec eventReader, free <-chan *batchChunk, chunks chan<- *batchChunk) {
+	defer close(chunks)
+	for {
+		var c *batchChunk
+		select {
+		case c = <-free:
+		case <-ctx.Done():
+			return
+		}
+		for len(c.evs) < batchChunkEvents && len(c.items) < 2*batchChunkEvents {
+			c.evs = append(c.evs, occsimore.Event{})
+			err := dec.Next(&c.evs[len(c.evs)-1])
+			if err == nil {
+				c.items = append(c.items, batchItem{line: dec.Line(), ev: len(c.evs) - 1})
+				continue
+			}
+			c.evs = c.evs[:len(c.evs)-1]
+			if le, ok := errors.AsType[*ingest.LineError](err); ok {
+				c.items = append(c.items, batchItem{line: le.Line, err: problemOf(le)})
+				continue
+			}
+			if err != io.EOF {
+				c.fatal = err
+			}
+			c.lines = dec.Line()
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+			}
+			return
+		}
+		c.lines = dec.Line()
+		select {
+		case chunks <- c:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// appendScoredLine writes the response line of a scored event. The common
+// line, without reasons or error, is written by hand: through encoding/json's
+// reflection it cost 11% of the batch path.
+func appendScoredLine(b []byte, line int, sc *pipeline.Scored) []byte {
+	if sc.Err != nil || len(sc.Reasons) > 0 || !plainJSON(sc.EventID) || !plainJSON(sc.AlertID) || !plainJSON(string(sc.Decision)) ||
+		math.IsNaN(sc.Score) || math.IsInf(sc.Score, 0) {
+		l := batchLine{Line: line, Scored: sc}
+		if sc.Err != nil {
+			l.Error = problemOf(sc.Err)
+		}
+		return appendJSONLine(b, l)
+	}
+	b = append(b, `{"line":`...)
+	b = strconv.AppendInt(b, int64(line), 10)
+	b = append(b, `,"event_id":"`...)
+	b = append(b, sc.EventID...)
+	b = append(b, `","score":`...)
+	b = strconv.AppendFloat(b, sc.Score, 'g', -1, 64)
+	if sc.Decision != "" {
+		b = append(b, `,"decision":"`...)
+		b = append(b, sc.Decision...)
+		b = append(b, '"')
+	}
+	if sc.AlertID != "" {
+		b = append(b, `,"alert_id":"`...)
+		b = append(b, sc.AlertID...)
+		b = append(b, '"')
+	}
+	return append(b, "}\n"...)
+}
+
+// plainJSON reports whether s can be written between JSON quotes as is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONLine appends v as one line of JSON.
+func appendJSONLine(b []byte, v any) []byte {
+	j, err := json.Marshal(v)
+	if err != nil { // only unencodable values: report them in place
+		j, _ = json.Marshal(map[string]any{"error": &lineProblem{Code: occsimore.EINTERNAL, Message: "unencodable result"}})
+	}
+	b = append(b, j...)
+	return append(b, '\n')
 }
 
 // eventReader is what a batch is read through: NDJSON or CSV.

@@ -274,3 +274,55 @@ func TestProfilesOnlyForOperatorAdmins(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchOrderAcrossChunks sends more lines than one chunk holds, with bad
+// lines on and around the chunk boundaries and event IDs that need JSON
+// escaping, and checks every line is answered once, in order.
+func TestBatchOrderAcrossChunks(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	m := e.member("bank", false)
+	_, ingest := e.token(m, occsimore.RoleIngest, 0)
+	const n = 4500
+	bad := map[int]bool{1: true, 2000: true, 2001: true, 2002: true, 4001: true, n: true}
+	t0 := e.clock.Now().Add(-72 * time.Hour)
+	var b strings.Builder
+	good := 0
+	for line := 1; line <= n; line++ {
+		if bad[line] {
+			b.WriteString(`{"kind":"card.tx","time":"2026-11-26T10:00:00Z","amount":-1}` + "\n")
+			continue
+		}
+		good++
+		id := fmt.Sprintf("e%d", line)
+		if line%500 == 0 {
+			id = fmt.Sprintf(`e"%d<é>`, line) // escaped on the slow path
+		}
+		fmt.Fprintf(&b, `{"id":%q,"kind":"card.tx","time":%q,"card":"c%d","amount":%d}`+"\n",
+			id, t0.Add(time.Duration(line)*time.Second).Format(time.RFC3339), line%37, 5+line%50)
+	}
+	r := e.do(t, "POST", "/v1/events:batch", ingest, b.String())
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %.300s", r.status, r.body)
+	}
+	lines, summary := batchLines(t, r.body)
+	if len(lines) != n {
+		t.Fatalf("%d response lines, want %d", len(lines), n)
+	}
+	for i, l := range lines {
+		line := i + 1
+		if got := int(l["line"].(float64)); got != line {
+			t.Fatalf("response %d is about line %d", line, got)
+		}
+		if _, isErr := l["error"]; isErr != bad[line] {
+			t.Fatalf("line %d: error %v, want bad=%v", line, l["error"], bad[line])
+		}
+		if !bad[line] && line%500 == 0 {
+			if got, want := l["event_id"], fmt.Sprintf(`e"%d<é>`, line); got != want {
+				t.Fatalf("line %d: event_id %q, want %q", line, got, want)
+			}
+		}
+	}
+	if int(summary["accepted"].(float64)) != good || int(summary["rejected"].(float64)) != len(bad) || int(summary["lines"].(float64)) != n {
+		t.Fatalf("summary %v, want %d accepted, %d rejected, %d lines", summary, good, len(bad), n)
+	}
+}
