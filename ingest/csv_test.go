@@ -375,7 +375,7 @@ func TestCSVHandbookConformance(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the handbook data set is required in CI: %v", err)
 		}
-		t.Skipf("handbook data set not available (%v); see /work/shared/data/handbook/PROVENANCE.md", err)
+		t.Skipf("handbook data set not available (%v); see ../shared/data/handbook/PROVENANCE.md", err)
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
