@@ -132,6 +132,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.benchCommand(),
 		m.simulateCommand(),
 		m.engineCommand(),
+		m.evalCommand(),
 		m.versionCommand(),
 	)
 	return root

@@ -46,3 +46,36 @@ func TestSimulateThenScore(t *testing.T) {
 		t.Fatalf("negative customers: exit %d (%s)", code, errs)
 	}
 }
+
+func TestEvalOnSimulatedHandbookWeeks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates and evaluates 140 days")
+	}
+	dir := t.TempDir()
+	c := newCLI(t)
+	cards := filepath.Join(dir, "cards.csv")
+	c.mustRun("", "simulate", "cards", "--customers", "300", "--terminals", "600", "--days", "140", "--start", "2018-04-01", "--seed", "3", "--out", cards)
+	out := c.mustRun("", "eval", cards, "-o", "json")
+	var rep struct {
+		Counts struct {
+			Train, Test struct{ Transactions, Frauds int }
+		} `json:"counts"`
+		Metrics struct {
+			AUC float64 `json:"auc_roc"`
+			AP  float64 `json:"average_precision"`
+		} `json:"metrics"`
+		Published []struct{ Model string } `json:"published"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("eval report %.300q: %v", out, err)
+	}
+	if rep.Counts.Train.Transactions == 0 || rep.Counts.Test.Frauds == 0 {
+		t.Fatalf("empty windows: %+v", rep.Counts)
+	}
+	if rep.Metrics.AUC <= 0.5 || rep.Metrics.AUC > 1 || len(rep.Published) != 10 {
+		t.Fatalf("metrics %+v with %d published rows", rep.Metrics, len(rep.Published))
+	}
+	if code, _, errs := c.run("", "eval", filepath.Join(dir, "none.csv")); code != exitNotFound {
+		t.Fatalf("missing file: exit %d (%s)", code, errs)
+	}
+}
