@@ -110,7 +110,7 @@ func TestReopen(t *testing.T) {
 	if err := db.CreateMember(t.Context(), m); err != nil {
 		t.Fatalf("CreateMember: %v", err)
 	}
-	want := appliedVersions(t, db)
+	want := storetest.AppliedVersions(t, db)
 	if len(want) == 0 {
 		t.Fatal("no migration recorded after the first Open")
 	}
@@ -137,7 +137,7 @@ func TestReopen(t *testing.T) {
 			t.Fatalf("after reopen: ID %q, want %q", got.ID, m.ID)
 		}
 	}
-	if got := appliedVersions(t, db); !slices.Equal(got, want) {
+	if got := storetest.AppliedVersions(t, db); !slices.Equal(got, want) {
 		t.Fatalf("applied migrations after reopen = %v, want %v", got, want)
 	}
 }
@@ -151,27 +151,6 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 }
 
-func appliedVersions(t *testing.T, db *sqlstore.DB) []int64 {
-	t.Helper()
-	rows, err := db.SQL().QueryContext(t.Context(),
-		`SELECT version_id FROM goose_db_version WHERE version_id > 0 ORDER BY id`)
-	if err != nil {
-		t.Fatalf("query goose_db_version: %v", err)
-	}
-	defer rows.Close()
-	var vs []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, v)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
 
 // TestMissingServer runs this test binary again without a DSN: the contract
 // test must skip with a hint, except under CI=true, where it must fail.

@@ -65,7 +65,7 @@ func TestReopen(t *testing.T) {
 	if err := db.CreateMember(t.Context(), m); err != nil {
 		t.Fatalf("CreateMember: %v", err)
 	}
-	versions := appliedVersions(t, db)
+	versions := storetest.AppliedVersions(t, db)
 	if len(versions) == 0 {
 		t.Fatal("no migration recorded after the first Open")
 	}
@@ -82,34 +82,12 @@ func TestReopen(t *testing.T) {
 		if got.ID != m.ID || !got.CreatedAt.Equal(m.CreatedAt) {
 			t.Fatalf("after reopen: got %+v, want %+v", got, m)
 		}
-		if got, want := fmt.Sprint(appliedVersions(t, db)), fmt.Sprint(versions); got != want {
+		if got, want := fmt.Sprint(storetest.AppliedVersions(t, db)), fmt.Sprint(versions); got != want {
 			t.Fatalf("applied migrations after reopen = %s, want %s", got, want)
 		}
 	}
 }
 
-// appliedVersions returns the migration versions goose recorded, in order.
-func appliedVersions(t *testing.T, db *sqlstore.DB) []int64 {
-	t.Helper()
-	rows, err := db.SQL().QueryContext(t.Context(),
-		`SELECT version_id FROM goose_db_version WHERE version_id > 0 ORDER BY id`)
-	if err != nil {
-		t.Fatalf("query goose_db_version: %v", err)
-	}
-	defer rows.Close()
-	var vs []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, v)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
 
 // TestPragmasOnEveryConnection holds several pool connections at once, so
 // that they are distinct, and checks each one's settings.

@@ -126,3 +126,27 @@ func wantCode(t *testing.T, what string, err error, code string) {
 		t.Fatalf("%s: error %v (code %q), want code %q", what, err, got, code)
 	}
 }
+
+// AppliedVersions returns the migration versions goose recorded, in order,
+// so that each store's tests can check that reopening migrates nothing twice.
+func AppliedVersions(t *testing.T, db *sqlstore.DB) []int64 {
+	t.Helper()
+	rows, err := db.SQL().QueryContext(t.Context(),
+		`SELECT version_id FROM goose_db_version WHERE version_id > 0 ORDER BY id`)
+	if err != nil {
+		t.Fatalf("query goose_db_version: %v", err)
+	}
+	defer rows.Close()
+	var vs []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
