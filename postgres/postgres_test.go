@@ -151,7 +151,6 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 }
 
-
 // TestMissingServer runs this test binary again without a DSN: the contract
 // test must skip with a hint, except under CI=true, where it must fail.
 func TestMissingServer(t *testing.T) {

@@ -88,7 +88,6 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-
 // TestPragmasOnEveryConnection holds several pool connections at once, so
 // that they are distinct, and checks each one's settings.
 func TestPragmasOnEveryConnection(t *testing.T) {
