@@ -388,6 +388,7 @@ type evCtx struct {
 	dict     *dict
 	update   bool
 	familiar float64 // sum of negative contributions
+	touch    uint32  // keeps processRoles' early loads
 }
 
 // Process scores ev against the past of every entity it touches, then folds
@@ -463,12 +464,16 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 		}
 	}
 
-	for i, rl := range cs.roles {
-		id, _, _ := catValue(ev, rl.src)
-		if id == "" {
-			continue
+	if update && len(cs.roles) <= maxBatchRoles {
+		e.processRoles(&c, ks)
+	} else {
+		for i, rl := range cs.roles {
+			id, _, _ := catValue(ev, rl.src)
+			if id == "" {
+				continue
+			}
+			e.processRole(&c, ks.roles[i], id)
 		}
-		e.processRole(&c, ks.roles[i], id)
 	}
 
 	res.Score += max(c.familiar, -familiarityCap)
@@ -532,6 +537,62 @@ func (e *Engine) processRole(c *evCtx, rs *roleStore, id string) {
 			clear(p)
 		}
 	}
+	e.scoreRole(c, rs, p)
+	sh.mu.Unlock()
+}
+
+// maxBatchRoles bounds the roles processRoles takes at once.
+const maxBatchRoles = 8
+
+// processRoles is processRole for every entity of an event that updates
+// them. It locks their shards in role order, which cannot deadlock since no
+// other path holds two shard locks, and finds every profile before scoring
+// any, so that their cache misses overlap instead of following each other.
+func (e *Engine) processRoles(c *evCtx, ks *kindState) {
+	var (
+		rss  [maxBatchRoles]*roleStore
+		shs  [maxBatchRoles]*shard
+		keys [maxBatchRoles]uint64
+		ps   [maxBatchRoles][]uint32
+	)
+	n := 0
+	for i, rl := range ks.spec.roles {
+		id, _, _ := catValue(c.ev, rl.src)
+		if id == "" {
+			continue
+		}
+		rs := ks.roles[i]
+		key := hashString(e.seed, id)
+		sh := rs.shardOf(key)
+		sh.mu.Lock()
+		rss[n], shs[n], keys[n] = rs, sh, key
+		n++
+	}
+	for i := range n {
+		ps[i] = shs[i].getOrCreate(keys[i], rss[i].layout.stride)
+	}
+	// Touch every cache line of the profiles now, while nothing waits on
+	// them.
+	var touch uint32
+	for _, p := range ps[:n] {
+		for o := 0; o < len(p); o += 16 {
+			touch |= p[o]
+		}
+		touch |= p[len(p)-1]
+	}
+	c.touch = touch
+	for i := range n {
+		e.scoreRole(c, rss[i], ps[i])
+	}
+	for _, sh := range shs[:n] {
+		sh.mu.Unlock()
+	}
+}
+
+// scoreRole scores profile p of role rs and, if c.update, folds the event
+// into it, under its role's peer lock. The caller holds p's shard lock.
+func (e *Engine) scoreRole(c *evCtx, rs *roleStore, p []uint32) {
+	rl := rs.layout
 	rs.peerMu.Lock()
 	sp, grp := rs.pop, (*peerStats)(nil)
 	if rl.peerBy.kind != attrNone {
@@ -561,5 +622,4 @@ func (e *Engine) processRole(c *evCtx, rs *roleStore, id string) {
 	}
 	rl.run(c, p, rs, sp, grp)
 	rs.peerMu.Unlock()
-	sh.mu.Unlock()
 }
