@@ -389,6 +389,29 @@ type evCtx struct {
 	update   bool
 	familiar float64 // sum of negative contributions
 	touch    uint32  // keeps processRoles' early loads
+	peerG    memo    // peer weights
+	settle   memo    // top-K settling, the same for blocks seen together
+}
+
+// memo remembers the last result of a function, for values that the roles
+// and blocks of one event often share; being the same computation, it
+// changes no result.
+type memo struct{ x, y float64 }
+
+var newMemo = memo{x: math.NaN()}
+
+func (m *memo) exp(x float64) float64 {
+	if x != m.x {
+		m.x, m.y = x, fastExp(x)
+	}
+	return m.y
+}
+
+func (m *memo) decay(x float64) float64 {
+	if x != m.x {
+		m.x, m.y = x, decay(x)
+	}
+	return m.y
 }
 
 // Process scores ev against the past of every entity it touches, then folds
@@ -445,7 +468,7 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 
 	hh, mm, _ := ev.Time.Clock()
 	c := evCtx{e: e, ev: ev, t: t, hour: hh, clock: float64(hh) + float64(mm)/60, dow: int(ev.Time.Weekday()),
-		res: res, dict: &tn.dict, update: update}
+		res: res, dict: &tn.dict, update: update, peerG: newMemo, settle: newMemo}
 	c.sinT, c.cosT = math.Sincos(c.clock * (2 * math.Pi / 24))
 	res.Kind = cs.kind
 	res.Score = 0
@@ -612,9 +635,9 @@ func (e *Engine) scoreRole(c *evCtx, rs *roleStore, p []uint32) {
 		}
 	}
 	if c.update {
-		rs.pop.prepare(c.t, e.peerHL)
+		rs.pop.prepare(c.t, e.peerHL, &c.peerG)
 		if grp != nil {
-			grp.prepare(c.t, e.peerHL)
+			grp.prepare(c.t, e.peerHL, &c.peerG)
 		}
 		if rl.risk != nil {
 			rs.labels.promote(c.t, e.peerHL)

@@ -52,7 +52,8 @@ func newPeerStats(rl *roleLayout) *peerStats {
 const halvingsBeforeRescale = 200
 
 // prepare sets the weight of an event at t, rescaling if needed.
-func (p *peerStats) prepare(t int64, halfLife float64) {
+// Roles of one event share it when their statistics started together.
+func (p *peerStats) prepare(t int64, halfLife float64, m *memo) {
 	if p.n == 0 && p.t0 == 0 {
 		p.t0 = t
 	}
@@ -62,7 +63,7 @@ func (p *peerStats) prepare(t int64, halfLife float64) {
 		p.t0 = t
 		k = 0
 	}
-	p.g = fastExp(k * math.Ln2)
+	p.g = m.exp(k * math.Ln2)
 	p.n++
 }
 

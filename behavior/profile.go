@@ -343,7 +343,7 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		}
 	}
 	pc := &sp.cat[idx]
-	lam := 1 - decay(W/settleEvents)
+	lam := 1 - c.settle.decay(W/settleEvents)
 	var llr, share float64
 	if found >= 0 {
 		share = f32(p, b.off+3+2*found) / W
