@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	occhttp "github.com/occsimore/occsimore/http"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -156,25 +157,23 @@ func (c *Console) Error(w http.ResponseWriter, r *http.Request, err error) {
 	c.RenderStatus(w, r, status, "error", errorView{Status: status, Title: title, Message: occsimore.ErrorMessage(err)})
 }
 
-// errorStatus maps an application error code to an HTTP status and a heading.
+// errorStatus returns the HTTP status of an application error code, from the
+// API's one code-to-status map, and the page heading for it.
 func errorStatus(code string) (int, string) {
-	switch code {
-	case occsimore.EINVALID:
-		return http.StatusBadRequest, "That request was not valid"
-	case occsimore.ENOTFOUND:
-		return http.StatusNotFound, "Not found"
-	case occsimore.EUNAUTHORIZED:
-		return http.StatusUnauthorized, "Sign-in required"
-	case occsimore.EFORBIDDEN:
-		return http.StatusForbidden, "Not allowed"
-	case occsimore.ECONFLICT:
-		return http.StatusConflict, "Already exists"
-	case occsimore.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge, "Too large"
-	case occsimore.ERATELIMIT:
-		return http.StatusTooManyRequests, "Too many requests"
-	case occsimore.EUNAVAILABLE:
-		return http.StatusServiceUnavailable, "Unavailable"
+	status := occhttp.StatusCode(code)
+	if h, ok := errorHeadings[status]; ok {
+		return status, h
 	}
-	return http.StatusInternalServerError, "Something went wrong"
+	return status, "Something went wrong"
+}
+
+var errorHeadings = map[int]string{
+	http.StatusBadRequest:            "That request was not valid",
+	http.StatusNotFound:              "Not found",
+	http.StatusUnauthorized:          "Sign-in required",
+	http.StatusForbidden:             "Not allowed",
+	http.StatusConflict:              "Already exists",
+	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusTooManyRequests:       "Too many requests",
+	http.StatusServiceUnavailable:    "Unavailable",
 }
