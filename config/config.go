@@ -38,6 +38,10 @@ type Server struct {
 	WriteTimeout      Duration `toml:"write_timeout"`
 	IdleTimeout       Duration `toml:"idle_timeout"`
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
+	// TokenCacheTTL is how long a looked-up API token is reused without
+	// asking the store. A revocation through this server applies at once; one
+	// made by another process (the CLI, another node) within this delay.
+	TokenCacheTTL Duration `toml:"token_cache_ttl"`
 }
 
 // Store selects and configures the relational store.
@@ -118,6 +122,7 @@ func DefaultConfig() Config {
 			WriteTimeout:      Duration(60 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
 			ShutdownTimeout:   Duration(15 * time.Second),
+			TokenCacheTTL:     Duration(5 * time.Second),
 		},
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
@@ -353,6 +358,8 @@ func (c *Config) Validate() error {
 		return bad("store.data_dir", "must be set for the sqlite driver")
 	case c.Store.Driver == "postgres" && c.Store.PostgresDSN == "":
 		return bad("store.postgres_dsn", "must be set for the postgres driver (or OCCSIMORE_STORE_POSTGRES_DSN_FILE)")
+	case c.Server.TokenCacheTTL.D() < 0 || c.Server.TokenCacheTTL.D() > time.Minute:
+		return bad("server.token_cache_ttl", "%s must be between 0s (no cache) and 1m", c.Server.TokenCacheTTL.D())
 	case c.Console.SessionTTL.D() < time.Minute:
 		return bad("console.session_ttl", "%s must be at least 1m", c.Console.SessionTTL.D())
 	case c.Store.Driver == "postgres" && c.Engine.JournalDir == "" && c.Store.DataDir == "":

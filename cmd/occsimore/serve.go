@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/auth"
 	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/config"
 	occhttp "github.com/occsimore/occsimore/http"
@@ -60,7 +61,11 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 
 	wc := web.DefaultConfig()
 	wc.SessionTTL = c.Console.SessionTTL.D()
-	console, err := web.New(wc, db, db, db, logger, time.Now)
+	// Both front ends share the caches, so a revocation in either applies at
+	// once to both.
+	tokens := auth.NewTokenCache(db, c.Server.TokenCacheTTL.D(), time.Now)
+	members := auth.NewMemberCache(db)
+	console, err := web.New(wc, members, tokens, db, logger, time.Now)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
@@ -78,7 +83,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		return configError{err}
 	}
 	srv := occhttp.NewServer(hc, logger)
-	srv.Members, srv.Tokens, srv.Users = db, db, db
+	srv.Members, srv.Tokens, srv.Users = members, tokens, db
 	srv.Ready = db.Ping
 	srv.Registry = reg
 	srv.Now = time.Now
