@@ -24,6 +24,7 @@ const (
 	streamNewDevice
 	streamLive
 	streamMCC
+	streamAttackLogs
 )
 
 // mix64 is splitmix64's finaliser: a bijection that spreads nearby inputs

@@ -17,13 +17,13 @@ import (
 func (m *Main) simulateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate",
-		Short: "Generate labelled synthetic traffic: card transactions or logins",
+		Short: "Generate labelled synthetic traffic: card transactions, logins or attack logs",
 		Long: `Generate labelled synthetic traffic from a seed, as CSV or as NDJSON events.
 
 The data goes to --out or to standard output; a summary of what was generated
 goes to standard output when --out is a file, to standard error otherwise.`,
 	}
-	cmd.AddCommand(m.simulateCardsCommand(), m.simulateLoginsCommand())
+	cmd.AddCommand(m.simulateCardsCommand(), m.simulateLoginsCommand(), m.simulateLogsCommand())
 	return cmd
 }
 
