@@ -1,0 +1,27 @@
+package logdetect
+
+import (
+	"embed"
+	"fmt"
+	"sync"
+)
+
+//go:embed scenarios/*.yaml
+var builtinFS embed.FS
+
+var builtin = sync.OnceValues(func() ([]*Scenario, error) {
+	return LoadScenarios(builtinFS, "scenarios")
+})
+
+// BuiltinScenarios returns the built-in scenario set (scenarios/*.yaml):
+// ssh brute force (fast, slow, user enumeration, time-based), http probing,
+// crawling, sensitive files, path traversal, SQL-injection probing, bad user
+// agents, admin-interface and CVE probing, login brute force, and credential
+// stuffing. They are compiled once; the slice is shared and read-only.
+func BuiltinScenarios() ([]*Scenario, error) {
+	ss, err := builtin()
+	if err != nil {
+		return nil, fmt.Errorf("builtin scenarios: %w", err)
+	}
+	return ss, nil
+}
