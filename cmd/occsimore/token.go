@@ -100,7 +100,7 @@ func (m *Main) tokenCommand() *cobra.Command {
 		Long: `Revoke a token in the store. A running server that has the token in its cache
 refuses it within server.token_cache_ttl (5s by default); revoking through the
 API or the console applies at once.`,
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.withStore(cmd.Context(), func(db *sqlstore.DB) error {
 				mem, err := memberBySlug(cmd.Context(), db, member)
