@@ -2,6 +2,7 @@
 # Installs the Debian packages the tests need when they are missing:
 # chromium (browser tests) and postgresql (store contract tests).
 set -euo pipefail
+bash "$(dirname "$0")/geoip.sh" # GeoIP databases for package geoip, from npm
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
