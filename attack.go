@@ -96,8 +96,10 @@ type AttackService interface {
 	// with a zero entry for days without any.
 	AttacksPerDay(ctx context.Context, memberID string, since, until time.Time) ([]DayCount, error)
 	// SectorAttacksPerDay is the same count summed over all members of a
-	// sector. It reveals no member's raw data.
-	SectorAttacksPerDay(ctx context.Context, sector string, since, until time.Time) ([]DayCount, error)
+	// sector, with the number of members in the sector. It reveals no
+	// member's raw data; with too few members a caller could subtract its own
+	// counts, so callers refuse small sectors.
+	SectorAttacksPerDay(ctx context.Context, sector string, since, until time.Time) (days []DayCount, members int, err error)
 
 	// CreateRemediations assigns IDs and CreatedAt.
 	CreateRemediations(ctx context.Context, memberID string, rs []*Remediation) error
@@ -105,8 +107,13 @@ type AttackService interface {
 	DeleteRemediation(ctx context.Context, memberID string, id int64, at time.Time) error
 	// ActiveRemediations lists those in force at now.
 	ActiveRemediations(ctx context.Context, memberID string, now time.Time) ([]*Remediation, error)
-	// RemediationChanges is the bouncer stream: the remediations that became
-	// active and those that ended (deleted or expired) in (since, now]. A
-	// zero since means startup: every active remediation is new.
-	RemediationChanges(ctx context.Context, memberID string, since, now time.Time) (added, ended []*Remediation, err error)
+	// PullRemediations is the bouncer stream. It returns what changed since
+	// the bouncer's previous pull and records this pull, in one step: added
+	// are the remediations in force at now that the bouncer was not sent,
+	// ended those it was sent that are no longer in force (deleted or
+	// expired). Those created and ended between two pulls are in neither.
+	// With startup, or on a bouncer's first pull, every remediation in force
+	// is added and none ended. The store keeps each bouncer's position, so a
+	// restart loses nothing.
+	PullRemediations(ctx context.Context, memberID, bouncer string, startup bool, now time.Time) (added, ended []*Remediation, err error)
 }

@@ -45,6 +45,7 @@ type compiledSpec struct {
 	raw         []rawFeature // numeric attributes given as features once
 	features    []string
 	fingerprint uint64 // of the layout, checked by ReadSnapshot
+	nouns       bool   // some role has a noun other than its name
 }
 
 type rawFeature struct {
@@ -54,7 +55,8 @@ type rawFeature struct {
 
 type roleLayout struct {
 	name   string
-	src    attr // where the entity id comes from
+	noun   string // names the entity in reason sentences
+	src    attr   // where the entity id comes from
 	weight float64
 	peerBy attr
 	stride int
@@ -166,6 +168,16 @@ func (d *dictIDs) id(name string) uint64 {
 	return uint64(i+1) << 32
 }
 
+// noun returns the noun of role for reason sentences.
+func (cs *compiledSpec) noun(role string) string {
+	for _, rl := range cs.roles {
+		if rl.name == role {
+			return rl.noun
+		}
+	}
+	return role
+}
+
 func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -185,7 +197,10 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 		}
 	}
 	for ri, r := range s.Roles {
-		rl := &roleLayout{name: r.Role, src: roleAttr(r.Role), weight: weightOr1(r.Weight), feat: len(names)}
+		rl := &roleLayout{name: r.Role, noun: r.Role, src: roleAttr(r.Role), weight: weightOr1(r.Weight), feat: len(names)}
+		if r.Noun != "" && r.Noun != r.Role {
+			rl.noun, cs.nouns = r.Noun, true
+		}
 		if r.PeerBy != "" {
 			rl.peerBy, _ = parseAttr(r.PeerBy)
 		}

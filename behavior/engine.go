@@ -508,10 +508,15 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	case res.Score >= thr.Review:
 		res.Decision = Review
 	}
-	// Name the entities' top values only now, for the few reasons kept.
+	// Name the entities' top values, and the entities themselves, only
+	// now, for the few reasons kept.
 	for i := 0; i < res.NReasons; i++ {
-		if r := &res.Reasons[i]; r.topKey != 0 {
+		r := &res.Reasons[i]
+		if r.topKey != 0 {
 			r.Top = tn.dict.lookup(r.topKey)
+		}
+		if cs.nouns {
+			r.noun = cs.noun(r.Role)
 		}
 	}
 	if update {

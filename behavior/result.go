@@ -131,6 +131,7 @@ type Reason struct {
 	Top      string        // the entity's most frequent value, when known ("FR")
 	form     reasonForm
 	topKey   uint64
+	noun     string // RoleSpec.Noun, when it differs from Role
 }
 
 // String renders the reason as a sentence.
@@ -176,7 +177,7 @@ var weekdays = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday
 func (r Reason) AppendText(dst []byte) []byte {
 	switch r.form {
 	case formNumeric:
-		dst = append(dst, r.Attr...)
+		dst = append(dst, r.attrName()...)
 		dst = append(dst, ' ')
 		dst = strconv.AppendFloat(dst, r.Value, 'f', 2, 64)
 		dst = append(dst, " is "...)
@@ -186,15 +187,15 @@ func (r Reason) AppendText(dst []byte) []byte {
 		} else {
 			dst = append(dst, "σ below this "...)
 		}
-		dst = append(dst, r.Role...)
+		dst = append(dst, r.subject()...)
 		dst = append(dst, "'s usual "...)
 		dst = strconv.AppendFloat(dst, r.Baseline, 'f', 2, 64)
 	case formNew:
-		dst = append(dst, r.Attr...)
+		dst = append(dst, r.attrName()...)
 		dst = append(dst, ' ')
 		dst = r.appendValue(dst)
 		dst = append(dst, " is new for this "...)
-		dst = append(dst, r.Role...)
+		dst = append(dst, r.subject()...)
 		if r.Top != "" {
 			dst = append(dst, " (top: "...)
 			dst = append(dst, r.Top...)
@@ -212,7 +213,7 @@ func (r Reason) AppendText(dst []byte) []byte {
 			dst = append(dst, weekdays[d]...)
 		}
 		dst = append(dst, " is unusual for this "...)
-		dst = append(dst, r.Role...)
+		dst = append(dst, r.subject()...)
 		dst = append(dst, ": "...)
 		dst = appendPercent(dst, r.Share)
 		dst = append(dst, " of its events vs "...)
@@ -238,7 +239,7 @@ func (r Reason) AppendText(dst []byte) []byte {
 		dst = append(dst, " in the last "...)
 		dst = appendDuration(dst, r.Window)
 		dst = append(dst, " for this "...)
-		dst = append(dst, r.Role...)
+		dst = append(dst, r.subject()...)
 		dst = append(dst, ", usual "...)
 		dst = appendSmall(dst, r.Baseline)
 	case formTravel:
@@ -254,7 +255,7 @@ func (r Reason) AppendText(dst []byte) []byte {
 		dst = appendGrouped(dst, r.Value)
 		dst = append(dst, " km/h"...)
 	case formRisk:
-		dst = append(dst, r.Role...)
+		dst = append(dst, r.subject()...)
 		dst = append(dst, " fraud rate "...)
 		dst = appendPercent(dst, r.Value)
 		dst = append(dst, " over "...)
@@ -265,13 +266,30 @@ func (r Reason) AppendText(dst []byte) []byte {
 	case formGap:
 		dst = appendDuration(dst, time.Duration(r.Value*float64(time.Second)))
 		dst = append(dst, " since this "...)
-		dst = append(dst, r.Role...)
+		dst = append(dst, r.subject()...)
 		dst = append(dst, "'s previous event, usually "...)
 		dst = appendDuration(dst, time.Duration(r.Baseline*float64(time.Second)))
 	default:
 		dst = append(dst, r.Code...)
 	}
 	return dst
+}
+
+// subject names the entity in sentences: its role's noun, else the role.
+func (r Reason) subject() string {
+	if r.noun != "" {
+		return r.noun
+	}
+	return r.Role
+}
+
+// attrName is the attribute as a sentence shows it, without the "attrs." or
+// "entity." of member-defined attributes: "region", not "attrs.region".
+func (r Reason) attrName() string {
+	if a, ok := parseAttr(r.Attr); ok {
+		return a.short()
+	}
+	return r.Attr
 }
 
 func (r Reason) appendValue(dst []byte) []byte {

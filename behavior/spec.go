@@ -42,6 +42,9 @@ func (t Thresholds) Validate() error {
 // which keeps the block in the feature vector but out of the score.
 type RoleSpec struct {
 	Role string `json:"role" toml:"role"`
+	// Noun names the entity in reason sentences ("new for this identity");
+	// "" means the role. It changes no score and no profile layout.
+	Noun string `json:"noun,omitempty" toml:"noun,omitempty"`
 	// Weight scales every contribution of this role (0 means 1), so that two
 	// roles carrying the same evidence (a card and its only customer) do not
 	// count it twice in full.
@@ -205,7 +208,8 @@ func ParseDuration(s string) (Duration, error) {
 func days(n float64) Duration { return Duration(n * float64(24*time.Hour)) }
 
 // DefaultSpecs returns the built-in specs: "card.tx" (roles card, customer,
-// terminal, merchant) and "auth.login" (roles user, ip).
+// terminal, merchant), "auth.login" (roles user, ip) and "cloud.api" (roles
+// user, ip; see cloudSpec).
 func DefaultSpecs() []Spec {
 	hl30 := days(30)
 	return []Spec{
@@ -302,6 +306,7 @@ func DefaultSpecs() []Spec {
 				},
 			},
 		},
+		cloudSpec(),
 	}
 }
 
@@ -334,6 +339,9 @@ func (s *Spec) Validate() error {
 func (r *RoleSpec) validate(at string) error {
 	if !occsimore.ValidName(r.Role) {
 		return occsimore.FieldErrorf(at+".role", "role %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", r.Role)
+	}
+	if !validNoun(r.Noun) {
+		return occsimore.FieldErrorf(at+".noun", "noun %q must be at most %d lowercase letters, spaces or '-'", r.Noun, maxNounLen)
 	}
 	if err := checkWeight(at, r.Weight); err != nil {
 		return err
@@ -464,6 +472,23 @@ func (r *RoleSpec) validate(at string) error {
 		}
 	}
 	return nil
+}
+
+// maxNounLen bounds RoleSpec.Noun.
+const maxNounLen = 32
+
+// validNoun accepts "" and short lowercase words: the noun is written into
+// every reason sentence of its role.
+func validNoun(s string) bool {
+	if len(s) > maxNounLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && c != ' ' && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkDuration(field string, d Duration, least time.Duration) error {

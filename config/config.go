@@ -26,6 +26,7 @@ type Config struct {
 	Store   Store   `toml:"store"`
 	Console Console `toml:"console"`
 	Engine  Engine  `toml:"engine"`
+	Logs    Logs    `toml:"logs"`
 	Log     Log     `toml:"log"`
 }
 
@@ -71,6 +72,33 @@ type Engine struct {
 	// thresholds per member (see LoadSpecs; `occsimore engine specs` prints
 	// the defaults in this format).
 	SpecsFile string `toml:"specs_file"`
+}
+
+// Logs configures attack detection from members' logs.
+type Logs struct {
+	// SyslogUDP and SyslogTCP are listen addresses of the syslog server
+	// (RFC 3164 and 5424); empty disables each. Every message a listener
+	// receives belongs to SyslogMember (a member slug): a member relaying
+	// its own logs gets its own listener, never a member named by the
+	// message, which a sender could forge.
+	SyslogUDP    string `toml:"syslog_udp"`
+	SyslogTCP    string `toml:"syslog_tcp"`
+	SyslogMember string `toml:"syslog_member"`
+	// MaxMessageBytes bounds a syslog message or pushed line; longer ones are
+	// rejected and counted.
+	MaxMessageBytes int64 `toml:"max_message_bytes"`
+	// GeoIPDir holds the databases scripts/geoip.sh fetches; attacks get a
+	// country and an ASN when they are there.
+	GeoIPDir string `toml:"geoip_dir"`
+	// ScenariosDir, if set, holds YAML scenario files that replace the
+	// built-in set.
+	ScenariosDir string `toml:"scenarios_dir"`
+	// SkipPrivate ignores lines from private and loopback sources, as
+	// CrowdSec's default whitelist does.
+	SkipPrivate bool `toml:"skip_private"`
+	// FlushEvery is how often counter scenarios' windows are closed on a
+	// live server.
+	FlushEvery Duration `toml:"flush_every"`
 }
 
 // JournalPath returns where the journal lives.
@@ -127,6 +155,7 @@ func DefaultConfig() Config {
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
 		Engine:  Engine{MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000},
+		Logs:    Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute)},
 		Log:     Log{Level: "info", Format: "text"},
 	}
 }
@@ -364,6 +393,12 @@ func (c *Config) Validate() error {
 		return bad("console.session_ttl", "%s must be at least 1m", c.Console.SessionTTL.D())
 	case c.Store.Driver == "postgres" && c.Engine.JournalDir == "" && c.Store.DataDir == "":
 		return bad("engine.journal_dir", "must be set when store.data_dir is empty")
+	case (c.Logs.SyslogUDP != "" || c.Logs.SyslogTCP != "") && c.Logs.SyslogMember == "":
+		return bad("logs.syslog_member", "must name the member (slug) whose logs the syslog listener receives")
+	case c.Logs.MaxMessageBytes < 480 || c.Logs.MaxMessageBytes > 1<<20:
+		return bad("logs.max_message_bytes", "%d must be between 480 (RFC 3164's minimum) and 1048576", c.Logs.MaxMessageBytes)
+	case c.Logs.FlushEvery.D() < time.Second:
+		return bad("logs.flush_every", "%s must be at least 1s", c.Logs.FlushEvery.D())
 	case c.Engine.CheckpointEvery < 1000:
 		return bad("engine.checkpoint_every", "%d must be at least 1000", c.Engine.CheckpointEvery)
 	case c.Log.Level != "debug" && c.Log.Level != "info" && c.Log.Level != "warn" && c.Log.Level != "error":

@@ -98,6 +98,8 @@ func newEnv(t *testing.T, configure func(*occhttp.Config), setup func(*occhttp.S
 	srv.Now = clk.Now
 	pl := newPipeline(t, db, clk.Now)
 	srv.Events, srv.Alerts = pl, db
+	srv.Attacks = db
+	srv.Models = db
 	srv.Argon2 = cheap
 	if setup != nil {
 		setup(srv)
@@ -272,7 +274,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{env: newEnv(t, nil, nil)}
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with setup adjusting the server (may be nil).
+func newFixtureWith(t *testing.T, setup func(*occhttp.Server)) *fixture {
+	t.Helper()
+	f := &fixture{env: newEnv(t, nil, setup)}
 	ctx := context.Background()
 	f.ops = f.member("ops", true)
 	_, f.opsAdmin = f.token(f.ops, occsimore.RoleAdmin, 0)

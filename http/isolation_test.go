@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,10 @@ type isolationCase struct {
 	target func(b *victim) string
 	// absent returns the same path for an ID that exists nowhere.
 	absent func() string
-	body   string
+	// absentFor, if set, replaces absent for IDs whose form depends on B's
+	// (numbers of the same length).
+	absentFor func(b *victim) string
+	body      string
 	// bodyFor, if set, builds the body from B's objects.
 	bodyFor func(b *victim) string
 	// operatorSees marks routes whose results an operator may see across
@@ -51,7 +55,11 @@ type victim struct {
 	users  []*occsimore.User
 	alerts []*occsimore.Alert
 	card   string // an entity with a profile
-	admin  string // bearer
+
+	attacks   []*occsimore.Attack
+	decisions []*occsimore.Remediation
+	models    []*occsimore.ModelVersion
+	admin     string // bearer
 }
 
 func (v *victim) ids() []string {
@@ -64,6 +72,15 @@ func (v *victim) ids() []string {
 	}
 	for _, a := range v.alerts {
 		ids = append(ids, a.ID, a.EventID)
+	}
+	for _, a := range v.attacks {
+		ids = append(ids, a.ID, a.Source)
+	}
+	for _, d := range v.decisions {
+		ids = append(ids, d.Value)
+	}
+	for _, m := range v.models {
+		ids = append(ids, m.ID)
 	}
 	return ids
 }
@@ -117,10 +134,76 @@ var isolationCases = []isolationCase{
 		target: func(b *victim) string { return "/v1/alerts/" + b.alerts[0].ID }, absent: absentAt("/v1/alerts/", "alr", "")},
 	{pattern: "POST /v1/alerts/{id}/label", kind: objectRoute, body: `{"label":"legit"}`,
 		target: func(b *victim) string { return "/v1/alerts/" + b.alerts[0].ID + "/label" }, absent: absentAt("/v1/alerts/", "alr", "/label")},
+
+	{pattern: "GET /v1/attacks", kind: listRoute, target: fixed("/v1/attacks")},
+	{pattern: "GET /v1/attacks/daily", kind: listRoute, target: fixed("/v1/attacks/daily?since=2026-11-01")},
+	// A creates a decision of its own, on another address than B's.
+	{pattern: "POST /v1/decisions", kind: createRoute, target: fixed("/v1/decisions"),
+		body: `{"action":"ban","scope":"ip","value":"198.51.100.1","duration":"1h"}`},
+	{pattern: "GET /v1/decisions", kind: listRoute, target: fixed("/v1/decisions")},
+	{pattern: "GET /v1/decisions/stream", kind: listRoute, target: fixed("/v1/decisions/stream?startup=true")},
+	{pattern: "GET /v1/decisions/export", kind: listRoute, target: fixed("/v1/decisions/export?format=json")},
+	{pattern: "DELETE /v1/decisions/{id}", kind: objectRoute,
+		target:    func(b *victim) string { return "/v1/decisions/" + strconv.FormatInt(b.decisions[0].ID, 10) },
+		absentFor: func(b *victim) string { return "/v1/decisions/" + nines(b.decisions[0].ID) }},
+	{pattern: "GET /v1/models", kind: listRoute, target: fixed("/v1/models")},
+	{pattern: "GET /v1/models/{id}", kind: objectRoute,
+		target: func(b *victim) string { return "/v1/models/" + b.models[0].ID }, absent: absentAt("/v1/models/", "mdl", "")},
+	{pattern: "POST /v1/models/{id}/status", kind: objectRoute, body: `{"status":"promoted"}`,
+		target: func(b *victim) string { return "/v1/models/" + b.models[0].ID + "/status" }, absent: absentAt("/v1/models/", "mdl", "/status")},
+	{pattern: "POST /v1/logs", kind: ingestRoute, target: fixed("/v1/logs?host=web-1"), bodyFor: func(b *victim) string {
+		return "Failed password for root from " + b.attacks[0].Source + " port 22 ssh2\n"
+	}},
+}
+
+// nines returns a decision ID of id's length that no decision has: IDs count
+// from 1 in the test's fresh store, and far fewer than 9 are created.
+func nines(id int64) string {
+	return strings.Repeat("9", len(strconv.FormatInt(id, 10)))
+}
+
+// seedVictimAttacks gives B an attack and decisions in force.
+func seedVictimAttacks(t *testing.T, e *env, b *victim) {
+	t.Helper()
+	now := e.clock.Now()
+	at := &occsimore.Attack{Scenario: "ssh-bf", Scope: occsimore.ScopeIP, Source: "203.0.113.66",
+		Start: now.Add(-time.Minute), End: now, Events: 6, Message: "ssh-bf: 6 failed logins"}
+	if err := e.db.CreateAttacks(t.Context(), b.member.ID, []*occsimore.Attack{at}); err != nil {
+		t.Fatal(err)
+	}
+	rs := []*occsimore.Remediation{
+		{Action: occsimore.ActionBan, Scope: occsimore.ScopeIP, Value: "203.0.113.77", Scenario: "ssh-bf",
+			Origin: "logs", AttackID: at.ID, Until: now.Add(4 * time.Hour)},
+		{Action: occsimore.ActionBan, Scope: occsimore.ScopeRange, Value: "203.0.113.128/25", Scenario: "ssh-bf",
+			Origin: "logs", Until: now.Add(4 * time.Hour)},
+	}
+	if err := e.db.CreateRemediations(t.Context(), b.member.ID, rs); err != nil {
+		t.Fatal(err)
+	}
+	if id := strconv.FormatInt(rs[0].ID, 10); id == nines(rs[0].ID) {
+		t.Fatalf("B's decision ID %s is the absent one", id)
+	}
+	b.attacks, b.decisions = append(b.attacks, at), append(b.decisions, rs...)
+}
+
+// seedVictimModels gives B a candidate model.
+func seedVictimModels(t *testing.T, e *env, b *victim) {
+	t.Helper()
+	m := &occsimore.ModelVersion{Kind: "card.tx", Algorithm: "gbdt", FeatureNames: []string{"score"},
+		Review: 0.5, Block: 0.9, Source: "alerts", Data: []byte("model bytes")}
+	if err := e.db.CreateModel(t.Context(), b.member.ID, m); err != nil {
+		t.Fatal(err)
+	}
+	b.models = append(b.models, m)
+}
+
+// withLogs gives the server a fake log ingester, enabling POST /v1/logs.
+func withLogs(ing *fakeIngester) func(*occhttp.Server) {
+	return func(s *occhttp.Server) { s.Logs = ing }
 }
 
 func TestIsolationCoversEveryRoute(t *testing.T) {
-	e := newEnv(t, nil, nil)
+	e := newEnv(t, nil, withLogs(&fakeIngester{}))
 	var registered, covered []string
 	for _, rt := range e.srv.Routes() {
 		if strings.Contains(rt.Pattern, " /v1/") {
@@ -146,6 +229,10 @@ type snapshot struct {
 	users   []*occsimore.User
 	alerts  []*occsimore.Alert
 	profile behavior.ProfileView
+
+	attacks   []*occsimore.Attack
+	decisions []*occsimore.Remediation
+	models    []*occsimore.ModelVersion
 }
 
 func snapshotOf(t *testing.T, e *env, m *occsimore.Member) snapshot {
@@ -175,7 +262,20 @@ func snapshotOf(t *testing.T, e *env, m *occsimore.Member) snapshot {
 		t.Fatal(err)
 	}
 	profile, _ := e.pl.Entity(m.ID, "card", victimCard)
-	return snapshot{member: mm, tokens: tokens, users: users, alerts: alerts, profile: profile}
+	attacks, err := e.db.ListAttacks(ctx, m.ID, occsimore.AttackFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decisions, err := e.db.ActiveRemediations(ctx, m.ID, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	models, err := e.db.ListModels(ctx, m.ID, occsimore.ModelFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snapshot{member: mm, tokens: tokens, users: users, alerts: alerts, profile: profile,
+		attacks: attacks, decisions: decisions, models: models}
 }
 
 // victimCard is the card B has a profile of.
@@ -204,7 +304,8 @@ func seedVictimEvents(t *testing.T, e *env, b *victim) {
 }
 
 func TestIsolation(t *testing.T) {
-	e := newEnv(t, nil, nil)
+	logs := &fakeIngester{}
+	e := newEnv(t, nil, withLogs(logs))
 	ops := e.member("ops", true)
 	_, opsAdmin := e.token(ops, occsimore.RoleAdmin, 0)
 	a := e.member("bank", false)
@@ -220,6 +321,8 @@ func TestIsolation(t *testing.T) {
 		e.user(b.member, "bob@pharma.example", occsimore.RoleAdmin, "bob-password-12"),
 		e.user(b.member, "beth@pharma.example", occsimore.RoleReader, "beth-password-1"))
 	seedVictimEvents(t, e, b)
+	seedVictimAttacks(t, e, b)
+	seedVictimModels(t, e, b)
 	before := snapshotOf(t, e, b.member)
 	if before.profile.Events == 0 {
 		t.Fatal("B's card has no profile: the entity case would prove nothing")
@@ -253,7 +356,11 @@ func TestIsolation(t *testing.T) {
 					if got, want := r.status, http.StatusNotFound; got != want {
 						t.Fatalf("%s %s: status %d, want %d; body %s", method, path, got, want, r.body)
 					}
-					assertAlike(t, r, e.do(t, method, c.absent(), at.bearer, body))
+					absent := c.absent
+					if c.absentFor != nil {
+						absent = func() string { return c.absentFor(b) }
+					}
+					assertAlike(t, r, e.do(t, method, absent(), at.bearer, body))
 				case listRoute, createRoute:
 					want := http.StatusOK
 					if c.kind == createRoute {
@@ -280,6 +387,11 @@ func TestIsolation(t *testing.T) {
 		}
 	}
 
+	for _, call := range logs.all() {
+		if call.memberID == b.member.ID {
+			t.Errorf("log lines were ingested into B: %+v", call)
+		}
+	}
 	if after := snapshotOf(t, e, b.member); !reflect.DeepEqual(before, after) {
 		t.Errorf("B's objects changed:\nbefore %+v\nafter  %+v", before, after)
 	}

@@ -56,5 +56,30 @@ func (s *Server) apiRoutes() []Route {
 			Route{Pattern: "POST /v1/alerts/{id}/label", Handler: s.handle(s.handleLabelAlert), Perm: occsimore.PermLabel},
 		)
 	}
+	if s.Models != nil {
+		routes = append(routes,
+			Route{Pattern: "GET /v1/models", Handler: s.handle(s.handleListModels), Perm: occsimore.PermRead},
+			Route{Pattern: "GET /v1/models/{id}", Handler: s.handle(s.handleGetModel), Perm: occsimore.PermRead},
+			// Promotion changes live decisions: admins only.
+			Route{Pattern: "POST /v1/models/{id}/status", Handler: s.handle(s.handleSetModelStatus), Perm: occsimore.PermManage},
+		)
+	}
+	if s.Attacks != nil {
+		routes = append(routes,
+			Route{Pattern: "GET /v1/attacks", Handler: s.handle(s.handleListAttacks), Perm: occsimore.PermRead},
+			Route{Pattern: "GET /v1/attacks/daily", Handler: s.handle(s.handleAttacksDaily), Perm: occsimore.PermRead},
+			Route{Pattern: "GET /v1/decisions", Handler: s.handle(s.handleListDecisions), Perm: occsimore.PermRead},
+			// Deciding is an analyst's call, as labelling is.
+			Route{Pattern: "POST /v1/decisions", Handler: s.handle(s.handleCreateDecision), Perm: occsimore.PermLabel},
+			Route{Pattern: "DELETE /v1/decisions/{id}", Handler: s.handle(s.handleDeleteDecision), Perm: occsimore.PermLabel},
+			// Bouncers only read: a reader token is enough.
+			Route{Pattern: "GET /v1/decisions/stream", Handler: s.handle(s.handleDecisionStream), Perm: occsimore.PermRead},
+			Route{Pattern: "GET /v1/decisions/export", Handler: s.handle(s.handleExportDecisions), Perm: occsimore.PermRead},
+		)
+	}
+	if s.Logs != nil {
+		routes = append(routes, Route{Pattern: "POST /v1/logs", Handler: s.handle(s.handlePushLogs),
+			Perm: occsimore.PermIngest, MaxBodyBytes: maxLogBodyBytes})
+	}
 	return routes
 }

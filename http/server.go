@@ -55,6 +55,18 @@ type Server struct {
 	// alert routes.
 	Events EventService
 	Alerts occsimore.AlertService
+	// Models, when set, enables the model routes. ReloadModels, if set, is
+	// called after a model's status changes (the pipeline's ReloadModels).
+	Models       occsimore.ModelService
+	ReloadModels func(context.Context) error
+	// Attacks, when set, enables the attack and decision routes.
+	Attacks occsimore.AttackService
+	// Logs, when set, enables POST /v1/logs.
+	Logs LogIngester
+	// SectorMinMembers is the fewest members a sector needs before its
+	// daily attack counts are shown to its members; zero means 3. With two,
+	// either member could subtract its own counts from the sum.
+	SectorMinMembers int
 
 	cfg        Config
 	logger     *slog.Logger

@@ -3,6 +3,7 @@ package logdetect
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"sync"
 )
 
@@ -24,4 +25,14 @@ func BuiltinScenarios() ([]*Scenario, error) {
 		return nil, fmt.Errorf("builtin scenarios: %w", err)
 	}
 	return ss, nil
+}
+
+// BuiltinFiles returns the built-in scenario files, for printing and as a
+// starting point for a scenarios directory of one's own.
+func BuiltinFiles() fs.FS {
+	sub, err := fs.Sub(builtinFS, "scenarios")
+	if err != nil {
+		panic(err) // the directory is embedded: it exists
+	}
+	return sub
 }

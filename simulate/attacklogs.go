@@ -191,7 +191,7 @@ var (
 	}
 	probePaths     = []string{"/old/", "/backup/", "/test.php", "/shell.php", "/cgi-bin/test.cgi", "/vendor/", "/new/", "/blog/", "/wp/", "/site/", "/demo/", "/tmp/", "/upload.php", "/info.php", "/x.php", "/api/v1/", "/portal/", "/cms/", "/dev/", "/staging/"}
 	sensitivePaths = []string{"/.env", "/.git/config", "/.aws/credentials", "/config.php.bak", "/wp-config.php.old", "/.htpasswd", "/backup.sql", "/db.sql.gz", "/.DS_Store", "/id_rsa", "/.ssh/id_rsa", "/server-status", "/web.config", "/.svn/entries"}
-	sqliParams     = []string{"' OR '1'='1", "1 UNION SELECT NULL,NULL--", "1' AND SLEEP(5)--", "1;DROP TABLE users", "admin'--", "1' ORDER BY 3--"}
+	sqliParams     = []string{"' OR '1'='1", "' UNION SELECT NULL,NULL--", "' AND SLEEP(5)--", "' AND EXTRACTVALUE(1,CONCAT(0x7e,@@version))--", "';WAITFOR DELAY '0:0:5'--", "' ORDER BY 1--", "' UNION ALL SELECT table_name FROM information_schema.tables--"}
 	traversalPaths = []string{"/../../../../etc/passwd", "/static/..%2f..%2f..%2fetc%2fpasswd", "/download?file=../../../../etc/shadow", "/index.php?page=....//....//etc/passwd", "/cgi-bin/.%2e/.%2e/.%2e/bin/sh"}
 	badAgents      = []string{"sqlmap/1.8.4#stable (https://sqlmap.org)", "Nikto/2.5.0", "masscan/1.3 (https://github.com/robertdavidgraham/masscan)", "zgrab/0.x", "Nuclei - Open-source project (github.com/projectdiscovery/nuclei)", "WPScan v3.8.25 (https://wpscan.com/wpscan)", "gobuster/3.6"}
 	adminPaths     = []string{"/admin", "/administrator/", "/wp-admin/", "/phpmyadmin/", "/manager/html", "/admin/login.php", "/cpanel", "/webadmin/", "/adminer.php", "/pma/"}
@@ -295,12 +295,13 @@ func (g *logGen) attack(kind string) {
 			t = t.Add(time.Duration(500+g.r.IntN(2500)) * time.Millisecond)
 		}
 	case AttackSSHSlowBruteForce:
-		n := 12 + g.r.IntN(10)
-		t := g.at(time.Duration(n) * 90 * time.Second)
+		// Under the fast scenario's rate, yet still one try a minute or so.
+		n := 20 + g.r.IntN(12)
+		t := g.at(time.Duration(n) * 30 * time.Second)
 		for range n {
 			user := guessedUsers[g.r.IntN(3)]
 			g.sshd(t, host, "Failed password for "+user+" from "+ip+" port "+g.port()+" ssh2", kind, ip)
-			t = t.Add(time.Duration(40+g.r.IntN(80)) * time.Second)
+			t = t.Add(time.Duration(11+g.r.IntN(17)) * time.Second)
 		}
 	case AttackSSHUserEnum:
 		n := 10 + g.r.IntN(15)
@@ -338,12 +339,14 @@ func (g *logGen) attack(kind string) {
 			t = t.Add(time.Duration(100+g.r.IntN(900)) * time.Millisecond)
 		}
 	case AttackHTTPSQLi:
-		n := 8 + g.r.IntN(12)
+		// A scanner walks the payloads over several parameters: every
+		// request differs.
+		n := 12 + g.r.IntN(12)
 		t := g.at(time.Duration(n) * time.Second)
-		for range n {
-			q := sqliParams[g.r.IntN(len(sqliParams))]
+		for i := range n {
+			q := strconv.Itoa(1+i) + sqliParams[g.r.IntN(len(sqliParams))]
 			g.access(t, host, ip, "GET", "/news?id="+urlEscape(q), 500, 310, agent, kind)
-			t = t.Add(time.Duration(200+g.r.IntN(800)) * time.Millisecond)
+			t = t.Add(time.Duration(100+g.r.IntN(400)) * time.Millisecond)
 		}
 	case AttackHTTPPathTraversal:
 		n := 6 + g.r.IntN(8)

@@ -76,8 +76,9 @@ type Console struct {
 	members occsimore.MemberService
 	tokens  occsimore.TokenService
 	users   occsimore.UserService
-	events  Events                 // nil until SetEvents
-	alerts  occsimore.AlertService // nil until SetEvents
+	events  Events                  // nil until SetEvents
+	alerts  occsimore.AlertService  // nil until SetEvents
+	attacks occsimore.AttackService // nil until SetAttacks
 	logger  *slog.Logger
 	now     func() time.Time
 
