@@ -59,6 +59,10 @@ type Config struct {
 	SubscriberBuffer int
 	// Now is the clock; default time.Now.
 	Now occsimore.Now
+	// Models, if set, is where promoted and shadow models are loaded from
+	// (ReloadModels, WatchModels) and where the feature vectors of alerted
+	// events are kept as training data. See model.go.
+	Models ModelStore
 }
 
 func (c *Config) setDefaults() {
@@ -84,6 +88,12 @@ type Scored struct {
 	// Reasons are given for events at or above the review threshold.
 	Reasons []occsimore.Reason `json:"reasons,omitempty"`
 	AlertID string             `json:"alert_id,omitempty"`
+	// ModelScore is the promoted model's fraud probability, which may have
+	// raised Decision; ShadowScore the shadow model's, which never does.
+	ModelScore    float64 `json:"model_score,omitempty"`
+	ModelVersion  int     `json:"model_version,omitempty"`
+	ShadowScore   float64 `json:"shadow_score,omitempty"`
+	ShadowVersion int     `json:"shadow_version,omitempty"`
 	// Err is why the event was refused: invalid, too far in the future, too
 	// late, of a kind without a profile. A refused event changes nothing.
 	Err error `json:"-"`
@@ -126,6 +136,9 @@ type Pipeline struct {
 
 	subsMu sync.Mutex
 	subs   map[string]map[*subscriber]struct{} // nil once closed
+
+	models   atomic.Pointer[modelSet] // nil until ReloadModels
+	reloadMu sync.Mutex               // serialises ReloadModels
 }
 
 type subscriber struct {
@@ -326,7 +339,13 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 
 	var alerts []*occsimore.Alert
 	var alerted []int // index in evs of each alert
+	var feats []*occsimore.AlertFeatures
 	res := new(behavior.Result)
+	ms := p.models.Load()
+	var row []float32
+	if ms != nil {
+		row = make([]float32, ms.width)
+	}
 	p.apply(seq, len(batch), func() {
 		for k := range batch {
 			i := k
@@ -339,12 +358,19 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			}
 			s := &out[i]
 			s.Score, s.Decision = res.Score, decision(res.Decision)
-			if res.Decision == behavior.Allow {
+			raised := scoreModels(ms, memberID, res, s, row)
+			if s.Decision == occsimore.DecisionAllow {
 				continue
 			}
 			s.Reasons = reasons(res)
+			if raised {
+				s.Reasons = append([]occsimore.Reason{modelReason(ms, memberID, res.Kind, s)}, s.Reasons...)
+			}
 			alerts = append(alerts, newAlert(&batch[k], s))
 			alerted = append(alerted, i)
+			if p.cfg.Models != nil {
+				feats = append(feats, alertFeatures(ms, p.eng.FeatureNames, &batch[k], res, s))
+			}
 		}
 	})
 
@@ -359,6 +385,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			for k, a := range alerts {
 				out[alerted[k]].AlertID = a.ID
 			}
+			p.saveAlertFeatures(ctx, memberID, alerts, feats)
 			p.publish(memberID, alerts)
 		}
 	}

@@ -42,6 +42,8 @@ func Run(t *testing.T, open Open) {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
 	runAlerts(t, open)
+	runAttacks(t, open)
+	runModels(t, open)
 }
 
 // t0 is an arbitrary, fixed instant the tests count from.

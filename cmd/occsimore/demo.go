@@ -9,6 +9,7 @@ import (
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
+	"github.com/occsimore/occsimore/logingest"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlite"
 	"github.com/occsimore/occsimore/sqlstore"
@@ -65,7 +66,7 @@ the API and console on it until interrupted.`,
 			if err != nil {
 				return err
 			}
-			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline) {
+			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logingest.Service) {
 				m.printDemo(url, dataDir, logins)
 				if traffic {
 					for i, dm := range demoMembers[1:] {
@@ -75,6 +76,7 @@ the API and console on it until interrupted.`,
 							continue
 						}
 						go streamDemo(ctx, pl, mem, uint64(i+1), logger)
+						go streamDemoLogs(ctx, logs, mem, uint64(i+1), logger)
 					}
 				}
 			})
@@ -82,7 +84,7 @@ the API and console on it until interrupted.`,
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "store directory (default: a new temporary directory)")
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default: server.addr, 127.0.0.1:8080)")
-	cmd.Flags().BoolVar(&traffic, "traffic", true, "stream simulated card payments and logins, with planted habit ruptures, for each member")
+	cmd.Flags().BoolVar(&traffic, "traffic", true, "stream simulated card payments and logins with planted habit ruptures, and attack logs with eight weeks of history, for each member")
 	return cmd
 }
 

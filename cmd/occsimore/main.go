@@ -133,6 +133,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.simulateCommand(),
 		m.engineCommand(),
 		m.evalCommand(),
+		m.logsCommand(),
+		m.trainCommand(), m.modelCommand(),
 		m.versionCommand(),
 	)
 	return root

@@ -14,6 +14,7 @@ import (
 	"github.com/occsimore/occsimore/config"
 	occhttp "github.com/occsimore/occsimore/http"
 	"github.com/occsimore/occsimore/journal"
+	"github.com/occsimore/occsimore/logingest"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/occsimore/occsimore/web"
@@ -49,7 +50,7 @@ flight finish within server.shutdown_timeout.`,
 // serve wires the store into the API and the console and serves until ctx is
 // done. started, if set, runs once the server listens (the demo feeds its
 // traffic from there).
-func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline)) error {
+func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logingest.Service)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -70,6 +71,13 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		return fmt.Errorf("console: %w", err)
 	}
 	console.SetEvents(pl, db)
+	console.SetAttacks(db)
+
+	logs, closeLogs, err := openLogs(ctx, c, db, pl, logger)
+	if err != nil {
+		return err
+	}
+	defer closeLogs()
 
 	hc := occhttp.DefaultConfig()
 	hc.Addr = c.Server.Addr
@@ -88,6 +96,8 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Registry = reg
 	srv.Now = time.Now
 	srv.Events, srv.Alerts = pl, db
+	srv.Models, srv.ReloadModels = db, pl.ReloadModels
+	srv.Attacks, srv.Logs = db, logIngester{logs}
 	srv.Console = console.Handler()
 	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
@@ -98,7 +108,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	url := "http://" + ln.Addr().String()
 	logger.Info("serving", "url", url, "store", db.Driver())
 	if started != nil {
-		started(ctx, url, pl)
+		started(ctx, url, pl, logs)
 	}
 	if m.ready != nil {
 		m.ready(url)
@@ -106,6 +116,10 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	go sweepSessions(ctx, db, logger)
 	return srv.Serve(ctx, ln)
 }
+
+// modelPollInterval is how soon a running server applies a model promoted
+// from the CLI or another node (the API's promote applies at once).
+const modelPollInterval = 5 * time.Second
 
 // sweepSessions deletes expired console sessions every few minutes.
 func sweepSessions(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) {
@@ -154,13 +168,18 @@ func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger 
 	if err != nil {
 		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
 	}
-	pl := pipeline.New(pipeline.Config{CheckpointEvery: int(c.Engine.CheckpointEvery)}, eng, j, db, logger)
+	pl := pipeline.New(pipeline.Config{CheckpointEvery: int(c.Engine.CheckpointEvery), Models: db}, eng, j, db, logger)
 	start := time.Now()
 	if err := pl.Recover(ctx); err != nil {
 		j.Close()
 		return nil, nil, fmt.Errorf("recover profiles: %w", err)
 	}
 	logger.Info("profiles recovered", "seq", pl.Seq(), "took", time.Since(start).Round(time.Millisecond))
+	// A model that fails to load is skipped: scoring goes on without it.
+	if err := pl.ReloadModels(ctx); err != nil {
+		logger.Error("load models", "err", err)
+	}
+	go pl.WatchModels(ctx, modelPollInterval)
 	return pl, func() {
 		// The serve context is done by now; closing still gets its own time.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

@@ -1,0 +1,622 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/geoip"
+	"github.com/occsimore/occsimore/logdetect"
+	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logsource"
+	"github.com/occsimore/occsimore/sqlstore"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+func (m *Main) logsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "logs",
+		Short: "Detect attacks in sshd, web access, auth and CloudTrail logs",
+		Long: `Replay log files through the attack scenarios, explain how one line is read,
+follow files and ship them to a server, or print the built-in scenarios.
+
+A running server also takes logs over syslog (logs.syslog_udp, logs.syslog_tcp)
+and over HTTP (POST /v1/logs).`,
+	}
+	cmd.AddCommand(m.logsReplayCommand(), m.logsExplainCommand(), m.logsFollowCommand(), m.logsScenariosCommand())
+	return cmd
+}
+
+// loadScenarios returns the scenarios of dir, or the built-in set.
+func loadScenarios(dir string) ([]*logdetect.Scenario, error) {
+	if dir == "" {
+		return logdetect.BuiltinScenarios()
+	}
+	s, err := logdetect.LoadScenarios(os.DirFS(dir), ".")
+	if err != nil {
+		return nil, fmt.Errorf("scenarios in %s: %w", dir, err)
+	}
+	if len(s) == 0 {
+		return nil, usageError{fmt.Errorf("no *.yaml scenario in %s", dir)}
+	}
+	return s, nil
+}
+
+// openGeoIP opens the GeoIP databases when they are there; attacks simply
+// get no country without them.
+func openGeoIP(dir string, logger *slog.Logger) *geoip.DB {
+	if dir == "" {
+		return nil
+	}
+	db, err := geoip.Open(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			logger.Info("no GeoIP database; attacks get no country or ASN (scripts/geoip.sh fetches it)", "dir", dir)
+		} else {
+			logger.Warn("GeoIP database unusable", "dir", dir, "err", err)
+		}
+		return nil
+	}
+	return db
+}
+
+// replaySummary is what `logs replay` reports.
+type replaySummary struct {
+	Files       []string             `json:"files"`
+	Lines       int64                `json:"lines"`
+	Parsed      int64                `json:"parsed"`
+	Unparsed    int64                `json:"unparsed"`
+	Seconds     float64              `json:"seconds"`
+	LinesPerSec float64              `json:"lines_per_second"`
+	Attacks     int                  `json:"attacks"`
+	Stored      bool                 `json:"stored"` // in the member's store
+	Scenarios   []scenarioSummary    `json:"scenarios"`
+	Sources     []sourceSummary      `json:"sources"`
+	Samples     []logingest.Unparsed `json:"unparsed_samples,omitzero"`
+}
+
+type scenarioSummary struct {
+	Scenario string `json:"scenario"`
+	Attacks  int    `json:"attacks"`
+	Sources  int    `json:"sources"`
+}
+
+type sourceSummary struct {
+	Source    string   `json:"source"`
+	Country   string   `json:"country,omitzero"`
+	ASN       uint32   `json:"asn,omitzero"`
+	Attacks   int      `json:"attacks"`
+	Scenarios []string `json:"scenarios"`
+}
+
+func (m *Main) logsReplayCommand() *cobra.Command {
+	var member, host, scenariosDir, geoDir string
+	var skipPrivate bool
+	var top int
+	cmd := &cobra.Command{
+		Use:   "replay FILE...",
+		Short: "Replay log files through the attack scenarios and summarise the attacks",
+		Long: `Replay log files (plain or gzip; sshd, auth, web access, nginx error, CloudTrail
+and JSON lines, detected line by line) through the scenarios, in the logs'
+own time, and print the attacks by scenario and by source.
+
+With --member the attacks and their decisions are stored for that member, as
+if the lines had arrived live; without it nothing is stored.`,
+		Example: `  occsimore logs replay /var/log/auth.log /var/log/nginx/access.log.1.gz
+  occsimore logs replay --member banque-alpes --host web-1 access.log -o json`,
+		Args: argsUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			ctx := cmd.Context()
+			c, err := m.loadConfig()
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("geoip") {
+				geoDir = c.Logs.GeoIPDir
+			}
+			scenarios, err := loadScenarios(scenariosDir)
+			if err != nil {
+				return err
+			}
+			var size int64
+			for _, f := range files {
+				st, err := os.Stat(f)
+				if err != nil {
+					return &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file %s: %v", f, err)}
+				}
+				size += st.Size()
+			}
+			logger := m.logger(c)
+			geo := openGeoIP(geoDir, logger)
+			if geo != nil {
+				defer geo.Close()
+			}
+			cfg := logingest.Config{Scenarios: scenarios, Detector: logdetect.Options{SkipPrivate: skipPrivate}, Logger: logger}
+			if geo != nil {
+				cfg.GeoIP = geo
+			}
+			memberID := "offline"
+			run := func(db *sqlstore.DB) error {
+				if db != nil {
+					mem, err := memberBySlug(ctx, db, member)
+					if err != nil {
+						return err
+					}
+					memberID, cfg.Attacks = mem.ID, db
+				}
+				svc, err := logingest.New(cfg)
+				if err != nil {
+					return err
+				}
+				sum, err := m.replay(ctx, svc, memberID, host, files, size)
+				if err != nil {
+					return err
+				}
+				sum.Stored = db != nil
+				if top > 0 && len(sum.Sources) > top {
+					sum.Sources = sum.Sources[:top]
+				}
+				return m.print(sum, func(w io.Writer) error { return writeReplaySummary(w, sum) })
+			}
+			if member == "" {
+				return run(nil)
+			}
+			return m.withStore(ctx, run)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&member, "member", "", "store the attacks and decisions for this member (slug)")
+	f.StringVar(&host, "host", "", "host of lines whose format names none (access logs)")
+	f.StringVar(&scenariosDir, "scenarios", "", "directory of YAML scenarios replacing the built-in set")
+	f.StringVar(&geoDir, "geoip", "", "GeoIP database directory (default: logs.geoip_dir)")
+	f.BoolVar(&skipPrivate, "skip-private", false, "ignore private and loopback sources, as CrowdSec's whitelist does")
+	f.IntVar(&top, "top", 20, "sources to list (0: all)")
+	return cmd
+}
+
+// replay feeds files through svc and summarises.
+func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, host string, files []string, size int64) (*replaySummary, error) {
+	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(m.Stderr),
+		progressbar.OptionSetDescription("replay"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+	sum := &replaySummary{Files: files}
+	var attacks []*occsimore.Attack
+	start := time.Now()
+	const batchLines = 4096
+	batch := make([][]byte, 0, batchLines)
+	arena := make([]byte, 0, 1<<20)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		res, err := svc.Ingest(ctx, memberID, host, batch)
+		if err != nil {
+			return err
+		}
+		attacks = append(attacks, res.Attacks...)
+		batch, arena = batch[:0], arena[:0]
+		return nil
+	}
+	for _, path := range files {
+		src := &logsource.File{Path: path, Member: memberID, Host: host}
+		err := src.Run(ctx, func(ctx context.Context, l logsource.Line) error {
+			if len(arena)+len(l.Text) > cap(arena) {
+				// Lines in batch still point into the old arena; start a new one.
+				if err := flush(); err != nil {
+					return err
+				}
+				if len(l.Text) > cap(arena) {
+					arena = make([]byte, 0, len(l.Text))
+				}
+			}
+			n := len(arena)
+			arena = append(arena, l.Text...)
+			batch = append(batch, arena[n:len(arena):len(arena)])
+			_ = bar.Add(len(l.Text) + 1) // cosmetic
+			if len(batch) == batchLines {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("replay %s: %w", path, err)
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+	}
+	// Close what only time closes (counter windows), as if a day went by.
+	res, err := svc.Flush(ctx, memberID, svc.DetectorNow(memberID).Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	attacks = append(attacks, res.Attacks...)
+	_ = bar.Finish()
+	fmt.Fprintln(m.Stderr)
+
+	st := svc.Stats(memberID)
+	sum.Lines, sum.Parsed, sum.Unparsed, sum.Samples = st.Lines, st.Parsed, st.Unparsed, st.Samples
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.LinesPerSec = float64(sum.Lines) / sum.Seconds
+	}
+	sum.Attacks = len(attacks)
+	byScenario := map[string]*scenarioSummary{}
+	scenarioSources := map[string]map[string]bool{}
+	bySource := map[string]*sourceSummary{}
+	for _, a := range attacks {
+		s := byScenario[a.Scenario]
+		if s == nil {
+			s = &scenarioSummary{Scenario: a.Scenario}
+			byScenario[a.Scenario] = s
+			scenarioSources[a.Scenario] = map[string]bool{}
+		}
+		s.Attacks++
+		scenarioSources[a.Scenario][a.Source] = true
+		src := bySource[a.Source]
+		if src == nil {
+			src = &sourceSummary{Source: a.Source, Country: a.Country, ASN: a.ASN}
+			bySource[a.Source] = src
+		}
+		src.Attacks++
+		if !slices.Contains(src.Scenarios, a.Scenario) {
+			src.Scenarios = append(src.Scenarios, a.Scenario)
+		}
+	}
+	for name, s := range byScenario {
+		s.Sources = len(scenarioSources[name])
+		sum.Scenarios = append(sum.Scenarios, *s)
+	}
+	slices.SortFunc(sum.Scenarios, func(a, b scenarioSummary) int {
+		if a.Attacks != b.Attacks {
+			return b.Attacks - a.Attacks
+		}
+		return strings.Compare(a.Scenario, b.Scenario)
+	})
+	for _, s := range bySource {
+		slices.Sort(s.Scenarios)
+		sum.Sources = append(sum.Sources, *s)
+	}
+	slices.SortFunc(sum.Sources, func(a, b sourceSummary) int {
+		if a.Attacks != b.Attacks {
+			return b.Attacks - a.Attacks
+		}
+		return strings.Compare(a.Source, b.Source)
+	})
+	return sum, nil
+}
+
+func writeReplaySummary(w io.Writer, s *replaySummary) error {
+	fmt.Fprintf(w, "%d lines (%d parsed, %d unparsed) in %.2fs: %.0f lines/s\n", s.Lines, s.Parsed, s.Unparsed, s.Seconds, s.LinesPerSec)
+	where := "not stored (no --member)"
+	if s.Stored {
+		where = "stored with their decisions"
+	}
+	fmt.Fprintf(w, "%d attacks, %s\n", s.Attacks, where)
+	if len(s.Scenarios) > 0 {
+		fmt.Fprintf(w, "\n%-34s %8s %8s\n", "SCENARIO", "ATTACKS", "SOURCES")
+		for _, sc := range s.Scenarios {
+			fmt.Fprintf(w, "%-34s %8d %8d\n", sc.Scenario, sc.Attacks, sc.Sources)
+		}
+	}
+	if len(s.Sources) > 0 {
+		fmt.Fprintf(w, "\n%-40s %-7s %8s  %s\n", "SOURCE", "COUNTRY", "ATTACKS", "SCENARIOS")
+		for _, src := range s.Sources {
+			fmt.Fprintf(w, "%-40s %-7s %8d  %s\n", src.Source, dashIfEmpty(src.Country), src.Attacks, strings.Join(src.Scenarios, ", "))
+		}
+	}
+	if len(s.Samples) > 0 {
+		fmt.Fprintf(w, "\nunparsed lines (newest %d):\n", len(s.Samples))
+		for _, u := range s.Samples {
+			fmt.Fprintf(w, "  %q: %s\n", u.Line, u.Reason)
+		}
+	}
+	return nil
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// explanation is what `logs explain` reports about one line.
+type explanation struct {
+	Line      string            `json:"line"`
+	Parser    string            `json:"parser"`
+	Kind      string            `json:"kind"`
+	Fields    map[string]string `json:"fields"`
+	Scenarios []string          `json:"scenarios"`
+	Country   string            `json:"country,omitzero"`
+	ASN       uint32            `json:"asn,omitzero"`
+	ASOrg     string            `json:"as_org,omitzero"`
+}
+
+func (m *Main) logsExplainCommand() *cobra.Command {
+	var scenariosDir, geoDir string
+	cmd := &cobra.Command{
+		Use:   "explain LINE",
+		Short: "Say which parser takes a line, the fields it reads, and the scenarios it feeds",
+		Long: `Parse one log line as the server would and print the parser that took it, the
+fields it produced, the GeoIP facts of its source, and the scenarios whose
+filter it passes. A line no parser takes exits with code 6 and each parser's
+reason.`,
+		Example: `  occsimore logs explain 'Nov 27 04:43:53 web-1 sshd[812]: Invalid user admin from 203.0.113.5 port 52344'`,
+		Args:    argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.loadConfig()
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("geoip") {
+				geoDir = c.Logs.GeoIPDir
+			}
+			scenarios, err := loadScenarios(scenariosDir)
+			if err != nil {
+				return err
+			}
+			e, err := logdetect.ParseString(args[0], logdetect.Hint{Year: time.Now().Year()})
+			if err != nil {
+				return fmt.Errorf("line not parsed: %w", err)
+			}
+			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: entryFields(&e)}
+			ex.Scenarios = logdetect.NewDetector(scenarios, logdetect.Options{}).Explain(&e)
+			if geo := openGeoIP(geoDir, m.logger(c)); geo != nil && e.SourceIP.IsValid() {
+				defer geo.Close()
+				if info, err := geo.Lookup(e.SourceIP); err == nil {
+					ex.Country, ex.ASN, ex.ASOrg = info.Country, info.ASN, info.ASOrg
+				}
+			}
+			return m.print(ex, func(w io.Writer) error {
+				fmt.Fprintf(w, "parser    %s\nkind      %s\n", ex.Parser, ex.Kind)
+				keys := make([]string, 0, len(ex.Fields))
+				for k := range ex.Fields {
+					keys = append(keys, k)
+				}
+				slices.Sort(keys)
+				for _, k := range keys {
+					fmt.Fprintf(w, "  %-14s %s\n", k, ex.Fields[k])
+				}
+				if ex.Country != "" || ex.ASN != 0 {
+					fmt.Fprintf(w, "geoip     %s AS%d %s\n", dashIfEmpty(ex.Country), ex.ASN, ex.ASOrg)
+				}
+				if len(ex.Scenarios) == 0 {
+					fmt.Fprintln(w, "scenarios none: the line feeds no bucket")
+				} else {
+					fmt.Fprintf(w, "scenarios %s\n", strings.Join(ex.Scenarios, ", "))
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&scenariosDir, "scenarios", "", "directory of YAML scenarios replacing the built-in set")
+	cmd.Flags().StringVar(&geoDir, "geoip", "", "GeoIP database directory (default: logs.geoip_dir)")
+	return cmd
+}
+
+// entryFields lists an Entry's set fields by name, in snake case.
+func entryFields(e *logdetect.Entry) map[string]string {
+	out := map[string]string{}
+	v := reflect.ValueOf(e).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f, name := v.Field(i), snake(t.Field(i).Name)
+		if !t.Field(i).IsExported() || f.IsZero() {
+			continue
+		}
+		switch x := f.Interface().(type) {
+		case time.Time:
+			out[name] = x.Format(time.RFC3339)
+		case netip.Addr:
+			out[name] = x.String()
+		case map[string]string:
+			for k, val := range x {
+				out[name+"."+k] = val
+			}
+		default:
+			out[name] = fmt.Sprint(x)
+		}
+	}
+	return out
+}
+
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if 'A' <= r && r <= 'Z' {
+			if i > 0 && !('A' <= rune(s[i-1]) && rune(s[i-1]) <= 'Z') {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (m *Main) logsScenariosCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "scenarios",
+		Short: "Print the built-in scenario files (YAML)",
+		Long: `Print the built-in scenarios as YAML, the format of logs.scenarios_dir: copy
+them into a directory, edit, and point logs.scenarios_dir (or --scenarios) at it.`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fsys := logdetect.BuiltinFiles()
+			names, err := fs.Glob(fsys, "*.yaml")
+			if err != nil {
+				return err
+			}
+			for i, name := range names {
+				b, err := fs.ReadFile(fsys, name)
+				if err != nil {
+					return err
+				}
+				if i > 0 {
+					fmt.Fprintln(m.Stdout, "---")
+				}
+				fmt.Fprintf(m.Stdout, "# %s\n%s", name, b)
+			}
+			return nil
+		},
+	}
+}
+
+func (m *Main) logsFollowCommand() *cobra.Command {
+	var serverURL, token, host string
+	var fromStart bool
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "follow FILE...",
+		Short: "Follow log files across rotation and ship their lines to a server",
+		Long: `Follow log files like tail -F (across rename and copytruncate rotation) and
+send their new lines to a server's POST /v1/logs with an ingest token, in
+batches. A failed send is retried with backoff; lines wait in memory (up to
+64 MiB) meanwhile. Stops on SIGINT or SIGTERM.`,
+		Example: `  occsimore logs follow --url https://occsimore.lab --token "$TOKEN" --host web-1 /var/log/nginx/access.log`,
+		Args:    argsUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if token == "" {
+				return usageError{errors.New("--token is required (an ingest token: occsimore token create --role ingest)")}
+			}
+			u, err := url.Parse(serverURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return usageError{fmt.Errorf("--url %q must be an http(s) URL such as http://127.0.0.1:8080", serverURL)}
+			}
+			c, err := m.loadConfig()
+			if err != nil {
+				return err
+			}
+			sh := &shipper{url: strings.TrimSuffix(serverURL, "/") + "/v1/logs", token: token, logger: m.logger(c), lines: make(chan []byte, 4096)}
+			return sh.run(cmd.Context(), files, host, fromStart, every)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&serverURL, "url", "http://127.0.0.1:8080", "server base URL")
+	f.StringVar(&token, "token", "", "bearer token with the ingest role")
+	f.StringVar(&host, "host", "", "host of lines whose format names none (access logs)")
+	f.BoolVar(&fromStart, "from-start", false, "send what the files already hold, not only new lines")
+	f.DurationVar(&every, "every", time.Second, "send at least this often")
+	return cmd
+}
+
+// shipper batches followed lines and posts them.
+type shipper struct {
+	url, token string
+	logger     *slog.Logger
+	lines      chan []byte
+	client     http.Client
+}
+
+const maxShipBuffer = 64 << 20
+
+func (s *shipper) run(ctx context.Context, files []string, host string, fromStart bool, every time.Duration) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(files))
+	for _, path := range files {
+		f := &logsource.File{Path: path, Host: host, Follow: true, FromStart: fromStart, Logger: s.logger}
+		go func() {
+			errs <- f.Run(ctx, func(ctx context.Context, l logsource.Line) error {
+				select {
+				case s.lines <- bytes.Clone(l.Text):
+					return nil
+				case <-ctx.Done():
+					return nil
+				}
+			})
+		}()
+	}
+	target := s.url
+	if host != "" {
+		target += "?host=" + url.QueryEscape(host)
+	}
+	var buf bytes.Buffer
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var backoff time.Duration
+	var nextTry time.Time
+	for {
+		select {
+		case l := <-s.lines:
+			if buf.Len()+len(l)+1 > maxShipBuffer {
+				s.logger.Warn("ship buffer full; dropping a line", "bytes", buf.Len())
+				continue
+			}
+			buf.Write(l)
+			buf.WriteByte('\n')
+			if buf.Len() < 1<<20 {
+				continue
+			}
+		case <-tick.C:
+		case err := <-errs:
+			if err != nil {
+				return err
+			}
+			continue
+		case <-ctx.Done():
+			// Last chance to send what is buffered.
+			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer scancel()
+			if buf.Len() > 0 {
+				if err := s.post(sctx, target, buf.Bytes()); err != nil {
+					return fmt.Errorf("%d bytes not sent: %w", buf.Len(), err)
+				}
+			}
+			return nil
+		}
+		if buf.Len() == 0 || time.Now().Before(nextTry) {
+			continue
+		}
+		if err := s.post(ctx, target, buf.Bytes()); err != nil {
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			nextTry = time.Now().Add(backoff)
+			s.logger.Warn("ship logs", "err", err, "retry_in", backoff)
+			tick.Reset(backoff)
+			continue
+		}
+		if backoff > 0 {
+			backoff = 0
+			tick.Reset(every)
+		}
+		buf.Reset()
+	}
+}
+
+func (s *shipper) post(ctx context.Context, target string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %s: %s", target, resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}

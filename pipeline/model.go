@@ -1,0 +1,662 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/model"
+)
+
+// This file holds the supervised side of the pipeline: trained models
+// loaded from the store and applied to every event, the feature vectors of
+// alerts kept as training data, and the training itself.
+//
+// How a promoted model decides: the engine turns its score into allow,
+// review or block by the member's score thresholds; the model turns its
+// fraud probability into a decision by the thresholds stored with the model
+// (ModelVersion.Review and Block, set per member when it is trained); the
+// event gets the more severe of the two. The model so adds what the
+// engine's habits miss and never silences a habit break. A shadow model is
+// scored the same way, but only its score and the decision it would have
+// made are recorded.
+
+// ModelStore is what the pipeline needs of the model store;
+// *sqlstore.DB implements it.
+type ModelStore interface {
+	ActiveModels(ctx context.Context) ([]*occsimore.ModelVersion, error)
+	FindModel(ctx context.Context, memberID, id string) (*occsimore.ModelVersion, error)
+	SaveAlertFeatures(ctx context.Context, memberID string, fs []*occsimore.AlertFeatures) error
+}
+
+// loadedModel is a decoded model ready to score the engine's features.
+type loadedModel struct {
+	v   *occsimore.ModelVersion // without Data
+	gb  *model.GBDT
+	idx []int // for each model input, its index in the engine's features; -1: missing
+	// What the model decided, or would have as a shadow, since it was
+	// loaded.
+	scored, review, block atomic.Int64
+}
+
+// predict returns the fraud probability of the engine's features, using
+// row as scratch space.
+func (lm *loadedModel) predict(feats []float32, row []float32) float64 {
+	for j, i := range lm.idx {
+		if i >= 0 && i < len(feats) {
+			row[j] = feats[i]
+		} else {
+			row[j] = float32(math.NaN())
+		}
+	}
+	return lm.gb.Predict(row)
+}
+
+// decide turns a probability into a decision by the model's thresholds.
+func (lm *loadedModel) decide(p float64) occsimore.Decision {
+	switch {
+	case p >= lm.v.Block:
+		return occsimore.DecisionBlock
+	case p >= lm.v.Review:
+		return occsimore.DecisionReview
+	}
+	return occsimore.DecisionAllow
+}
+
+func (lm *loadedModel) count(d occsimore.Decision) {
+	lm.scored.Add(1)
+	switch d {
+	case occsimore.DecisionBlock:
+		lm.block.Add(1)
+	case occsimore.DecisionReview:
+		lm.review.Add(1)
+	}
+}
+
+type modelKey struct{ member, kind string }
+
+type modelPair struct{ live, shadow *loadedModel }
+
+// modelSet is an immutable view of the loaded models, swapped whole on
+// reload so that scoring takes no lock.
+type modelSet struct {
+	byKey map[modelKey]modelPair
+	byID  map[string]*loadedModel
+	width int // the widest model, for scratch rows
+}
+
+func (ms *modelSet) pair(member, kind string) modelPair {
+	if ms == nil {
+		return modelPair{}
+	}
+	return ms.byKey[modelKey{member, kind}]
+}
+
+// severity orders decisions.
+func severity(d occsimore.Decision) int {
+	switch d {
+	case occsimore.DecisionBlock:
+		return 2
+	case occsimore.DecisionReview:
+		return 1
+	}
+	return 0
+}
+
+// scoreModels applies member's models of res's kind to the event scored as
+// s: the shadow's probability is only recorded, the promoted model's may
+// raise s.Decision. It reports whether it did. row is scratch space of at
+// least ms.width values.
+func scoreModels(ms *modelSet, member string, res *behavior.Result, s *Scored, row []float32) (raised bool) {
+	mp := ms.pair(member, res.Kind)
+	feats := res.FeatureVector()
+	if lm := mp.shadow; lm != nil {
+		p := lm.predict(feats, row)
+		s.ShadowScore, s.ShadowVersion = p, lm.v.Version
+		lm.count(lm.decide(p))
+	}
+	if lm := mp.live; lm != nil {
+		p := lm.predict(feats, row)
+		s.ModelScore, s.ModelVersion = p, lm.v.Version
+		d := lm.decide(p)
+		lm.count(d)
+		if severity(d) > severity(s.Decision) {
+			s.Decision = d
+			return true
+		}
+	}
+	return false
+}
+
+// modelReason explains a decision the promoted model raised.
+func modelReason(ms *modelSet, member, kind string, s *Scored) occsimore.Reason {
+	lm := ms.pair(member, kind).live
+	return occsimore.Reason{
+		Code: "model_high",
+		Role: "model",
+		Text: fmt.Sprintf("fraud model v%d gives probability %.2f (review at %.2f, block at %.2f)",
+			lm.v.Version, s.ModelScore, lm.v.Review, lm.v.Block),
+		Score: s.ModelScore,
+	}
+}
+
+// alertFeatures keeps the features of an alerted event as a future training
+// row. The alert ID is filled once the alert is stored.
+func alertFeatures(ms *modelSet, names func(string) []string, ev *occsimore.Event, res *behavior.Result, s *Scored) *occsimore.AlertFeatures {
+	mp := ms.pair(ev.MemberID, res.Kind)
+	f := &occsimore.AlertFeatures{
+		Kind:       res.Kind,
+		Time:       ev.Time,
+		Entity:     trainingEntity(ev),
+		FeatureSet: occsimore.FeatureSetID(names(res.Kind)),
+		Features:   append([]float32(nil), res.FeatureVector()...),
+	}
+	if mp.live != nil {
+		f.ModelID, f.ModelScore = mp.live.v.ID, s.ModelScore
+	}
+	if mp.shadow != nil {
+		f.ShadowID, f.ShadowScore = mp.shadow.v.ID, s.ShadowScore
+	}
+	return f
+}
+
+// trainingEntity is the entity Card Precision@k counts: the card, else the
+// user.
+func trainingEntity(ev *occsimore.Event) string {
+	if ev.Card != "" {
+		return ev.Card
+	}
+	return ev.User
+}
+
+// saveAlertFeatures stores the features of alerts just stored. A failure
+// loses training rows, not events or alerts: it is logged, not returned.
+func (p *Pipeline) saveAlertFeatures(ctx context.Context, member string, alerts []*occsimore.Alert, fs []*occsimore.AlertFeatures) {
+	if p.cfg.Models == nil || len(fs) == 0 {
+		return
+	}
+	for i, a := range alerts {
+		fs[i].AlertID = a.ID
+	}
+	if err := p.cfg.Models.SaveAlertFeatures(context.WithoutCancel(ctx), member, fs); err != nil {
+		p.log.Error("store alert features", "member", member, "alerts", len(fs), "err", err)
+	}
+}
+
+// ModelState is a loaded model and what it decided since it was loaded.
+// For a shadow model the decisions are those it would have made.
+type ModelState struct {
+	ID       string                `json:"id"`
+	MemberID string                `json:"member_id"`
+	Kind     string                `json:"kind"`
+	Version  int                   `json:"version"`
+	Status   occsimore.ModelStatus `json:"status"`
+	Scored   int64                 `json:"scored"`
+	Review   int64                 `json:"review"`
+	Block    int64                 `json:"block"`
+}
+
+// Models returns the models loaded for memberID.
+func (p *Pipeline) Models(memberID string) []ModelState {
+	ms := p.models.Load()
+	var out []ModelState
+	if ms == nil {
+		return out
+	}
+	for k, mp := range ms.byKey {
+		if k.member != memberID {
+			continue
+		}
+		for _, lm := range []*loadedModel{mp.live, mp.shadow} {
+			if lm != nil {
+				out = append(out, ModelState{ID: lm.v.ID, MemberID: lm.v.MemberID, Kind: lm.v.Kind, Version: lm.v.Version,
+					Status: lm.v.Status, Scored: lm.scored.Load(), Review: lm.review.Load(), Block: lm.block.Load()})
+			}
+		}
+	}
+	return out
+}
+
+// ReloadModels loads the promoted and shadow models of every member from
+// Config.Models, reusing those already decoded, and swaps them in at once:
+// events scored after it returns use them. A model that cannot be loaded
+// (corrupt, or none of its features known to the engine) is skipped and
+// reported in the error; the others are loaded all the same.
+func (p *Pipeline) ReloadModels(ctx context.Context) error {
+	if p.cfg.Models == nil {
+		return nil
+	}
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	active, err := p.cfg.Models.ActiveModels(ctx)
+	if err != nil {
+		return fmt.Errorf("reload models: %w", err)
+	}
+	old := p.models.Load()
+	next := &modelSet{byKey: make(map[modelKey]modelPair), byID: make(map[string]*loadedModel)}
+	var errs []error
+	for _, v := range active {
+		var lm *loadedModel
+		if old != nil {
+			// Models never change once stored, except their status and
+			// thresholds' use: the decoded trees can be kept.
+			if prev := old.byID[v.ID]; prev != nil {
+				lm = &loadedModel{v: v, gb: prev.gb, idx: prev.idx}
+				lm.scored.Store(prev.scored.Load())
+				lm.review.Store(prev.review.Load())
+				lm.block.Store(prev.block.Load())
+			}
+		}
+		if lm == nil {
+			if lm, err = p.loadModel(ctx, v); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		k := modelKey{v.MemberID, v.Kind}
+		mp := next.byKey[k]
+		if v.Status == occsimore.ModelPromoted {
+			mp.live = lm
+		} else {
+			mp.shadow = lm
+		}
+		next.byKey[k] = mp
+		next.byID[v.ID] = lm
+		next.width = max(next.width, len(lm.idx))
+	}
+	p.models.Store(next)
+	for id, lm := range next.byID {
+		if old == nil || old.byID[id] == nil || old.byID[id].v.Status != lm.v.Status {
+			p.log.Info("model loaded", "member", lm.v.MemberID, "kind", lm.v.Kind, "version", lm.v.Version,
+				"id", id, "status", lm.v.Status)
+		}
+	}
+	if old != nil {
+		for id, lm := range old.byID {
+			if next.byID[id] == nil {
+				p.log.Info("model unloaded", "member", lm.v.MemberID, "kind", lm.v.Kind, "version", lm.v.Version, "id", id)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reload models: %w", err)
+	}
+	return nil
+}
+
+func (p *Pipeline) loadModel(ctx context.Context, v *occsimore.ModelVersion) (*loadedModel, error) {
+	full, err := p.cfg.Models.FindModel(ctx, v.MemberID, v.ID)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", v.ID, err)
+	}
+	gb := new(model.GBDT)
+	if err := gb.UnmarshalBinary(full.Data); err != nil {
+		return nil, fmt.Errorf("model %s: %w", v.ID, err)
+	}
+	if gb.NumFeatures() != len(v.FeatureNames) {
+		return nil, fmt.Errorf("model %s: %d inputs but %d feature names", v.ID, gb.NumFeatures(), len(v.FeatureNames))
+	}
+	idx, known := featureIndex(v.FeatureNames, p.eng.FeatureNames(v.Kind))
+	if known == 0 {
+		return nil, fmt.Errorf("model %s: none of its features is one of the engine's for kind %q", v.ID, v.Kind)
+	}
+	if known < len(idx) {
+		p.log.Warn("model features unknown to the engine are missing", "id", v.ID, "known", known, "features", len(idx))
+	}
+	return &loadedModel{v: v, gb: gb, idx: idx}, nil
+}
+
+// featureIndex maps each model feature to the engine's feature of the same
+// name, or -1, so that a model survives specs that add or reorder features.
+func featureIndex(modelNames, engineNames []string) (idx []int, known int) {
+	pos := make(map[string]int, len(engineNames))
+	for i, n := range engineNames {
+		pos[n] = i
+	}
+	idx = make([]int, len(modelNames))
+	for j, n := range modelNames {
+		i, ok := pos[n]
+		if !ok {
+			i = -1
+		} else {
+			known++
+		}
+		idx[j] = i
+	}
+	return idx, known
+}
+
+// WatchModels reloads the models every interval until ctx is done, so that
+// a promotion made elsewhere (the CLI, another node) takes effect without a
+// restart. Errors are logged.
+func (p *Pipeline) WatchModels(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.ReloadModels(ctx); err != nil && ctx.Err() == nil {
+				p.log.Error("reload models", "err", err)
+			}
+		}
+	}
+}
+
+// LabelledReader reads labelled events in time order; Next returns io.EOF
+// at the end. Line numbers the record last read, for errors.
+type LabelledReader interface {
+	Next(ev *occsimore.Event) (fraud bool, err error)
+	Line() int
+}
+
+// TrainConfig configures BuildTrainingSet and Train. Start from
+// DefaultTrainConfig.
+type TrainConfig struct {
+	Kind string
+	// Engine is the behaviour engine the features come from: the server's,
+	// so that training and live features agree.
+	Engine behavior.Config
+	// LabelDelay is when a file's label reaches the engine's label-driven
+	// risk features: the handbook's 7 days. A label counts, as live, no
+	// earlier than the spec's own RiskSpec.LabelDelay either.
+	LabelDelay time.Duration
+	// Since and Until bound the event times of the rows kept (Until
+	// exclusive); earlier events still build the profiles. Zero does not
+	// bound.
+	Since, Until time.Time
+	// Holdout is the fraction of rows, the last in time, held out for early
+	// stopping and the reported metrics.
+	Holdout float64
+	GBDT    model.GBDTConfig
+	// K is the k of Card Precision@k on the holdout.
+	K int
+	// Review and Block are the probability thresholds stored with the
+	// model.
+	Review, Block float64
+	// Progress, if set, is called every few thousand events read.
+	Progress func(events int)
+}
+
+// DefaultTrainConfig returns eval's GBDT settings, a 20 % holdout, CP@100
+// and thresholds 0.5 and 0.9.
+func DefaultTrainConfig() TrainConfig {
+	g := model.DefaultGBDT()
+	g.Trees = 300
+	g.LearningRate = 0.05
+	g.EarlyStopping = 30
+	g.StopMetric = model.StopAP
+	return TrainConfig{
+		Kind:       "card.tx",
+		Engine:     behavior.DefaultConfig(),
+		LabelDelay: 7 * 24 * time.Hour,
+		Holdout:    0.2,
+		GBDT:       g,
+		K:          100,
+		Review:     0.5,
+		Block:      0.9,
+	}
+}
+
+func (c *TrainConfig) validate() error {
+	switch {
+	case !occsimore.ValidName(c.Kind):
+		return occsimore.FieldErrorf("kind", "kind %q is not a valid event kind", c.Kind)
+	case !(c.Holdout > 0 && c.Holdout < 1):
+		return occsimore.FieldErrorf("holdout", "holdout %g must be in (0, 1)", c.Holdout)
+	case c.LabelDelay < 0:
+		return occsimore.FieldErrorf("label_delay", "label delay must not be negative")
+	case c.K < 1:
+		return occsimore.FieldErrorf("k", "k %d must be at least 1", c.K)
+	case !(c.Review > 0 && c.Review <= c.Block && c.Block <= 1):
+		return occsimore.FieldErrorf("review", "thresholds need 0 < review (%g) <= block (%g) <= 1", c.Review, c.Block)
+	case !c.Until.IsZero() && !c.Until.After(c.Since):
+		return occsimore.FieldErrorf("until", "until must be after since")
+	}
+	return nil
+}
+
+// TrainingSet is labelled feature vectors in time order.
+type TrainingSet struct {
+	Names    []string
+	X        []float32 // len(Y) rows of len(Names) values
+	Y        []bool
+	Times    []time.Time
+	Entities []string // for Card Precision@k
+}
+
+func (ts *TrainingSet) add(feats []float32, fraud bool, at time.Time, entity string) {
+	ts.X = append(ts.X, feats...)
+	ts.Y = append(ts.Y, fraud)
+	ts.Times = append(ts.Times, at)
+	ts.Entities = append(ts.Entities, entity)
+}
+
+// trainMember is the member a file's events are profiled under, in an
+// engine of their own.
+const trainMember = "train"
+
+// BuildTrainingSet replays the labelled events of r through a fresh engine,
+// in time order, as the live pipeline would: each event is scored against
+// the past only, and its label reaches the engine's risk features
+// cfg.LabelDelay after it. Events of other kinds are profiled but not kept.
+// Errors name the line.
+func BuildTrainingSet(ctx context.Context, r LabelledReader, cfg TrainConfig) (*TrainingSet, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	eng, err := behavior.NewEngine(cfg.Engine)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	ts := &TrainingSet{Names: eng.FeatureNames(cfg.Kind)}
+	if ts.Names == nil {
+		return nil, occsimore.FieldErrorf("kind", "kind %q has no behaviour spec", cfg.Kind)
+	}
+	riskRoles := map[string][]string{}
+	for _, k := range eng.Kinds() {
+		riskRoles[k] = riskRolesOf(cfg.Engine, k)
+	}
+	type pending struct {
+		at    time.Time
+		fraud bool
+		ents  []occsimore.Entity
+	}
+	var (
+		ev    occsimore.Event
+		res   behavior.Result
+		last  time.Time
+		queue []pending
+		head  int
+	)
+	for n := 1; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if cfg.Progress != nil {
+				cfg.Progress(n)
+			}
+		}
+		ev.MemberID = trainMember
+		fraud, err := r.Next(&ev)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		line := r.Line()
+		if ev.Time.Before(last) {
+			return nil, occsimore.FieldErrorf("time", "line %d: time %s is before the previous %s: events must be in time order",
+				line, ev.Time.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
+		last = ev.Time
+		if !cfg.Until.IsZero() && !ev.Time.Before(cfg.Until) {
+			break
+		}
+		// Release the labels known by now, before scoring, so the engine
+		// never holds more pending labels than the delay brings.
+		for head < len(queue) && !queue[head].at.After(ev.Time.Add(-cfg.LabelDelay)) {
+			q := &queue[head]
+			for _, e := range q.ents {
+				if err := eng.Label(trainMember, e.Role, e.ID, q.fraud, q.at, q.at.Add(cfg.LabelDelay)); err != nil {
+					return nil, fmt.Errorf("label: %w", err)
+				}
+			}
+			queue[head] = pending{}
+			head++
+		}
+		if head > 4096 && head*2 > len(queue) {
+			queue = queue[:copy(queue, queue[head:])]
+			head = 0
+		}
+		if err := eng.Process(&ev, &res); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		var ents []occsimore.Entity
+		for _, role := range riskRoles[ev.Kind] {
+			if id := ev.EntityID(role); id != "" {
+				ents = append(ents, occsimore.Entity{Role: role, ID: id})
+			}
+		}
+		if len(ents) > 0 {
+			queue = append(queue, pending{at: ev.Time, fraud: fraud, ents: ents})
+		}
+		if ev.Kind == cfg.Kind && (cfg.Since.IsZero() || !ev.Time.Before(cfg.Since)) {
+			ts.add(res.FeatureVector(), fraud, ev.Time, trainingEntity(&ev))
+		}
+	}
+	return ts, nil
+}
+
+// riskRolesOf lists the roles of kind whose profile keeps a fraud rate.
+func riskRolesOf(c behavior.Config, kind string) []string {
+	specs := c.Specs
+	if specs == nil {
+		specs = behavior.DefaultSpecs()
+	}
+	var roles []string
+	for _, s := range specs {
+		if s.Kind != kind {
+			continue
+		}
+		for _, r := range s.Roles {
+			if r.Risk != nil {
+				roles = append(roles, r.Role)
+			}
+		}
+	}
+	return roles
+}
+
+// TrainingSetFromAlerts turns labelled alerts' feature rows (oldest first)
+// into a training set over names, the engine's features of their kind.
+// Rows written under other feature names (an older spec) are skipped and
+// counted.
+func TrainingSetFromAlerts(rows []*occsimore.AlertFeatures, names []string) (ts *TrainingSet, skipped int) {
+	ts = &TrainingSet{Names: names}
+	set := occsimore.FeatureSetID(names)
+	for _, r := range rows {
+		if r.FeatureSet != set || len(r.Features) != len(names) || !r.Label.Valid() {
+			skipped++
+			continue
+		}
+		ts.add(r.Features, r.Label == occsimore.LabelFraud, r.Time, r.Entity)
+	}
+	return ts, skipped
+}
+
+// Train fits gradient-boosted trees on ts, holding out its last
+// cfg.Holdout rows in time for early stopping and the metrics, and returns
+// a candidate model ready for ModelService.CreateModel. Both parts must
+// hold both classes.
+func Train(ctx context.Context, ts *TrainingSet, cfg TrainConfig) (*occsimore.ModelVersion, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cols, n := len(ts.Names), len(ts.Y)
+	if cols == 0 || len(ts.X) != n*cols || len(ts.Times) != n || len(ts.Entities) != n {
+		return nil, occsimore.Errorf(occsimore.EINVALID, "training set of %d rows and %d features is malformed", n, cols)
+	}
+	hold := int(math.Ceil(cfg.Holdout * float64(n)))
+	cut := n - hold
+	count := func(y []bool) (pos int) {
+		for _, f := range y {
+			if f {
+				pos++
+			}
+		}
+		return pos
+	}
+	trainPos, holdPos := count(ts.Y[:cut]), count(ts.Y[cut:])
+	for _, part := range []struct {
+		name     string
+		rows, fr int
+	}{{"training part", cut, trainPos}, {"holdout", hold, holdPos}} {
+		if part.fr == 0 || part.fr == part.rows {
+			return nil, occsimore.Errorf(occsimore.EINVALID,
+				"the %s has %d rows and %d frauds: it needs both frauds and genuine rows (%d labelled rows in all)",
+				part.name, part.rows, part.fr, n)
+		}
+	}
+	fit := model.Matrix{Rows: cut, Cols: cols, Data: ts.X[:cut*cols]}
+	valid := &model.Dataset{X: model.Matrix{Rows: hold, Cols: cols, Data: ts.X[cut*cols:]}, Y: ts.Y[cut:]}
+	gb, err := model.TrainGBDT(ctx, fit, ts.Y[:cut], valid, cfg.GBDT)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	scores := gb.PredictBatch(valid.X, nil)
+	days := make([]int, hold)
+	for i, t := range ts.Times[cut:] {
+		days[i] = int(t.UTC().Unix() / 86400)
+	}
+	data, err := gb.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode model: %w", err)
+	}
+	return &occsimore.ModelVersion{
+		Kind:         cfg.Kind,
+		Algorithm:    "gbdt",
+		FeatureNames: append([]string(nil), ts.Names...),
+		Metrics: occsimore.ModelMetrics{
+			AUC:           model.ROCAUC(scores, valid.Y),
+			AP:            model.AveragePrecision(scores, valid.Y),
+			CPK:           model.CardPrecisionAtK(days, ts.Entities[cut:], scores, valid.Y, cfg.K),
+			K:             cfg.K,
+			TrainRows:     cut,
+			TrainFrauds:   trainPos,
+			HoldoutRows:   hold,
+			HoldoutFrauds: holdPos,
+			Trees:         gb.NumTrees(),
+		},
+		Review: cfg.Review,
+		Block:  cfg.Block,
+		Data:   data,
+	}, nil
+}
+
+// ParseModelRef reads a model reference as the CLI and API take it: a
+// version number ("3" or "v3") or a model ID ("mdl_...").
+func ParseModelRef(ref string) (version int, id string, err error) {
+	if len(ref) > 4 && ref[:4] == "mdl_" {
+		return 0, ref, nil
+	}
+	s := ref
+	if len(s) > 1 && (s[0] == 'v' || s[0] == 'V') {
+		s = s[1:]
+	}
+	v, perr := strconv.Atoi(s)
+	if perr != nil || v < 1 {
+		return 0, "", occsimore.FieldErrorf("version", "model %q is neither a version number (3, v3) nor a model ID (mdl_...)", ref)
+	}
+	return v, "", nil
+}
