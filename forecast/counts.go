@@ -107,6 +107,26 @@ func Analyze(days []occsimore.DayCount, horizon int, coverage float64) (*Analysi
 	return a, nil
 }
 
+// AnalyzeToDate is Analyze for a series whose last day is still going on
+// (today): the model is fitted on the complete days before it, Forecast[0]
+// is that day's forecast, and the day is a rise as soon as its count so far
+// exceeds the forecast's upper bound, since a count only grows. Otherwise
+// Rise is the last complete day's, if it rose.
+func AnalyzeToDate(days []occsimore.DayCount, horizon int, coverage float64) (*Analysis, error) {
+	if len(days) < 2 {
+		return nil, occsimore.Errorf(occsimore.EINVALID, "%d days to analyse, want at least 2 (complete days and today)", len(days))
+	}
+	complete, today := days[:len(days)-1], days[len(days)-1]
+	a, err := Analyze(complete, max(horizon, 1), coverage)
+	if err != nil {
+		return nil, err
+	}
+	if f := a.Forecast[0]; float64(today.Count) > f.Upper {
+		a.Rise = &Rise{Day: today.Day, Count: today.Count, Forecast: f.Mean, Upper: f.Upper, Coverage: coverage}
+	}
+	return a, nil
+}
+
 // DetectRise fits a model to all days but the last and forecasts the last.
 // It reports true, with the Rise, when the last day's count is above the
 // upper bound of the interval with the given coverage; false when it is

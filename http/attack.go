@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/forecast"
 )
 
 type attacksResponse struct {
@@ -65,6 +66,35 @@ type dailyResponse struct {
 	// Sector and Members are set for a sector's aggregate.
 	Sector  string `json:"sector,omitempty"`
 	Members int    `json:"members,omitempty"`
+	// With ?forecast=N: the trend, N days of forecast, and the rise alert.
+	Model       string                 `json:"model,omitempty"`
+	TrendPerDay *float64               `json:"trend_per_day,omitempty"`
+	Forecast    []forecast.DayForecast `json:"forecast,omitempty"`
+	Rise        *riseJSON              `json:"rise,omitempty"`
+}
+
+type riseJSON struct {
+	*forecast.Rise
+	Message string `json:"message"`
+}
+
+// withForecast adds the analysis of days to resp. When the range ends
+// after now, its last day is still going on and counts as partial.
+func withForecast(resp *dailyResponse, days []occsimore.DayCount, horizon int, partial bool) error {
+	analyze := forecast.Analyze
+	if partial {
+		analyze = forecast.AnalyzeToDate
+	}
+	a, err := analyze(days, horizon, forecast.Coverage)
+	if err != nil {
+		return err
+	}
+	slope := a.Trend.Slope
+	resp.Model, resp.TrendPerDay, resp.Forecast = a.Model.String(), &slope, a.Forecast[:horizon]
+	if a.Rise != nil {
+		resp.Rise = &riseJSON{Rise: a.Rise, Message: a.Rise.Message()}
+	}
+	return nil
 }
 
 // defaultDays is how many days the daily counts cover without since.
@@ -76,8 +106,13 @@ func (s *Server) handleAttacksDaily(w http.ResponseWriter, r *http.Request) erro
 	p := occsimore.PrincipalFromContext(r.Context())
 	var since, until time.Time
 	var sector bool
-	err := eachParam(r.URL.Query(), "since, until, sector", func(key, v string) (err error) {
+	horizon := 0
+	err := eachParam(r.URL.Query(), "since, until, sector, forecast", func(key, v string) (err error) {
 		switch key {
+		case "forecast":
+			if horizon, err = strconv.Atoi(v); err != nil || horizon < 1 || horizon > 60 {
+				return occsimore.FieldErrorf("forecast", "forecast %q must be a number of days from 1 to 60", v)
+			}
 		case "since":
 			since, err = parseTime(v)
 		case "until":
@@ -104,7 +139,13 @@ func (s *Server) handleAttacksDaily(w http.ResponseWriter, r *http.Request) erro
 		if err != nil {
 			return fmt.Errorf("attacks per day: %w", err)
 		}
-		s.writeJSON(w, r, http.StatusOK, dailyResponse{Days: days})
+		resp := dailyResponse{Days: days}
+		if horizon > 0 {
+			if err := withForecast(&resp, days, horizon, until.After(s.Now())); err != nil {
+				return err
+			}
+		}
+		s.writeJSON(w, r, http.StatusOK, resp)
 		return nil
 	}
 	days, members, err := s.Attacks.SectorAttacksPerDay(r.Context(), p.Member.Sector, since, until)
@@ -115,7 +156,13 @@ func (s *Server) handleAttacksDaily(w http.ResponseWriter, r *http.Request) erro
 		return occsimore.Errorf(occsimore.EFORBIDDEN,
 			"sector %s has %d members; its counts are shown from %d, so that no member's own counts can be told", p.Member.Sector, members, least)
 	}
-	s.writeJSON(w, r, http.StatusOK, dailyResponse{Days: days, Sector: p.Member.Sector, Members: members})
+	resp := dailyResponse{Days: days, Sector: p.Member.Sector, Members: members}
+	if horizon > 0 {
+		if err := withForecast(&resp, days, horizon, until.After(s.Now())); err != nil {
+			return err
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, resp)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,4 +165,80 @@ func TestAttacksDaily(t *testing.T) {
 	if got, want := r.problem(t).Code, occsimore.EFORBIDDEN; got != want {
 		t.Fatalf("small sector: code %q, want %q", got, want)
 	}
+}
+
+// TestAttacksDailyForecast: with ?forecast=N the daily counts come with the
+// trend, N days of forecast and a rise alert when today's count so far is
+// already above its forecast's upper bound.
+func TestAttacksDailyForecast(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	var as []*occsimore.Attack
+	add := func(end time.Time, i int) {
+		as = append(as, &occsimore.Attack{Scenario: "ssh-bf", Scope: occsimore.ScopeIP,
+			Source: fmt.Sprintf("198.51.100.%d", i%250), Start: end.Add(-time.Minute), End: end, Events: 6, Message: "m"})
+	}
+	for d := 1; d <= 28; d++ { // four quiet weeks: 5 a day, 8 on Mondays
+		n := 5
+		if today.AddDate(0, 0, -d).Weekday() == time.Monday {
+			n = 8
+		}
+		for i := range n {
+			add(today.AddDate(0, 0, -d).Add(12*time.Hour+time.Duration(i)*time.Minute), i)
+		}
+	}
+	for i := range 40 { // then a wave this morning
+		add(now.Add(-time.Duration(i)*time.Minute), i)
+	}
+	if err := f.env.db.CreateAttacks(t.Context(), f.bank.ID, as); err != nil {
+		t.Fatal(err)
+	}
+	type withForecast struct {
+		Days        []occsimore.DayCount `json:"days"`
+		Model       string               `json:"model"`
+		TrendPerDay *float64             `json:"trend_per_day"`
+		Forecast    []struct {
+			Day                time.Time
+			Mean, Lower, Upper float64
+		} `json:"forecast"`
+		Rise *struct {
+			Count   int    `json:"count"`
+			Message string `json:"message"`
+		} `json:"rise"`
+	}
+	f.run([]scenario{
+		{name: "forecast", method: "GET", path: "/v1/attacks/daily?forecast=7", bearer: f.bankReader, status: http.StatusOK,
+			check: func(t *testing.T, r response) {
+				var d withForecast
+				r.decode(t, &d)
+				if got, want := len(d.Forecast), 7; got != want {
+					t.Fatalf("%d forecast days, want %d", got, want)
+				}
+				if !d.Forecast[0].Day.Equal(today) {
+					t.Fatalf("first forecast day %v, want today %v (today is partial)", d.Forecast[0].Day, today)
+				}
+				for _, fd := range d.Forecast {
+					if fd.Mean < 3 || fd.Mean > 10 || fd.Lower > fd.Mean || fd.Upper < fd.Mean {
+						t.Fatalf("forecast %+v out of line with 5-8 attacks a day", fd)
+					}
+				}
+				if d.TrendPerDay == nil || d.Model == "" {
+					t.Fatalf("no trend or model: %+v", d)
+				}
+				if d.Rise == nil || d.Rise.Count != 40 || !strings.Contains(d.Rise.Message, "40 attacks on "+today.Format(time.DateOnly)) {
+					t.Fatalf("rise = %+v, want today's 40 attacks", d.Rise)
+				}
+			}},
+		{name: "no forecast by default", method: "GET", path: "/v1/attacks/daily", bearer: f.bankReader, status: http.StatusOK,
+			check: func(t *testing.T, r response) {
+				var d withForecast
+				r.decode(t, &d)
+				if d.Forecast != nil || d.Rise != nil || d.TrendPerDay != nil {
+					t.Fatalf("forecast without asking: %+v", d)
+				}
+			}},
+		{name: "bad horizon", method: "GET", path: "/v1/attacks/daily?forecast=365", bearer: f.bankReader,
+			status: http.StatusBadRequest, code: occsimore.EINVALID, field: "forecast"},
+	})
 }

@@ -130,17 +130,13 @@ func newAttackChart(id, title string, days []occsimore.DayCount) (*attackChart, 
 		return nil, fmt.Errorf("%d days to chart, want at least 2", len(days))
 	}
 	complete, today := days[:len(days)-1], days[len(days)-1]
-	a, err := forecast.Analyze(complete, attackHorizonDays, forecast.Coverage)
+	a, err := forecast.AnalyzeToDate(days, attackHorizonDays, forecast.Coverage)
 	if err != nil {
 		return nil, err
 	}
 	ch := &attackChart{ID: id, Title: title, Percent: 100 * forecast.Coverage, Today: today.Count, Slope: a.Trend.Slope, Model: a.Model.String(), Forecast: a.Forecast, Rise: a.Rise}
 	for _, d := range complete {
 		ch.Total += d.Count
-	}
-	// Today's partial count only grows, so above today's bound is already a rise.
-	if f := a.Forecast[0]; float64(today.Count) > f.Upper {
-		ch.Rise = &forecast.Rise{Day: today.Day, Count: today.Count, Forecast: f.Mean, Upper: f.Upper, Coverage: forecast.Coverage}
 	}
 	svg, err := drawAttackChart(complete, today, a, ch.Rise)
 	if err != nil {
