@@ -1,7 +1,14 @@
 package eval
 
 import (
+	"cmp"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
 	"math"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/occsimore/occsimore/model"
@@ -23,6 +30,169 @@ type Report struct {
 	Features    []Importance `json:"feature_importance"` // largest first
 	Published   []Published  `json:"published"`
 	Timings     Timings      `json:"timings"`
+	// Models holds, per scored model, its test curves, score distributions
+	// and precision and recall at a few thresholds (see AddModel), for the
+	// HTML report's charts. Empty when Run did not add them; the HTML then
+	// falls back to Curves.
+	Models []ModelReport `json:"models,omitempty"`
+	// GBDT is the configuration the model was trained with, when Run
+	// records it (the report shows its seed and shape).
+	GBDT *model.GBDTConfig `json:"gbdt,omitempty"`
+}
+
+// ModelReport is what the HTML report draws for one model on the test set.
+type ModelReport struct {
+	Name   string         `json:"name"`
+	AUC    float64        `json:"auc_roc"`
+	AP     float64        `json:"average_precision"`
+	ROC    []ROCPoint     `json:"roc"`
+	PR     []PRPoint      `json:"pr"`
+	Scores Distribution   `json:"score_distribution"`
+	At     []ThresholdRow `json:"at_thresholds"`
+}
+
+// Distribution is a histogram of the test scores of each class over the same
+// bins, as fractions of the class (each of Fraud and Legit sums to 1).
+type Distribution struct {
+	Edges []float64 `json:"edges"` // len(Fraud)+1 increasing bin edges
+	Fraud []float64 `json:"fraud"`
+	Legit []float64 `json:"legit"`
+}
+
+// ThresholdRow is the precision and recall of flagging the rows that score at
+// or above Threshold. Precision is 0 when Flagged is 0.
+type ThresholdRow struct {
+	Threshold float64 `json:"threshold"`
+	Flagged   int     `json:"flagged"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+}
+
+// Thresholds used by AddModel: probabilities for scores in [0, 1], else the
+// scores that flag these fractions of the rows.
+var (
+	probThresholds = []float64{0.1, 0.25, 0.5, 0.75, 0.9}
+	flagFractions  = []float64{0.001, 0.005, 0.01, 0.02, 0.05}
+)
+
+// distBins is the number of bins of a score distribution.
+const distBins = 40
+
+// AddModel appends to r.Models the charts of one model's test scores: ROC
+// and precision-recall curves of at most points points, score distributions
+// of frauds and legitimate rows, and precision and recall at a few
+// thresholds. Scores must not be NaN; -Inf (no score) is allowed and counts
+// below every finite score. It panics if the slices differ in length.
+func (r *Report) AddModel(name string, scores []float64, labels []bool, points int) {
+	points = max(points, 2)
+	mr := ModelReport{
+		Name: name,
+		AUC:  finiteOr0(model.ROCAUC(scores, labels)),
+		AP:   finiteOr0(model.AveragePrecision(scores, labels)),
+		ROC:  rocCurve(scores, labels, points),
+		PR:   prCurve(scores, labels, points),
+	}
+	mr.Scores = distribution(scores, labels, distBins)
+	mr.At = atThresholds(scores, labels)
+	r.Models = append(r.Models, mr)
+}
+
+func finiteOr0(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// distribution bins the finite scores over [min, max]; -Inf scores go to the
+// first bin.
+func distribution(scores []float64, labels []bool, bins int) Distribution {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range scores {
+		if !math.IsInf(s, 0) {
+			lo, hi = min(lo, s), max(hi, s)
+		}
+	}
+	if lo > hi { // no finite score
+		lo, hi = 0, 1
+	}
+	if lo == hi {
+		hi = lo + 1
+	}
+	d := Distribution{Edges: make([]float64, bins+1), Fraud: make([]float64, bins), Legit: make([]float64, bins)}
+	width := (hi - lo) / float64(bins)
+	for i := range d.Edges {
+		d.Edges[i] = lo + float64(i)*width
+	}
+	d.Edges[bins] = hi
+	var nf, nl int
+	for i, s := range scores {
+		b := 0
+		if !math.IsInf(s, -1) {
+			b = min(int((s-lo)/width), bins-1)
+		}
+		if labels[i] {
+			d.Fraud[b]++
+			nf++
+		} else {
+			d.Legit[b]++
+			nl++
+		}
+	}
+	for b := range bins {
+		if nf > 0 {
+			d.Fraud[b] /= float64(nf)
+		}
+		if nl > 0 {
+			d.Legit[b] /= float64(nl)
+		}
+	}
+	return d
+}
+
+func atThresholds(scores []float64, labels []bool) []ThresholdRow {
+	thr := probThresholds
+	if slices.ContainsFunc(scores, func(s float64) bool { return !(s >= 0 && s <= 1) }) {
+		desc := slices.Clone(scores)
+		slices.SortFunc(desc, func(a, b float64) int { return cmp.Compare(b, a) })
+		thr = nil
+		for _, f := range flagFractions {
+			if len(desc) == 0 {
+				break
+			}
+			t := desc[min(len(desc)-1, max(0, int(math.Ceil(f*float64(len(desc))))-1))]
+			if !math.IsInf(t, 0) && (len(thr) == 0 || t < thr[len(thr)-1]) {
+				thr = append(thr, t)
+			}
+		}
+	}
+	pos := 0
+	for _, l := range labels {
+		if l {
+			pos++
+		}
+	}
+	rows := make([]ThresholdRow, 0, len(thr))
+	for _, t := range thr {
+		row := ThresholdRow{Threshold: t}
+		tp := 0
+		for i, s := range scores {
+			if s >= t {
+				row.Flagged++
+				if labels[i] {
+					tp++
+				}
+			}
+		}
+		if row.Flagged > 0 {
+			row.Precision = float64(tp) / float64(row.Flagged)
+		}
+		if pos > 0 {
+			row.Recall = float64(tp) / float64(pos)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // Counts are the transactions read and kept.
@@ -145,10 +315,53 @@ func thin(m, n int) []int {
 	return idx
 }
 
+// thinPath returns the indices of at most n points of the polyline (xs, ys),
+// spread evenly along its length and keeping both ends: a PR curve bunches
+// most of its points in its long low-precision tail, and thinning by index
+// would cut the corners where it bends. It thins by index when the length
+// is zero or undefined.
+func thinPath(xs, ys []float64, n int) []int {
+	m := len(xs)
+	if m <= n || n < 2 {
+		return thin(m, n)
+	}
+	cum := make([]float64, m)
+	for i := 1; i < m; i++ {
+		cum[i] = cum[i-1] + math.Hypot(xs[i]-xs[i-1], ys[i]-ys[i-1])
+	}
+	total := cum[m-1]
+	if !(total > 0) || math.IsInf(total, 1) {
+		return thin(m, n)
+	}
+	idx := make([]int, 0, n)
+	j := 0
+	for k := range n {
+		target := total * float64(k) / float64(n-1)
+		for j < m-1 && cum[j] < target {
+			j++
+		}
+		if len(idx) == 0 || idx[len(idx)-1] != j {
+			idx = append(idx, j)
+		}
+	}
+	if last := len(idx) - 1; idx[last] != m-1 {
+		if last > 0 {
+			idx[last] = m - 1
+		} else {
+			idx = append(idx, m-1)
+		}
+	}
+	return idx
+}
+
 func rocCurve(scores []float64, labels []bool, n int) []ROCPoint {
 	c := model.ROCCurve(scores, labels)
+	xs, ys := make([]float64, len(c)), make([]float64, len(c))
+	for i, p := range c {
+		xs[i], ys[i] = p.FPR, p.TPR
+	}
 	out := make([]ROCPoint, 0, min(len(c), n))
-	for _, i := range thin(len(c), n) {
+	for _, i := range thinPath(xs, ys, n) {
 		out = append(out, ROCPoint{finite(c[i].Threshold), c[i].FPR, c[i].TPR})
 	}
 	return out
@@ -156,9 +369,85 @@ func rocCurve(scores []float64, labels []bool, n int) []ROCPoint {
 
 func prCurve(scores []float64, labels []bool, n int) []PRPoint {
 	c := model.PRCurve(scores, labels)
+	xs, ys := make([]float64, len(c)), make([]float64, len(c))
+	for i, p := range c {
+		xs[i], ys[i] = p.Recall, p.Precision
+	}
 	out := make([]PRPoint, 0, min(len(c), n))
-	for _, i := range thin(len(c), n) {
+	for _, i := range thinPath(xs, ys, n) {
 		out = append(out, PRPoint{finite(c[i].Threshold), c[i].Precision, c[i].Recall})
 	}
 	return out
+}
+
+// FeatureSet is the training and test feature matrices that Run fits and
+// scores, rows in time order, the test set after removal of the known
+// compromised cards.
+type FeatureSet struct {
+	Names  []string
+	Train  model.Matrix
+	TrainY []bool
+	Test   model.Matrix
+	TestY  []bool
+}
+
+// CollectFeatures runs the engine pass of Run on r and returns its feature
+// matrices without training, for peer comparisons on the same inputs.
+func CollectFeatures(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*FeatureSet, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("eval: protocol: %w", err)
+	}
+	ds, err := collect(ctx, r, p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	fs := &FeatureSet{
+		Names:  ds.names,
+		Train:  model.Matrix{Rows: len(ds.train), Cols: len(ds.names), Data: ds.trainX},
+		TrainY: testLabels(ds.train),
+		Test:   ds.testX,
+		TestY:  testLabels(ds.test),
+	}
+	if fs.Train.Rows == 0 {
+		fs.Train.Cols = len(ds.names)
+	}
+	return fs, nil
+}
+
+// WriteFeaturesCSV writes a header "label" then names, and one line per row
+// of X: its label as 0 or 1, then its values in the shortest form that reads
+// back to the same float32, NaN as "nan".
+func WriteFeaturesCSV(w io.Writer, names []string, X model.Matrix, y []bool) error {
+	if len(names) != X.Cols || len(y) != X.Rows || len(X.Data) != X.Rows*X.Cols {
+		return fmt.Errorf("write features: %d names, %d labels for a %d×%d matrix of %d values",
+			len(names), len(y), X.Rows, X.Cols, len(X.Data))
+	}
+	cw := csv.NewWriter(w)
+	rec := make([]string, 0, X.Cols+1)
+	if err := cw.Write(append(append(rec, "label"), names...)); err != nil {
+		return fmt.Errorf("write features: %w", err)
+	}
+	for i := range X.Rows {
+		rec = rec[:0]
+		label := "0"
+		if y[i] {
+			label = "1"
+		}
+		rec = append(rec, label)
+		for _, v := range X.Row(i) {
+			if v != v {
+				rec = append(rec, "nan")
+			} else {
+				rec = append(rec, strconv.FormatFloat(float64(v), 'g', -1, 32))
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write features: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write features: %w", err)
+	}
+	return nil
 }

@@ -38,6 +38,11 @@ type Config struct {
 	// and mean amounts, terminal counts and delayed risk over 1, 7 and 30
 	// days), computed exactly, to the engine's.
 	Baseline bool
+	// Extended adds the no-look-ahead features of features.go: the amount
+	// against the card's own recent history and the terminal's known frauds
+	// under the label delay. On by default: on the handbook's test week they
+	// take AP from 0.38 to 0.72 (0.65 with the baseline instead).
+	Extended bool
 	// ScalePosWeight weighs fraud rows; 0 means genuine ÷ fraud rows of the
 	// training set (balanced classes). The default is 1: on the handbook's
 	// week, balanced weights (111) cost 0.03 AUC and 0.08 AP, and 10 costs
@@ -51,8 +56,8 @@ type Config struct {
 	Now         occsimore.Now
 }
 
-// DefaultConfig reads the handbook's raw CSV with the default engine and
-// GBDT, one validation day and CP@100.
+// DefaultConfig reads the handbook's raw CSV with the default engine, the
+// extended features and GBDT, one validation day and CP@100.
 func DefaultConfig() Config {
 	g := model.DefaultGBDT()
 	g.Trees = 300
@@ -66,6 +71,7 @@ func DefaultConfig() Config {
 		Engine:         behavior.DefaultConfig(),
 		GBDT:           g,
 		ValidDays:      1,
+		Extended:       true,
 		ScalePosWeight: 1,
 		K:              100,
 		CurvePoints:    200,
@@ -150,6 +156,9 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 	scored := now()
 	scores := m.PredictBatch(ds.testX, nil)
 	rep.Metrics = metrics(ds.test, scores, cfg.K)
+	labels := testLabels(ds.test)
+	n := max(cfg.CurvePoints, 2)
+	rep.AddModel("GBDT", scores, labels, n)
 	if j := slices.Index(ds.names, "score"); j >= 0 {
 		engine := make([]float64, ds.testX.Rows)
 		for i := range engine {
@@ -160,9 +169,10 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 			engine[i] = v
 		}
 		rep.EngineScore = metrics(ds.test, engine, cfg.K)
+		rep.AddModel("behaviour score alone", engine, labels, n)
 	}
-	labels := testLabels(ds.test)
-	n := max(cfg.CurvePoints, 2)
+	g := cfg.GBDT
+	rep.GBDT = &g
 	rep.Curves = Curves{ROC: rocCurve(scores, labels, n), PR: prCurve(scores, labels, n)}
 	for i, g := range m.FeatureImportance() {
 		rep.Features = append(rep.Features, Importance{Name: ds.names[i], Gain: g})
@@ -203,6 +213,10 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 	var base *baseline
 	if cfg.Baseline {
 		base = newBaseline(delay)
+	}
+	var ext *extended
+	if cfg.Extended {
+		ext = newExtended(delay)
 	}
 	var (
 		feats     []float32
@@ -269,6 +283,9 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 			if base != nil {
 				ds.names = append(slices.Clip(ds.names), baselineNames[:]...)
 			}
+			if ext != nil {
+				ds.names = append(slices.Clip(ds.names), extendedNames[:]...)
+			}
 			cols = len(ds.names)
 			riskRoles = riskRolesOf(cfg.Engine, kind)
 		} else if ev.Kind != kind {
@@ -303,6 +320,9 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 		feats = append(feats[:0], res.Features[:engineCols]...)
 		if base != nil {
 			feats = base.features(feats, ev.Time, ev.Card, ev.Terminal, ev.Amount, fraud)
+		}
+		if ext != nil {
+			feats = ext.features(feats, ev.Time, ev.Card, ev.Terminal, ev.Amount, fraud)
 		}
 		ids := make([]string, len(riskRoles))
 		for i, role := range riskRoles {

@@ -163,57 +163,69 @@ func (m *GBDT) Predict(row []float32) float64 { return sigmoid(m.PredictMargin(r
 
 // PredictBatch writes the probability of every row of X to dst, growing it
 // if needed, and returns it. It gives the same values as Predict row by row,
-// faster. It panics if X.Cols is not NumFeatures.
+// faster: a large batch is split over GOMAXPROCS goroutines. It panics if
+// X.Cols is not NumFeatures.
 func (m *GBDT) PredictBatch(X Matrix, dst []float64) []float64 {
 	if X.Cols != m.nfeat {
 		panic(fmt.Sprintf("model: batch has %d features, model wants %d", X.Cols, m.nfeat))
 	}
 	dst = slices.Grow(dst[:0], X.Rows)[:X.Rows]
-	for i := range dst {
+	// A goroutine per chunk of at least predictChunk rows and 2^16 row-trees,
+	// so that small batches stay on the caller's goroutine.
+	const predictChunk = 512
+	chunks := min(runtime.GOMAXPROCS(0), X.Rows/predictChunk, X.Rows*max(len(m.trees), 1)>>16)
+	parallel(X.Rows, max(chunks, 1), func(lo, hi int) { m.predictRange(X, dst, lo, hi) })
+	return dst
+}
+
+// predictRange sets dst[lo:hi] to the probabilities of rows lo to hi of X.
+func (m *GBDT) predictRange(X Matrix, dst []float64, lo, hi int) {
+	for i := lo; i < hi; i++ {
 		dst[i] = m.base
 	}
-	// Rows go in blocks of 8 through one tree at a time: the 8 walks are
-	// independent, so the CPU overlaps their memory loads, and one tree's
-	// nodes stay in cache for the whole block.
-	const block = 8
-	var rows [block][]float32
-	var cur [block]int32
-	for lo := 0; lo < X.Rows; lo += block {
-		nb := min(block, X.Rows-lo)
-		for k := range nb {
-			rows[k] = X.Row(lo + k)
-		}
+	// A tile of rows goes through one tree at a time, so the tree's nodes
+	// stay in cache for the whole tile and the tile's rows stay in cache for
+	// all the trees. Within the tile, rows walk in groups of 8: the 8 walks
+	// are independent, so the CPU overlaps their memory loads.
+	const tile, group = 64, 8
+	var rows [group][]float32
+	var cur [group]int32
+	for t0 := lo; t0 < hi; t0 += tile {
+		t1 := min(t0+tile, hi)
 		for ti := range m.trees {
 			t := &m.trees[ti]
 			if len(t.nodes) == 0 {
-				for k := range nb {
-					dst[lo+k] += t.leaves[0]
+				for i := t0; i < t1; i++ {
+					dst[i] += t.leaves[0]
 				}
 				continue
 			}
-			for k := range nb {
-				cur[k] = 0
-			}
-			for active := nb; active > 0; {
+			for g0 := t0; g0 < t1; g0 += group {
+				nb := min(group, t1-g0)
 				for k := range nb {
-					if c := cur[k]; c >= 0 {
-						c = t.step(c, rows[k])
-						cur[k] = c
-						if c < 0 {
-							active--
+					rows[k] = X.Row(g0 + k)
+					cur[k] = 0
+				}
+				for active := nb; active > 0; {
+					for k := range nb {
+						if c := cur[k]; c >= 0 {
+							c = t.step(c, rows[k])
+							cur[k] = c
+							if c < 0 {
+								active--
+							}
 						}
 					}
 				}
-			}
-			for k := range nb {
-				dst[lo+k] += t.leaves[^cur[k]]
+				for k := range nb {
+					dst[g0+k] += t.leaves[^cur[k]]
+				}
 			}
 		}
 	}
-	for i, s := range dst {
-		dst[i] = sigmoid(s)
+	for i := lo; i < hi; i++ {
+		dst[i] = sigmoid(dst[i])
 	}
-	return dst
 }
 
 // FeatureImportance returns each feature's share of the total split gain, summing

@@ -72,7 +72,7 @@ func (t *tree) leafOfBinned(d *binned, r int32) int {
 	i := int32(0)
 	for {
 		n := &t.nodes[i]
-		bn := d.cols8[n.feature][r]
+		bn := d.bin(r, int(n.feature))
 		var next int32
 		switch {
 		case bn == missingBin:
@@ -278,7 +278,6 @@ func (gr *grower) splitLeaf(bi int) {
 	l := gr.leaves[bi]
 	s := l.best
 	f := s.feature
-	col := d.cols8[f]
 
 	// Stable partition, left rows first: rows stay in increasing order
 	// within each leaf, so histogram passes read the bin columns forward.
@@ -286,7 +285,7 @@ func (gr *grower) splitLeaf(bi int) {
 	nl := 0
 	rest := gr.scratch[:0]
 	for _, r := range rows {
-		bn := col[r]
+		bn := d.bin(r, f)
 		if bn <= s.bin && bn != missingBin || bn == missingBin && s.defaultLeft {
 			rows[nl] = r
 			nl++
