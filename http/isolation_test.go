@@ -151,6 +151,7 @@ var isolationCases = []isolationCase{
 		target: func(b *victim) string { return "/v1/models/" + b.models[0].ID }, absent: absentAt("/v1/models/", "mdl", "")},
 	{pattern: "POST /v1/models/{id}/status", kind: objectRoute, body: `{"status":"promoted"}`,
 		target: func(b *victim) string { return "/v1/models/" + b.models[0].ID + "/status" }, absent: absentAt("/v1/models/", "mdl", "/status")},
+	{pattern: "GET /v1/logs/stats", kind: listRoute, target: fixed("/v1/logs/stats")},
 	{pattern: "POST /v1/logs", kind: ingestRoute, target: fixed("/v1/logs?host=web-1"), bodyFor: func(b *victim) string {
 		return "Failed password for root from " + b.attacks[0].Source + " port 22 ssh2\n"
 	}},
@@ -323,6 +324,8 @@ func TestIsolation(t *testing.T) {
 	seedVictimEvents(t, e, b)
 	seedVictimAttacks(t, e, b)
 	seedVictimModels(t, e, b)
+	// B's own log lines, unparsed, would show in a leaked stats sample.
+	logs.calls = append(logs.calls, ingestCall{memberID: b.member.ID, host: "db-1", lines: []string{"garbage from " + b.member.Slug}})
 	before := snapshotOf(t, e, b.member)
 	if before.profile.Events == 0 {
 		t.Fatal("B's card has no profile: the entity case would prove nothing")
@@ -387,7 +390,7 @@ func TestIsolation(t *testing.T) {
 		}
 	}
 
-	for _, call := range logs.all() {
+	for _, call := range logs.all()[1:] { // the first is B's own, seeded above
 		if call.memberID == b.member.ID {
 			t.Errorf("log lines were ingested into B: %+v", call)
 		}

@@ -19,6 +19,9 @@ type LogIngester interface {
 	// IngestLines handles lines (without their line endings) in order. The
 	// slices are only valid during the call.
 	IngestLines(ctx context.Context, memberID, host string, lines [][]byte) (LogIngestResult, error)
+	// LogStats returns what the member's lines did since the server started,
+	// with samples of lines no parser took.
+	LogStats(ctx context.Context, memberID string) (occsimore.LogStats, error)
 }
 
 // LogIngestResult counts what became of the lines of one call.
@@ -113,4 +116,19 @@ func splitLines(body []byte, max int) (lines [][]byte, tooLong int) {
 		}
 	}
 	return lines, tooLong
+}
+
+// handleLogStats reports what the member's log lines did: counts by parser,
+// unparsed lines with samples, and each scenario's activity.
+func (s *Server) handleLogStats(w http.ResponseWriter, r *http.Request) error {
+	p := occsimore.PrincipalFromContext(r.Context())
+	if err := eachParam(r.URL.Query(), "", func(string, string) error { return errUnknownParam }); err != nil {
+		return err
+	}
+	st, err := s.Logs.LogStats(r.Context(), p.Member.ID)
+	if err != nil {
+		return fmt.Errorf("log stats: %w", err)
+	}
+	s.writeJSON(w, r, http.StatusOK, st)
+	return nil
 }

@@ -46,6 +46,28 @@ func (f *fakeIngester) IngestLines(ctx context.Context, memberID, host string, l
 	return res, nil
 }
 
+// LogStats counts the member's lines and keeps the unparsed ones as samples.
+func (f *fakeIngester) LogStats(ctx context.Context, memberID string) (occsimore.LogStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var st occsimore.LogStats
+	for _, c := range f.calls {
+		if c.memberID != memberID {
+			continue
+		}
+		for _, l := range c.lines {
+			st.Lines++
+			if strings.Contains(l, "Failed password") {
+				st.Parsed++
+			} else {
+				st.Unparsed++
+				st.Samples = append(st.Samples, occsimore.UnparsedLine{Host: c.host, Line: l, Reason: "no parser matched"})
+			}
+		}
+	}
+	return st, nil
+}
+
 func (f *fakeIngester) all() []ingestCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -84,6 +106,20 @@ func TestPushLogs(t *testing.T) {
 		"Failed password for invalid user bob from 2001:db8::1 port 22 ssh2"}
 	if c := calls[0]; c.memberID != f.bank.ID || c.host != "web-1" || !slices.Equal(c.lines, wantLines) {
 		t.Fatalf("ingested %s/%s %d lines %.80q, want bank/web-1 %.80q", c.memberID, c.host, len(c.lines), c.lines, wantLines)
+	}
+
+	// The stats show the member's unparsed lines as samples.
+	r = f.do(t, "GET", "/v1/logs/stats", f.bankReader, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("stats: status %d: %s", r.status, r.body)
+	}
+	var st occsimore.LogStats
+	r.decode(t, &st)
+	if st.Lines != 4 || st.Unparsed != 2 || len(st.Samples) != 2 || st.Samples[0].Line != "some noise" || st.Samples[0].Host != "web-1" {
+		t.Fatalf("stats %+v", st)
+	}
+	if r := f.do(t, "GET", "/v1/logs/stats?member=x", f.bankReader, ""); r.status != http.StatusBadRequest {
+		t.Fatalf("unknown parameter: status %d", r.status)
 	}
 }
 

@@ -79,7 +79,8 @@ func (s *Server) apiRoutes() []Route {
 	}
 	if s.Logs != nil {
 		routes = append(routes, Route{Pattern: "POST /v1/logs", Handler: s.handle(s.handlePushLogs),
-			Perm: occsimore.PermIngest, MaxBodyBytes: maxLogBodyBytes})
+			Perm: occsimore.PermIngest, MaxBodyBytes: maxLogBodyBytes},
+			Route{Pattern: "GET /v1/logs/stats", Handler: s.handle(s.handleLogStats), Perm: occsimore.PermRead})
 	}
 	return routes
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -60,25 +61,6 @@ type Config struct {
 // DefaultSamples is the default number of unparsed lines kept per member.
 const DefaultSamples = 20
 
-// Unparsed is a line no parser took, kept as a sample.
-type Unparsed struct {
-	Host   string    `json:"host,omitzero"`
-	Line   string    `json:"line"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
-}
-
-// Stats counts what a member's lines did.
-type Stats struct {
-	Lines        int64            `json:"lines"`
-	Parsed       int64            `json:"parsed"`
-	Unparsed     int64            `json:"unparsed"`
-	Attacks      int64            `json:"attacks"`
-	Remediations int64            `json:"remediations"`
-	ByParser     map[string]int64 `json:"by_parser"`
-	Samples      []Unparsed       `json:"unparsed_samples"` // newest last
-}
-
 // Result is what one Ingest call did.
 type Result struct {
 	Lines    int                 `json:"lines"`
@@ -103,8 +85,8 @@ type Service struct {
 type member struct {
 	mu      sync.Mutex
 	det     *logdetect.Detector
-	stats   Stats
-	samples []Unparsed // ring
+	stats   occsimore.LogStats
+	samples []occsimore.UnparsedLine // ring
 	next    int
 }
 
@@ -136,7 +118,7 @@ func (s *Service) member(id string) *member {
 	if m == nil {
 		m = &member{
 			det:   logdetect.NewDetector(s.cfg.Scenarios, s.cfg.Detector),
-			stats: Stats{ByParser: map[string]int64{}},
+			stats: occsimore.LogStats{ByParser: map[string]int64{}},
 		}
 		s.members[id] = m
 	}
@@ -161,7 +143,7 @@ func (s *Service) Ingest(ctx context.Context, memberID, host string, lines [][]b
 		e, err := logdetect.Parse(line, hint)
 		if err != nil {
 			res.Unparsed++
-			m.sample(Unparsed{Host: host, Line: truncate(string(line), 512), Reason: err.Error(), At: now}, s.cfg.Samples)
+			m.sample(occsimore.UnparsedLine{Host: host, Line: truncate(string(line), 512), Reason: err.Error(), At: now}, s.cfg.Samples)
 			continue
 		}
 		res.Parsed++
@@ -283,30 +265,23 @@ func (s *Service) record(ctx context.Context, memberID string, m *member, overfl
 	return nil
 }
 
-// Stats returns a copy of memberID's counters and unparsed samples.
-func (s *Service) Stats(memberID string) Stats {
+// Stats returns a copy of memberID's counters, per-scenario counts and
+// unparsed samples.
+func (s *Service) Stats(memberID string) occsimore.LogStats {
 	m := s.member(memberID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.stats
-	st.ByParser = make(map[string]int64, len(m.stats.ByParser))
-	for k, v := range m.stats.ByParser {
-		st.ByParser[k] = v
-	}
+	st.ByParser = maps.Clone(m.stats.ByParser)
 	// Oldest first: the ring's tail, then its head.
 	st.Samples = append(slices.Clone(m.samples[m.next:]), m.samples[:m.next]...)
+	for _, sc := range m.det.Stats() {
+		st.Scenarios = append(st.Scenarios, occsimore.ScenarioStats{Name: sc.Name, Fed: sc.Fed, Overflows: sc.Overflows, Dropped: sc.Dropped, Errors: sc.Errors})
+	}
 	return st
 }
 
-// ScenarioStats returns memberID's per-scenario counters.
-func (s *Service) ScenarioStats(memberID string) []logdetect.ScenarioStats {
-	m := s.member(memberID)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.det.Stats()
-}
-
-func (m *member) sample(u Unparsed, max int) {
+func (m *member) sample(u occsimore.UnparsedLine, max int) {
 	if len(m.samples) < max {
 		m.samples = append(m.samples, u)
 		return

@@ -76,17 +76,17 @@ func openGeoIP(dir string, logger *slog.Logger) *geoip.DB {
 
 // replaySummary is what `logs replay` reports.
 type replaySummary struct {
-	Files       []string             `json:"files"`
-	Lines       int64                `json:"lines"`
-	Parsed      int64                `json:"parsed"`
-	Unparsed    int64                `json:"unparsed"`
-	Seconds     float64              `json:"seconds"`
-	LinesPerSec float64              `json:"lines_per_second"`
-	Attacks     int                  `json:"attacks"`
-	Stored      bool                 `json:"stored"` // in the member's store
-	Scenarios   []scenarioSummary    `json:"scenarios"`
-	Sources     []sourceSummary      `json:"sources"`
-	Samples     []logingest.Unparsed `json:"unparsed_samples,omitzero"`
+	Files       []string                 `json:"files"`
+	Lines       int64                    `json:"lines"`
+	Parsed      int64                    `json:"parsed"`
+	Unparsed    int64                    `json:"unparsed"`
+	Seconds     float64                  `json:"seconds"`
+	LinesPerSec float64                  `json:"lines_per_second"`
+	Attacks     int                      `json:"attacks"`
+	Stored      bool                     `json:"stored"` // in the member's store
+	Scenarios   []scenarioSummary        `json:"scenarios"`
+	Sources     []sourceSummary          `json:"sources"`
+	Samples     []occsimore.UnparsedLine `json:"unparsed_samples,omitzero"`
 }
 
 type scenarioSummary struct {
@@ -112,11 +112,13 @@ func (m *Main) logsReplayCommand() *cobra.Command {
 		Short: "Replay log files through the attack scenarios and summarise the attacks",
 		Long: `Replay log files (plain or gzip; sshd, auth, web access, nginx error, CloudTrail
 and JSON lines, detected line by line) through the scenarios, in the logs'
-own time, and print the attacks by scenario and by source.
+own time, and print the attacks by scenario and by source. A FILE of - is
+standard input.
 
 With --member the attacks and their decisions are stored for that member, as
 if the lines had arrived live; without it nothing is stored.`,
 		Example: `  occsimore logs replay /var/log/auth.log /var/log/nginx/access.log.1.gz
+  journalctl -u ssh -o short | occsimore logs replay -
   occsimore logs replay --member banque-alpes --host web-1 access.log -o json`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -134,11 +136,17 @@ if the lines had arrived live; without it nothing is stored.`,
 			}
 			var size int64
 			for _, f := range files {
+				if f == "-" {
+					size = -1 // unknown: the bar spins
+					continue
+				}
 				st, err := os.Stat(f)
 				if err != nil {
 					return &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file %s: %v", f, err)}
 				}
-				size += st.Size()
+				if size >= 0 {
+					size += st.Size()
+				}
 			}
 			logger := m.logger(c)
 			geo := openGeoIP(geoDir, logger)
@@ -216,8 +224,13 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		return nil
 	}
 	for _, path := range files {
-		src := &logsource.File{Path: path, Member: memberID, Host: host}
-		err := src.Run(ctx, func(ctx context.Context, l logsource.Line) error {
+		var run func(context.Context, logsource.Handler) error
+		if path == "-" {
+			run = (&logsource.Reader{R: m.Stdin, Member: memberID, Host: host}).Run
+		} else {
+			run = (&logsource.File{Path: path, Member: memberID, Host: host}).Run
+		}
+		err := run(ctx, func(ctx context.Context, l logsource.Line) error {
 			if len(arena)+len(l.Text) > cap(arena) {
 				// Lines in batch still point into the old arena; start a new one.
 				if err := flush(); err != nil {

@@ -253,6 +253,15 @@ func TestLogsReplayAndExplain(t *testing.T) {
 		}
 	}
 
+	// Standard input gives the same result.
+	var fromStdin replaySummary
+	if err := json.Unmarshal([]byte(c.mustRun(buf.String(), "logs", "replay", "-", "--top", "0", "-o", "json")), &fromStdin); err != nil {
+		t.Fatal(err)
+	}
+	if fromStdin.Lines != sum.Lines || fromStdin.Attacks != sum.Attacks {
+		t.Fatalf("stdin: %d lines %d attacks; file: %d lines %d attacks", fromStdin.Lines, fromStdin.Attacks, sum.Lines, sum.Attacks)
+	}
+
 	// --member stores the attacks.
 	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
 	if err := json.Unmarshal([]byte(c.mustRun("", "logs", "replay", path, "--member", "bank", "-o", "json")), &sum); err != nil {

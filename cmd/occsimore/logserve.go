@@ -112,3 +112,7 @@ func (l logIngester) IngestLines(ctx context.Context, memberID, host string, lin
 	res, err := l.svc.Ingest(ctx, memberID, host, lines)
 	return occhttp.LogIngestResult{Accepted: res.Parsed, Unparsed: res.Unparsed}, err
 }
+
+func (l logIngester) LogStats(_ context.Context, memberID string) (occsimore.LogStats, error) {
+	return l.svc.Stats(memberID), nil
+}
