@@ -42,6 +42,27 @@ type Config struct {
 	DictSize int
 }
 
+// RiskRoles lists the roles of kind whose profile keeps a fraud rate from
+// labels (a RiskSpec): those a label must reach.
+func (c Config) RiskRoles(kind string) []string {
+	specs := c.Specs
+	if specs == nil {
+		specs = DefaultSpecs()
+	}
+	var roles []string
+	for _, s := range specs {
+		if s.Kind != kind {
+			continue
+		}
+		for _, r := range s.Roles {
+			if r.Risk != nil {
+				roles = append(roles, r.Role)
+			}
+		}
+	}
+	return roles
+}
+
 // DefaultConfig returns the built-in specs and defaults.
 func DefaultConfig() Config {
 	return Config{

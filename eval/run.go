@@ -287,7 +287,7 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 				ds.names = append(slices.Clip(ds.names), extendedNames[:]...)
 			}
 			cols = len(ds.names)
-			riskRoles = riskRolesOf(cfg.Engine, kind)
+			riskRoles = cfg.Engine.RiskRoles(kind)
 		} else if ev.Kind != kind {
 			return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("kind", "line %d: kind %q differs from the first record's %q", line, ev.Kind, kind))
 		}
@@ -386,27 +386,6 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 	ds.testX.Rows, ds.testX.Cols = len(ds.test), cols
 
 	return ds, nil
-}
-
-// riskRolesOf lists the roles of kind whose profile keeps a fraud rate from
-// labels.
-func riskRolesOf(c behavior.Config, kind string) []string {
-	specs := c.Specs
-	if specs == nil {
-		specs = behavior.DefaultSpecs()
-	}
-	var roles []string
-	for _, s := range specs {
-		if s.Kind != kind {
-			continue
-		}
-		for _, r := range s.Roles {
-			if r.Risk != nil {
-				roles = append(roles, r.Role)
-			}
-		}
-	}
-	return roles
 }
 
 // train fits the model, choosing the number of trees on the last ValidDays

@@ -463,7 +463,7 @@ func BuildTrainingSet(ctx context.Context, r LabelledReader, cfg TrainConfig) (*
 	}
 	riskRoles := map[string][]string{}
 	for _, k := range eng.Kinds() {
-		riskRoles[k] = riskRolesOf(cfg.Engine, k)
+		riskRoles[k] = cfg.Engine.RiskRoles(k)
 	}
 	type pending struct {
 		at    time.Time
@@ -536,26 +536,6 @@ func BuildTrainingSet(ctx context.Context, r LabelledReader, cfg TrainConfig) (*
 		}
 	}
 	return ts, nil
-}
-
-// riskRolesOf lists the roles of kind whose profile keeps a fraud rate.
-func riskRolesOf(c behavior.Config, kind string) []string {
-	specs := c.Specs
-	if specs == nil {
-		specs = behavior.DefaultSpecs()
-	}
-	var roles []string
-	for _, s := range specs {
-		if s.Kind != kind {
-			continue
-		}
-		for _, r := range s.Roles {
-			if r.Risk != nil {
-				roles = append(roles, r.Role)
-			}
-		}
-	}
-	return roles
 }
 
 // TrainingSetFromAlerts turns labelled alerts' feature rows (oldest first)

@@ -283,23 +283,7 @@ func (db *DB) ListAlerts(ctx context.Context, memberID string, f occsimore.Alert
 	q.WriteString(" ORDER BY " + created + " DESC, " + id + " DESC LIMIT ?")
 	args = append(args, limit)
 
-	rows, err := db.query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	alerts := make([]*occsimore.Alert, 0, min(limit, 64))
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
-		}
-		alerts = append(alerts, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return alerts, nil
+	return queryAll(ctx, db, "list alerts", scanAlert, q.String(), args...)
 }
 
 // checkAlertFilter validates f and returns the page size it asks for.

@@ -176,23 +176,7 @@ func (db *DB) ListAttacks(ctx context.Context, memberID string, f occsimore.Atta
 	q.WriteString(" ORDER BY end_at DESC, id DESC LIMIT ?")
 	args = append(args, limit)
 
-	rows, err := db.query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list attacks: %w", err)
-	}
-	defer rows.Close()
-	attacks := make([]*occsimore.Attack, 0, min(limit, 64))
-	for rows.Next() {
-		a, err := scanAttack(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list attacks: %w", err)
-		}
-		attacks = append(attacks, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list attacks: %w", err)
-	}
-	return attacks, nil
+	return queryAll(ctx, db, "list attacks", scanAttack, q.String(), args...)
 }
 
 func scanAttack(s scanner) (*occsimore.Attack, error) {

@@ -201,3 +201,26 @@ func rowsAffected(res sql.Result) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// queryAll runs a query of a listing and scans every row with scan. The
+// result is never nil, so that an empty listing encodes as [] in JSON; what
+// names the listing in errors ("list alerts").
+func queryAll[T any](ctx context.Context, db *DB, what string, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

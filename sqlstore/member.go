@@ -79,23 +79,7 @@ func (db *DB) AllMembers(ctx context.Context) ([]*occsimore.Member, error) {
 }
 
 func (db *DB) listMembers(ctx context.Context, where string, args ...any) ([]*occsimore.Member, error) {
-	members := []*occsimore.Member{}
-	rows, err := db.query(ctx, `SELECT `+memberColumns+` FROM members m `+where+` ORDER BY m.slug`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list members: %w", err)
-		}
-		members = append(members, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
-	}
-	return members, nil
+	return queryAll(ctx, db, "list members", scanMember, `SELECT `+memberColumns+` FROM members m `+where+` ORDER BY m.slug`, args...)
 }
 
 func scanMember(s scanner) (*occsimore.Member, error) {

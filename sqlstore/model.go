@@ -247,23 +247,7 @@ func (db *DB) ListModels(ctx context.Context, memberID string, f occsimore.Model
 }
 
 func (db *DB) listModels(ctx context.Context, what, query string, args ...any) ([]*occsimore.ModelVersion, error) {
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	ms := []*occsimore.ModelVersion{}
-	for rows.Next() {
-		m, err := scanModel(rows, false)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		ms = append(ms, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return ms, nil
+	return queryAll(ctx, db, what, func(s scanner) (*occsimore.ModelVersion, error) { return scanModel(s, false) }, query, args...)
 }
 
 // SetModelStatus moves model id of memberID to status in one transaction.

@@ -55,24 +55,8 @@ func (db *DB) FindToken(ctx context.Context, memberID, id string) (*occsimore.To
 
 // ListTokens lists the tokens of memberID, oldest first, revoked ones included.
 func (db *DB) ListTokens(ctx context.Context, memberID string) ([]*occsimore.Token, error) {
-	rows, err := db.query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE member_id = ?
+	return queryAll(ctx, db, "list tokens", scanToken, `SELECT `+tokenColumns+` FROM tokens WHERE member_id = ?
 		ORDER BY created_at, id`, memberID)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	tokens := []*occsimore.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		tokens = append(tokens, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return tokens, nil
 }
 
 // RevokeToken marks token id of memberID revoked at at. Revoking again keeps

@@ -52,24 +52,8 @@ func (db *DB) FindUser(ctx context.Context, memberID, id string) (*occsimore.Use
 
 // ListUsers lists the users of memberID by email.
 func (db *DB) ListUsers(ctx context.Context, memberID string) ([]*occsimore.User, error) {
-	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users WHERE member_id = ? ORDER BY email_key, id`,
+	return queryAll(ctx, db, "list users", scanUser, `SELECT `+userColumns+` FROM users WHERE member_id = ? ORDER BY email_key, id`,
 		memberID)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	users := []*occsimore.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
 }
 
 // SetPassword replaces the password hash of user id of memberID.
