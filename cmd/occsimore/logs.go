@@ -587,7 +587,19 @@ func (s *shipper) run(ctx context.Context, files []string, host string, fromStar
 			}
 			continue
 		case <-ctx.Done():
-			// Last chance to send what is buffered.
+			// Last chance to send what is buffered, and what the followers
+			// had already handed over.
+			for drained := false; !drained; {
+				select {
+				case l := <-s.lines:
+					if buf.Len()+len(l)+1 <= maxShipBuffer {
+						buf.Write(l)
+						buf.WriteByte('\n')
+					}
+				default:
+					drained = true
+				}
+			}
 			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer scancel()
 			if buf.Len() > 0 {

@@ -287,3 +287,87 @@ func TestLogsReplayAndExplain(t *testing.T) {
 		t.Fatalf("replay of a missing file: exit %d, %s", code, errs)
 	}
 }
+
+// TestLogsFollowShips follows a file across a rename rotation with
+// `occsimore logs follow` and checks that every line reaches the server,
+// and that a brute force written to it ends as a ban.
+func TestLogsFollowShips(t *testing.T) {
+	c := newCLI(t)
+	c.env = append(c.env, "OCCSIMORE_SERVER_ADDR=127.0.0.1:0", "OCCSIMORE_LOGS_GEOIP_DIR=")
+	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
+	token := func(role string) string {
+		var tok struct{ Bearer string }
+		json.Unmarshal([]byte(c.mustRun("", "token", "create", "--member", "bank", "--name", role, "--role", role, "-o", "json")), &tok)
+		return tok.Bearer
+	}
+	reader, ingest := token("reader"), token("ingest")
+	url := serveInProcess(t, c.env)
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	write := func(name string, ip string, n int) {
+		f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for i := range n {
+			ts := time.Now().Add(time.Duration(i) * time.Second).Format(time.Stamp)
+			fmt.Fprintf(f, "%s web-1 sshd[77]: Failed password for root from %s port %d ssh2\n", ts, ip, 50000+i)
+		}
+	}
+	write(path, "45.40.0.1", 3)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env}
+		root := m.rootCommand()
+		root.SetArgs([]string{"logs", "follow", "--url", url, "--token", ingest, "--every", "100ms", "--from-start", path})
+		done <- root.ExecuteContext(ctx)
+	}()
+	waitLines := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute) // a failure guard, not a timing assertion
+		for {
+			var st struct{ Lines int64 }
+			getJSON(t, url+"/v1/logs/stats", reader, &st)
+			if st.Lines >= want {
+				if st.Lines > want {
+					t.Fatalf("server got %d lines, want %d: a line was sent twice", st.Lines, want)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server got %d lines, want %d", st.Lines, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitLines(3)
+
+	// Rotation: the old file renamed, a new one created at the path.
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	write(path, "45.40.0.2", 4)
+	waitLines(7)
+
+	// A brute force in the new file ends as a ban.
+	write(path, "45.40.0.3", 8)
+	waitLines(15)
+	var list struct{ Decisions []struct{ Value string } }
+	getJSON(t, url+"/v1/decisions", reader, &list)
+	found := false
+	for _, d := range list.Decisions {
+		found = found || d.Value == "45.40.0.3"
+	}
+	if !found {
+		t.Fatalf("no decision for the brute force: %+v", list.Decisions)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("logs follow: %v", err)
+	}
+}
