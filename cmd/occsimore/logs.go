@@ -495,7 +495,7 @@ them into a directory, edit, and point logs.scenarios_dir (or --scenarios) at it
 }
 
 func (m *Main) logsFollowCommand() *cobra.Command {
-	var serverURL, token, host string
+	var serverURL, token, tokenFile, host string
 	var fromStart bool
 	var every time.Duration
 	cmd := &cobra.Command{
@@ -505,11 +505,21 @@ func (m *Main) logsFollowCommand() *cobra.Command {
 send their new lines to a server's POST /v1/logs with an ingest token, in
 batches. A failed send is retried with backoff; lines wait in memory (up to
 64 MiB) meanwhile. Stops on SIGINT or SIGTERM.`,
-		Example: `  occsimore logs follow --url https://occsimore.lab --token "$TOKEN" --host web-1 /var/log/nginx/access.log`,
+		Example: `  occsimore logs follow --url https://occsimore.lab --token-file /etc/occsimore/ingest.token --host web-1 /var/log/nginx/access.log`,
 		Args:    argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
+			if tokenFile != "" {
+				if token != "" {
+					return usageError{errors.New("give --token or --token-file, not both")}
+				}
+				b, err := os.ReadFile(tokenFile)
+				if err != nil {
+					return usageError{fmt.Errorf("--token-file: %w", err)}
+				}
+				token = strings.TrimSpace(string(b))
+			}
 			if token == "" {
-				return usageError{errors.New("--token is required (an ingest token: occsimore token create --role ingest)")}
+				return usageError{errors.New("--token or --token-file is required (an ingest token: occsimore token create --role ingest)")}
 			}
 			u, err := url.Parse(serverURL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -525,7 +535,8 @@ batches. A failed send is retried with backoff; lines wait in memory (up to
 	}
 	f := cmd.Flags()
 	f.StringVar(&serverURL, "url", "http://127.0.0.1:8080", "server base URL")
-	f.StringVar(&token, "token", "", "bearer token with the ingest role")
+	f.StringVar(&token, "token", "", "bearer token with the ingest role (visible to other users in the process list: prefer --token-file)")
+	f.StringVar(&tokenFile, "token-file", "", "file holding the bearer token")
 	f.StringVar(&host, "host", "", "host of lines whose format names none (access logs)")
 	f.BoolVar(&fromStart, "from-start", false, "send what the files already hold, not only new lines")
 	f.DurationVar(&every, "every", time.Second, "send at least this often")

@@ -324,7 +324,9 @@ func TestLogsFollowShips(t *testing.T) {
 		var out, errb bytes.Buffer
 		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env}
 		root := m.rootCommand()
-		root.SetArgs([]string{"logs", "follow", "--url", url, "--token", ingest, "--every", "100ms", "--from-start", path})
+		tokenFile := filepath.Join(dir, "ingest.token")
+		os.WriteFile(tokenFile, []byte(ingest+"\n"), 0o600)
+		root.SetArgs([]string{"logs", "follow", "--url", url, "--token-file", tokenFile, "--every", "100ms", "--from-start", path})
 		done <- root.ExecuteContext(ctx)
 	}()
 	waitLines := func(want int64) {
