@@ -1,6 +1,7 @@
 package behavior
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -126,4 +127,52 @@ func (rl *roleLayout) label(p []uint32, fraud bool, et int64, hour uint32) {
 	}
 	setF32(p, o+1, f32(p, o+1)+fw*w)
 	setF32(p, o+2, f32(p, o+2)+w)
+}
+
+// DelayedLabels holds the labels of replayed history until LabelDelay has
+// passed, then gives them to the engine, as a live system would have
+// learnt them: a replay for training or evaluation never looks ahead.
+type DelayedLabels struct {
+	Member     string
+	LabelDelay time.Duration
+
+	queue []delayedLabel
+	head  int
+}
+
+type delayedLabel struct {
+	at    time.Time
+	fraud bool
+	ents  []occsimore.Entity
+}
+
+// Add queues the label of an event at time at for its entities (those
+// whose roles keep a fraud rate; see Config.RiskRoles).
+func (d *DelayedLabels) Add(at time.Time, fraud bool, ents []occsimore.Entity) {
+	if len(ents) > 0 {
+		d.queue = append(d.queue, delayedLabel{at: at, fraud: fraud, ents: ents})
+	}
+}
+
+// Release gives e the labels known at now: those of events at or before
+// now minus the delay, each learnt at its event time plus the delay. Call
+// it before processing the event at now.
+func (d *DelayedLabels) Release(e *Engine, now time.Time) error {
+	for d.head < len(d.queue) && !d.queue[d.head].at.After(now.Add(-d.LabelDelay)) {
+		q := &d.queue[d.head]
+		for _, ent := range q.ents {
+			if err := e.Label(d.Member, ent.Role, ent.ID, q.fraud, q.at, q.at.Add(d.LabelDelay)); err != nil {
+				return fmt.Errorf("label: %w", err)
+			}
+		}
+		d.queue[d.head] = delayedLabel{}
+		d.head++
+	}
+	// Drop the released prefix once it is most of the queue, so memory
+	// follows the delay, not the history.
+	if d.head > 4096 && d.head*2 > len(d.queue) {
+		d.queue = d.queue[:copy(d.queue, d.queue[d.head:])]
+		d.head = 0
+	}
+	return nil
 }

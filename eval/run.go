@@ -87,12 +87,6 @@ type row struct {
 }
 
 // pending is a label not yet known to the engine.
-type pending struct {
-	at    time.Time
-	fraud bool
-	ids   []string // entity ids, by riskRoles
-}
-
 // Run replays the CSV in r, which must be in time order, from its start
 // through a fresh engine, labelling each transaction's risk roles once
 // p.DelayDays have passed in event time, keeps the feature vectors of the
@@ -222,9 +216,8 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 		feats     []float32
 		ev        occsimore.Event
 		res       behavior.Result
-		queue     []pending
-		head      int
 		last      time.Time
+		labels    = behavior.DelayedLabels{Member: cfg.Member, LabelDelay: delay}
 		riskRoles []string
 		kind      string
 		testAll   []row
@@ -293,22 +286,8 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 		}
 
 		// Release the labels known by now, before scoring.
-		for head < len(queue) && !queue[head].at.After(ev.Time.Add(-delay)) {
-			q := &queue[head]
-			for i, role := range riskRoles {
-				if q.ids[i] == "" {
-					continue
-				}
-				if err := eng.Label(cfg.Member, role, q.ids[i], q.fraud, q.at, q.at.Add(delay)); err != nil {
-					return nil, fmt.Errorf("eval: label: %w", err)
-				}
-			}
-			queue[head] = pending{}
-			head++
-		}
-		if head > 4096 && head*2 > len(queue) {
-			queue = queue[:copy(queue, queue[head:])]
-			head = 0
+		if err := labels.Release(eng, ev.Time); err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
 		}
 
 		if err := eng.Process(&ev, &res); err != nil {
@@ -324,11 +303,13 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*dataset
 		if ext != nil {
 			feats = ext.features(feats, ev.Time, ev.Card, ev.Terminal, ev.Amount, fraud)
 		}
-		ids := make([]string, len(riskRoles))
-		for i, role := range riskRoles {
-			ids[i] = ev.EntityID(role)
+		var ents []occsimore.Entity
+		for _, role := range riskRoles {
+			if id := ev.EntityID(role); id != "" {
+				ents = append(ents, occsimore.Entity{Role: role, ID: id})
+			}
 		}
-		queue = append(queue, pending{at: ev.Time, fraud: fraud, ids: ids})
+		labels.Add(ev.Time, fraud, ents)
 		ds.counts.Events++
 
 		d := p.dayIndex(ev.Time)

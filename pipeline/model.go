@@ -465,17 +465,11 @@ func BuildTrainingSet(ctx context.Context, r LabelledReader, cfg TrainConfig) (*
 	for _, k := range eng.Kinds() {
 		riskRoles[k] = cfg.Engine.RiskRoles(k)
 	}
-	type pending struct {
-		at    time.Time
-		fraud bool
-		ents  []occsimore.Entity
-	}
 	var (
-		ev    occsimore.Event
-		res   behavior.Result
-		last  time.Time
-		queue []pending
-		head  int
+		ev     occsimore.Event
+		res    behavior.Result
+		last   time.Time
+		labels = behavior.DelayedLabels{Member: trainMember, LabelDelay: cfg.LabelDelay}
 	)
 	for n := 1; ; n++ {
 		if n%4096 == 0 {
@@ -503,21 +497,9 @@ func BuildTrainingSet(ctx context.Context, r LabelledReader, cfg TrainConfig) (*
 		if !cfg.Until.IsZero() && !ev.Time.Before(cfg.Until) {
 			break
 		}
-		// Release the labels known by now, before scoring, so the engine
-		// never holds more pending labels than the delay brings.
-		for head < len(queue) && !queue[head].at.After(ev.Time.Add(-cfg.LabelDelay)) {
-			q := &queue[head]
-			for _, e := range q.ents {
-				if err := eng.Label(trainMember, e.Role, e.ID, q.fraud, q.at, q.at.Add(cfg.LabelDelay)); err != nil {
-					return nil, fmt.Errorf("label: %w", err)
-				}
-			}
-			queue[head] = pending{}
-			head++
-		}
-		if head > 4096 && head*2 > len(queue) {
-			queue = queue[:copy(queue, queue[head:])]
-			head = 0
+		// Release the labels known by now, before scoring.
+		if err := labels.Release(eng, ev.Time); err != nil {
+			return nil, err
 		}
 		if err := eng.Process(&ev, &res); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
@@ -528,9 +510,7 @@ func BuildTrainingSet(ctx context.Context, r LabelledReader, cfg TrainConfig) (*
 				ents = append(ents, occsimore.Entity{Role: role, ID: id})
 			}
 		}
-		if len(ents) > 0 {
-			queue = append(queue, pending{at: ev.Time, fraud: fraud, ents: ents})
-		}
+		labels.Add(ev.Time, fraud, ents)
 		if ev.Kind == cfg.Kind && (cfg.Since.IsZero() || !ev.Time.Before(cfg.Since)) {
 			ts.add(res.FeatureVector(), fraud, ev.Time, trainingEntity(&ev))
 		}
