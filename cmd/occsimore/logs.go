@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/geoip"
 	"github.com/occsimore/occsimore/logdetect"
 	"github.com/occsimore/occsimore/logingest"
@@ -54,6 +55,20 @@ func loadScenarios(dir string) ([]*logdetect.Scenario, error) {
 		return nil, usageError{fmt.Errorf("no *.yaml scenario in %s", dir)}
 	}
 	return s, nil
+}
+
+// logsSetup loads the configuration and the scenarios of a logs command;
+// without --geoip, the GeoIP directory is the configuration's.
+func (m *Main) logsSetup(cmd *cobra.Command, geoDir *string, scenariosDir string) (config.Config, []*logdetect.Scenario, error) {
+	c, err := m.loadConfig()
+	if err != nil {
+		return c, nil, err
+	}
+	if !cmd.Flags().Changed("geoip") {
+		*geoDir = c.Logs.GeoIPDir
+	}
+	scenarios, err := loadScenarios(scenariosDir)
+	return c, scenarios, err
 }
 
 // openGeoIP opens the GeoIP databases when they are there; attacks simply
@@ -123,14 +138,7 @@ if the lines had arrived live; without it nothing is stored.`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
-			c, err := m.loadConfig()
-			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("geoip") {
-				geoDir = c.Logs.GeoIPDir
-			}
-			scenarios, err := loadScenarios(scenariosDir)
+			c, scenarios, err := m.logsSetup(cmd, &geoDir, scenariosDir)
 			if err != nil {
 				return err
 			}
@@ -376,14 +384,7 @@ reason.`,
 		Example: `  occsimore logs explain 'Nov 27 04:43:53 web-1 sshd[812]: Invalid user admin from 203.0.113.5 port 52344'`,
 		Args:    argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := m.loadConfig()
-			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("geoip") {
-				geoDir = c.Logs.GeoIPDir
-			}
-			scenarios, err := loadScenarios(scenariosDir)
+			c, scenarios, err := m.logsSetup(cmd, &geoDir, scenariosDir)
 			if err != nil {
 				return err
 			}
