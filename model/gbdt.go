@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/occsimore/occsimore"
 )
@@ -170,11 +172,32 @@ func (m *GBDT) PredictBatch(X Matrix, dst []float64) []float64 {
 		panic(fmt.Sprintf("model: batch has %d features, model wants %d", X.Cols, m.nfeat))
 	}
 	dst = slices.Grow(dst[:0], X.Rows)[:X.Rows]
-	// A goroutine per chunk of at least predictChunk rows and 2^16 row-trees,
-	// so that small batches stay on the caller's goroutine.
+	// Up to GOMAXPROCS goroutines when there are at least predictChunk rows
+	// and 2^16 row-trees per goroutine, so that small batches stay on the
+	// caller's goroutine. They take blocks of rows as they go rather than
+	// one fixed share each, so that a goroutine slowed by the scheduler or
+	// the cache does not leave the others waiting for it.
 	const predictChunk = 512
-	chunks := min(runtime.GOMAXPROCS(0), X.Rows/predictChunk, X.Rows*max(len(m.trees), 1)>>16)
-	parallel(X.Rows, max(chunks, 1), func(lo, hi int) { m.predictRange(X, dst, lo, hi) })
+	workers := min(runtime.GOMAXPROCS(0), X.Rows/predictChunk, X.Rows*max(len(m.trees), 1)>>16)
+	if workers <= 1 {
+		m.predictRange(X, dst, 0, X.Rows)
+		return dst
+	}
+	const block = 1024
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(block)) - block
+				if lo >= X.Rows {
+					return
+				}
+				m.predictRange(X, dst, lo, min(lo+block, X.Rows))
+			}
+		})
+	}
+	wg.Wait()
 	return dst
 }
 

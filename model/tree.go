@@ -1,5 +1,7 @@
 package model
 
+import "sync"
+
 // treeNode is an internal node of a regression tree. A child reference c >= 0
 // is the index of another node, always greater than this node's own index (so
 // every walk ends); c < 0 is the leaf ^c.
@@ -272,6 +274,69 @@ func (gr *grower) grow(idx []int32, g, h []float64, feats []int) tree {
 	return t
 }
 
+// goesLeft reports whether bin bn of the split's feature sends its row left.
+func goesLeft(bn uint8, s *split) bool {
+	return bn <= s.bin && bn != missingBin || bn == missingBin && s.defaultLeft
+}
+
+// partition reorders rows, left rows first, each side in its original
+// order, and returns the number of left rows. A large leaf is split into
+// chunks partitioned in parallel: each writes its left rows to the front of
+// its part of the scratch buffer and its right rows to the back, in reverse;
+// the parts are then put together in order, so the result is the serial one.
+func (gr *grower) partition(rows []int32, f int, s *split) int {
+	d := gr.d
+	threads := gr.threads
+	if threads <= 1 || len(rows) < 1<<15 {
+		nl := 0
+		rest := gr.scratch[:0]
+		for _, r := range rows {
+			if goesLeft(d.bin(r, f), s) {
+				rows[nl] = r
+				nl++
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		copy(rows[nl:], rest)
+		return nl
+	}
+	scratch := gr.scratch[:len(rows)]
+	lefts := make([]int, threads)
+	var wg sync.WaitGroup
+	for t := range threads {
+		lo, hi := t*len(rows)/threads, (t+1)*len(rows)/threads
+		wg.Go(func() {
+			front, back := lo, hi
+			for _, r := range rows[lo:hi] {
+				if goesLeft(d.bin(r, f), s) {
+					scratch[front] = r
+					front++
+				} else {
+					back--
+					scratch[back] = r
+				}
+			}
+			lefts[t] = front - lo
+		})
+	}
+	wg.Wait()
+	nl := 0
+	for t := range threads {
+		lo := t * len(rows) / threads
+		nl += copy(rows[nl:], scratch[lo:lo+lefts[t]])
+	}
+	at := nl
+	for t := range threads {
+		lo, hi := t*len(rows)/threads, (t+1)*len(rows)/threads
+		for i := hi - 1; i >= lo+lefts[t]; i-- {
+			rows[at] = scratch[i]
+			at++
+		}
+	}
+	return nl
+}
+
 // splitLeaf replaces leaf bi by an internal node and two child leaves.
 func (gr *grower) splitLeaf(bi int) {
 	d := gr.d
@@ -282,18 +347,7 @@ func (gr *grower) splitLeaf(bi int) {
 	// Stable partition, left rows first: rows stay in increasing order
 	// within each leaf, so histogram passes read the bin columns forward.
 	rows := gr.idx[l.start:l.end]
-	nl := 0
-	rest := gr.scratch[:0]
-	for _, r := range rows {
-		bn := d.bin(r, f)
-		if bn <= s.bin && bn != missingBin || bn == missingBin && s.defaultLeft {
-			rows[nl] = r
-			nl++
-		} else {
-			rest = append(rest, r)
-		}
-	}
-	copy(rows[nl:], rest)
+	nl := gr.partition(rows, f, &s)
 	mid := l.start + nl
 
 	ni := int32(len(gr.nodes))
