@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -22,6 +20,7 @@ import (
 	"github.com/occsimore/occsimore/geoip"
 	"github.com/occsimore/occsimore/logdetect"
 	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logship"
 	"github.com/occsimore/occsimore/logsource"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/schollz/progressbar/v3"
@@ -505,7 +504,9 @@ func (m *Main) logsFollowCommand() *cobra.Command {
 		Long: `Follow log files like tail -F (across rename and copytruncate rotation) and
 send their new lines to a server's POST /v1/logs with an ingest token, in
 batches. A failed send is retried with backoff; lines wait in memory (up to
-64 MiB) meanwhile. Stops on SIGINT or SIGTERM.`,
+64 MiB) meanwhile. A batch the server rejects as bad (4xx) is dropped and
+logged; a refused token stops the command. Stops on SIGINT or SIGTERM, after
+sending what is waiting.`,
 		Example: `  occsimore logs follow --url https://occsimore.lab --token-file /etc/occsimore/ingest.token --host web-1 /var/log/nginx/access.log`,
 		Args:    argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -530,8 +531,8 @@ batches. A failed send is retried with backoff; lines wait in memory (up to
 			if err != nil {
 				return err
 			}
-			sh := &shipper{url: strings.TrimSuffix(serverURL, "/") + "/v1/logs", token: token, logger: m.logger(c), lines: make(chan []byte, 4096)}
-			return sh.run(cmd.Context(), files, host, fromStart, every)
+			sh := &logship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, Logger: m.logger(c)}
+			return sh.Run(cmd.Context(), files)
 		},
 	}
 	f := cmd.Flags()
@@ -542,118 +543,4 @@ batches. A failed send is retried with backoff; lines wait in memory (up to
 	f.BoolVar(&fromStart, "from-start", false, "send what the files already hold, not only new lines")
 	f.DurationVar(&every, "every", time.Second, "send at least this often")
 	return cmd
-}
-
-// shipper batches followed lines and posts them.
-type shipper struct {
-	url, token string
-	logger     *slog.Logger
-	lines      chan []byte
-	client     http.Client
-}
-
-const maxShipBuffer = 64 << 20
-
-func (s *shipper) run(ctx context.Context, files []string, host string, fromStart bool, every time.Duration) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, len(files))
-	for _, path := range files {
-		f := &logsource.File{Path: path, Host: host, Follow: true, FromStart: fromStart, Logger: s.logger}
-		go func() {
-			errs <- f.Run(ctx, func(ctx context.Context, l logsource.Line) error {
-				select {
-				case s.lines <- bytes.Clone(l.Text):
-					return nil
-				case <-ctx.Done():
-					return nil
-				}
-			})
-		}()
-	}
-	target := s.url
-	if host != "" {
-		target += "?host=" + url.QueryEscape(host)
-	}
-	var buf bytes.Buffer
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	var backoff time.Duration
-	var nextTry time.Time
-	for {
-		select {
-		case l := <-s.lines:
-			if buf.Len()+len(l)+1 > maxShipBuffer {
-				s.logger.Warn("ship buffer full; dropping a line", "bytes", buf.Len())
-				continue
-			}
-			buf.Write(l)
-			buf.WriteByte('\n')
-			if buf.Len() < 1<<20 {
-				continue
-			}
-		case <-tick.C:
-		case err := <-errs:
-			if err != nil {
-				return err
-			}
-			continue
-		case <-ctx.Done():
-			// Last chance to send what is buffered, and what the followers
-			// had already handed over.
-			for drained := false; !drained; {
-				select {
-				case l := <-s.lines:
-					if buf.Len()+len(l)+1 <= maxShipBuffer {
-						buf.Write(l)
-						buf.WriteByte('\n')
-					}
-				default:
-					drained = true
-				}
-			}
-			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer scancel()
-			if buf.Len() > 0 {
-				if err := s.post(sctx, target, buf.Bytes()); err != nil {
-					return fmt.Errorf("%d bytes not sent: %w", buf.Len(), err)
-				}
-			}
-			return nil
-		}
-		if buf.Len() == 0 || time.Now().Before(nextTry) {
-			continue
-		}
-		if err := s.post(ctx, target, buf.Bytes()); err != nil {
-			backoff = min(max(2*backoff, time.Second), time.Minute)
-			nextTry = time.Now().Add(backoff)
-			s.logger.Warn("ship logs", "err", err, "retry_in", backoff)
-			tick.Reset(backoff)
-			continue
-		}
-		if backoff > 0 {
-			backoff = 0
-			tick.Reset(every)
-		}
-		buf.Reset()
-	}
-}
-
-func (s *shipper) post(ctx context.Context, target string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: %s: %s", target, resp.Status, bytes.TrimSpace(msg))
-	}
-	return nil
 }
