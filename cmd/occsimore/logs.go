@@ -90,31 +90,17 @@ func openGeoIP(dir string, logger *slog.Logger) *geoip.DB {
 
 // replaySummary is what `logs replay` reports.
 type replaySummary struct {
-	Files       []string                 `json:"files"`
-	Lines       int64                    `json:"lines"`
-	Parsed      int64                    `json:"parsed"`
-	Unparsed    int64                    `json:"unparsed"`
-	Seconds     float64                  `json:"seconds"`
-	LinesPerSec float64                  `json:"lines_per_second"`
-	Attacks     int                      `json:"attacks"`
-	Stored      bool                     `json:"stored"` // in the member's store
-	Scenarios   []scenarioSummary        `json:"scenarios"`
-	Sources     []sourceSummary          `json:"sources"`
-	Samples     []occsimore.UnparsedLine `json:"unparsed_samples,omitzero"`
-}
-
-type scenarioSummary struct {
-	Scenario string `json:"scenario"`
-	Attacks  int    `json:"attacks"`
-	Sources  int    `json:"sources"`
-}
-
-type sourceSummary struct {
-	Source    string   `json:"source"`
-	Country   string   `json:"country,omitzero"`
-	ASN       uint32   `json:"asn,omitzero"`
-	Attacks   int      `json:"attacks"`
-	Scenarios []string `json:"scenarios"`
+	Files       []string                    `json:"files"`
+	Lines       int64                       `json:"lines"`
+	Parsed      int64                       `json:"parsed"`
+	Unparsed    int64                       `json:"unparsed"`
+	Seconds     float64                     `json:"seconds"`
+	LinesPerSec float64                     `json:"lines_per_second"`
+	Attacks     int                         `json:"attacks"`
+	Stored      bool                        `json:"stored"` // in the member's store
+	Scenarios   []logingest.ScenarioSummary `json:"scenarios"`
+	Sources     []logingest.SourceSummary   `json:"sources"`
+	Samples     []occsimore.UnparsedLine    `json:"unparsed_samples,omitzero"`
 }
 
 func (m *Main) logsReplayCommand() *cobra.Command {
@@ -279,48 +265,7 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		sum.LinesPerSec = float64(sum.Lines) / sum.Seconds
 	}
 	sum.Attacks = len(attacks)
-	byScenario := map[string]*scenarioSummary{}
-	scenarioSources := map[string]map[string]bool{}
-	bySource := map[string]*sourceSummary{}
-	for _, a := range attacks {
-		s := byScenario[a.Scenario]
-		if s == nil {
-			s = &scenarioSummary{Scenario: a.Scenario}
-			byScenario[a.Scenario] = s
-			scenarioSources[a.Scenario] = map[string]bool{}
-		}
-		s.Attacks++
-		scenarioSources[a.Scenario][a.Source] = true
-		src := bySource[a.Source]
-		if src == nil {
-			src = &sourceSummary{Source: a.Source, Country: a.Country, ASN: a.ASN}
-			bySource[a.Source] = src
-		}
-		src.Attacks++
-		if !slices.Contains(src.Scenarios, a.Scenario) {
-			src.Scenarios = append(src.Scenarios, a.Scenario)
-		}
-	}
-	for name, s := range byScenario {
-		s.Sources = len(scenarioSources[name])
-		sum.Scenarios = append(sum.Scenarios, *s)
-	}
-	slices.SortFunc(sum.Scenarios, func(a, b scenarioSummary) int {
-		if a.Attacks != b.Attacks {
-			return b.Attacks - a.Attacks
-		}
-		return strings.Compare(a.Scenario, b.Scenario)
-	})
-	for _, s := range bySource {
-		slices.Sort(s.Scenarios)
-		sum.Sources = append(sum.Sources, *s)
-	}
-	slices.SortFunc(sum.Sources, func(a, b sourceSummary) int {
-		if a.Attacks != b.Attacks {
-			return b.Attacks - a.Attacks
-		}
-		return strings.Compare(a.Source, b.Source)
-	})
+	sum.Scenarios, sum.Sources = logingest.Summarize(attacks)
 	return sum, nil
 }
 
