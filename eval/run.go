@@ -59,11 +59,7 @@ type Config struct {
 // DefaultConfig reads the handbook's raw CSV with the default engine, the
 // extended features and GBDT, one validation day and CP@100.
 func DefaultConfig() Config {
-	g := model.DefaultGBDT()
-	g.Trees = 300
-	g.LearningRate = 0.05
-	g.EarlyStopping = 30
-	g.StopMetric = model.StopAP
+	g := model.FraudGBDT()
 	return Config{
 		Mapping:        ingest.HandbookMapping(),
 		ScenarioColumn: "TX_FRAUD_SCENARIO",

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/remediation"
 )
 
 // Attack turns o into an attack of memberID, with a new ID and CreatedAt
@@ -37,7 +38,7 @@ func (o *Overflow) Remediation(memberID, attackID string) *occsimore.Remediation
 		Scope:    o.Scope,
 		Value:    o.Source,
 		Scenario: o.Scenario,
-		Origin:   "logs",
+		Origin:   remediation.OriginLogs,
 		AttackID: attackID,
 		Until:    o.Last.Add(o.Duration),
 	}

@@ -95,6 +95,18 @@ func DefaultGBDT() GBDTConfig {
 	}
 }
 
+// FraudGBDT is DefaultGBDT as eval and train use it on fraud data: more,
+// smaller steps, stopped early on Average Precision, the metric of rare
+// positives.
+func FraudGBDT() GBDTConfig {
+	g := DefaultGBDT()
+	g.Trees = 300
+	g.LearningRate = 0.05
+	g.EarlyStopping = 30
+	g.StopMetric = StopAP
+	return g
+}
+
 func (c *GBDTConfig) validate() error {
 	switch {
 	case c.Trees < 1:

@@ -389,11 +389,7 @@ type TrainConfig struct {
 // DefaultTrainConfig returns eval's GBDT settings, a 20 % holdout, CP@100
 // and thresholds 0.5 and 0.9.
 func DefaultTrainConfig() TrainConfig {
-	g := model.DefaultGBDT()
-	g.Trees = 300
-	g.LearningRate = 0.05
-	g.EarlyStopping = 30
-	g.StopMetric = model.StopAP
+	g := model.FraudGBDT()
 	return TrainConfig{
 		Kind:       "card.tx",
 		Engine:     behavior.DefaultConfig(),

@@ -191,14 +191,7 @@ func TestKill9HTTP(t *testing.T) {
 		}
 		c := &cli{t: t, env: env}
 		c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
-		var tok struct{ Bearer string }
-		if err := json.Unmarshal([]byte(c.mustRun("", "token", "create", "--member", "bank", "--name", "t", "--role", "admin", "-o", "json")), &tok); err != nil {
-			t.Fatal(err)
-		}
-		if tok.Bearer == "" {
-			t.Fatal("token create printed no token")
-		}
-		return store{env: env, token: tok.Bearer}
+		return store{env: env, token: c.token("bank", "admin")}
 	}
 	crashing, reference := newStore(), newStore()
 

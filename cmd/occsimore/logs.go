@@ -338,10 +338,12 @@ reason.`,
 			}
 			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: entryFields(&e)}
 			ex.Scenarios = logdetect.NewDetector(scenarios, logdetect.Options{}).Explain(&e)
-			if geo := openGeoIP(geoDir, m.logger(c)); geo != nil && e.SourceIP.IsValid() {
-				defer geo.Close()
-				if info, err := geo.Lookup(e.SourceIP); err == nil {
-					ex.Country, ex.ASN, ex.ASOrg = info.Country, info.ASN, info.ASOrg
+			if e.SourceIP.IsValid() {
+				if geo := openGeoIP(geoDir, m.logger(c)); geo != nil {
+					defer geo.Close()
+					if info, err := geo.Lookup(e.SourceIP); err == nil {
+						ex.Country, ex.ASN, ex.ASOrg = info.Country, info.ASN, info.ASOrg
+					}
 				}
 			}
 			return m.print(ex, func(w io.Writer) error {

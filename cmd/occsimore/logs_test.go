@@ -39,6 +39,16 @@ func freePort(t *testing.T, network string) string {
 	}
 }
 
+// token creates a token of role for member and returns its bearer string.
+func (c *cli) token(member, role string) string {
+	c.t.Helper()
+	var tok struct{ Bearer string }
+	if err := json.Unmarshal([]byte(c.mustRun("", "token", "create", "--member", member, "--name", role, "--role", role, "-o", "json")), &tok); err != nil || tok.Bearer == "" {
+		c.t.Fatalf("token create printed no bearer: %v", err)
+	}
+	return tok.Bearer
+}
+
 // serveInProcess runs `occsimore serve` with env until the test ends and
 // returns its URL.
 func serveInProcess(t *testing.T, env []string) string {
@@ -102,12 +112,7 @@ func TestSyslogToBouncer(t *testing.T) {
 		"OCCSIMORE_LOGS_GEOIP_DIR=",
 	)
 	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
-	token := func(role string) string {
-		var tok struct{ Bearer string }
-		json.Unmarshal([]byte(c.mustRun("", "token", "create", "--member", "bank", "--name", role, "--role", role, "-o", "json")), &tok)
-		return tok.Bearer
-	}
-	reader, ingest := token("reader"), token("ingest")
+	reader, ingest := c.token("bank", "reader"), c.token("bank", "ingest")
 	url := serveInProcess(t, c.env)
 
 	line := func(ip string, i int) string {
@@ -295,12 +300,7 @@ func TestLogsFollowShips(t *testing.T) {
 	c := newCLI(t)
 	c.env = append(c.env, "OCCSIMORE_SERVER_ADDR=127.0.0.1:0", "OCCSIMORE_LOGS_GEOIP_DIR=")
 	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
-	token := func(role string) string {
-		var tok struct{ Bearer string }
-		json.Unmarshal([]byte(c.mustRun("", "token", "create", "--member", "bank", "--name", role, "--role", role, "-o", "json")), &tok)
-		return tok.Bearer
-	}
-	reader, ingest := token("reader"), token("ingest")
+	reader, ingest := c.token("bank", "reader"), c.token("bank", "ingest")
 	url := serveInProcess(t, c.env)
 
 	dir := t.TempDir()
