@@ -24,6 +24,7 @@ const (
 	MaxBuffer  = 64 << 20
 	maxRequest = 8 << 20
 	sendAt     = 1 << 20 // send before the tick once this much is waiting
+	stopGrace  = 5 * time.Second
 )
 
 // ErrRefused is returned when the server refuses the token: retrying cannot
@@ -46,6 +47,9 @@ type Shipper struct {
 // memory up to MaxBuffer (beyond that, new lines are dropped and counted in
 // the log). A request the server rejects as bad (4xx other than 408 and
 // 429) is dropped and logged; a refused token stops Run with ErrRefused.
+// Delivery is at least once: a request whose answer is lost (a timeout, a
+// dropped connection) is sent again. A stop lets the request in flight and
+// the final flush finish, for up to 5 s.
 func (s *Shipper) Run(ctx context.Context, files []string) error {
 	logger := s.Logger
 	if logger == nil {
@@ -63,6 +67,13 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 	if s.Host != "" {
 		target += "?host=" + url.QueryEscape(s.Host)
 	}
+
+	// Requests outlive ctx by a grace period: a stop in the middle of a
+	// request would otherwise abandon lines the server already took, and
+	// the final flush would send them twice.
+	postCtx, postCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer postCancel()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, postCancel) })()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,9 +135,7 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 					drained = true
 				}
 			}
-			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer scancel()
-			if err := send(sctx); err != nil {
+			if err := send(postCtx); err != nil {
 				return fmt.Errorf("logship: %d bytes not sent: %w", buf.Len(), err)
 			}
 			return nil
@@ -134,7 +143,7 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 		if buf.Len() == 0 || time.Now().Before(nextTry) {
 			continue
 		}
-		if err := send(ctx); err != nil {
+		if err := send(postCtx); err != nil {
 			if errors.Is(err, ErrRefused) {
 				return err
 			}
