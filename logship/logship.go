@@ -40,6 +40,26 @@ type Shipper struct {
 	FromStart bool          // send what the files already hold, not only new lines
 	Client    *http.Client  // nil: a client with a 30 s timeout
 	Logger    *slog.Logger  // nil: discard
+
+	// StateFile, if set, keeps how far each file's lines were accepted by
+	// the server, so that a restart resumes there (FromStart then only
+	// applies to files the state does not know).
+	StateFile string
+}
+
+// shipped is a line waiting to be sent, with where it ends in its file.
+type shipped struct {
+	file int
+	text []byte
+	pos  logsource.Position
+}
+
+// mark says that once the first end bytes ever buffered are sent, file is
+// sent up to pos.
+type mark struct {
+	end  int64
+	file int
+	pos  logsource.Position
 }
 
 // Run follows files until ctx is done, then sends what is waiting and
@@ -77,14 +97,21 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lines := make(chan []byte, 4096)
+	st, err := loadState(s.StateFile)
+	if err != nil {
+		return err
+	}
+	lines := make(chan shipped, 4096)
 	errs := make(chan error, len(files))
-	for _, path := range files {
+	for i, path := range files {
 		f := &logsource.File{Path: path, Host: s.Host, Follow: true, FromStart: s.FromStart, Logger: logger}
+		if pos, ok := st.Files[stateKey(path)]; ok {
+			f.Resume = &pos
+		}
 		go func() {
 			errs <- f.Run(ctx, func(ctx context.Context, l logsource.Line) error {
 				select {
-				case lines <- bytes.Clone(l.Text):
+				case lines <- shipped{file: i, text: bytes.Clone(l.Text), pos: l.Pos}:
 				case <-ctx.Done():
 				}
 				return nil
@@ -93,19 +120,46 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 	}
 
 	var buf bytes.Buffer
+	var added, sent int64 // bytes ever buffered, and ever sent (or dropped as bad)
+	var marks []mark      // in end order; consecutive lines of one file share one
 	dropped := 0
-	add := func(l []byte) {
-		if buf.Len()+len(l)+1 > MaxBuffer {
+	add := func(l shipped) {
+		if buf.Len()+len(l.text)+1 > MaxBuffer {
 			dropped++
 			if dropped == 1 || dropped%10000 == 0 {
 				logger.Warn("ship buffer full; dropping lines", "bytes", buf.Len(), "dropped", dropped)
 			}
 			return
 		}
-		buf.Write(l)
+		buf.Write(l.text)
 		buf.WriteByte('\n')
+		added += int64(len(l.text)) + 1
+		if s.StateFile == "" {
+			return
+		}
+		if n := len(marks); n > 0 && marks[n-1].file == l.file {
+			marks[n-1].end, marks[n-1].pos = added, l.pos
+		} else {
+			marks = append(marks, mark{end: added, file: l.file, pos: l.pos})
+		}
 	}
-	send := func(ctx context.Context) error { return s.send(ctx, client, target, &buf, logger) }
+	send := func(ctx context.Context) error {
+		before := buf.Len()
+		err := s.send(ctx, client, target, &buf, logger)
+		sent += int64(before - buf.Len())
+		done := 0
+		for done < len(marks) && marks[done].end <= sent {
+			st.Files[stateKey(files[marks[done].file])] = marks[done].pos
+			done++
+		}
+		if done > 0 {
+			marks = append(marks[:0], marks[done:]...)
+			if serr := st.save(s.StateFile); serr != nil {
+				logger.Warn("save ship state", "err", serr)
+			}
+		}
+		return err
+	}
 
 	tick := time.NewTicker(every)
 	defer tick.Stop()

@@ -252,3 +252,49 @@ func TestShipRefusedToken(t *testing.T) {
 		t.Fatal("shipper went on with a refused token")
 	}
 }
+
+// TestShipResumesFromState: lines written while the agent was stopped are
+// sent after its restart, and none of those sent before is sent again.
+func TestShipResumesFromState(t *testing.T) {
+	srv := &server{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	stateFile := filepath.Join(dir, "ship.state")
+	shipper := func() *logship.Shipper {
+		return &logship.Shipper{URL: ts.URL, Token: "tok", Host: "web-1", Every: 20 * time.Millisecond, FromStart: true, StateFile: stateFile}
+	}
+	want := appendLines(t, path, 0, 100)
+	stop := run(t, shipper(), path)
+	waitFor(t, func() bool { return len(srv.got()) >= len(want) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, appendLines(t, path, 100, 50)...)
+	stop = run(t, shipper(), path)
+	waitFor(t, func() bool { return len(srv.got()) >= len(want) })
+	want = append(want, appendLines(t, path, 150, 10)...) // and following goes on
+	waitFor(t, func() bool { return len(srv.got()) >= len(want) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.got(); !slices.Equal(got, want) {
+		t.Fatalf("server got %d lines, want %d once and in order", len(got), len(want))
+	}
+}
+
+// TestShipBadStateFile: a state file that is not ours stops the agent with
+// an error naming it, rather than resending or skipping lines.
+func TestShipBadStateFile(t *testing.T) {
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, "ship.state")
+	if err := os.WriteFile(stateFile, []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := &logship.Shipper{URL: "http://127.0.0.1:1", Token: "tok", StateFile: stateFile}
+	err := sh.Run(t.Context(), []string{filepath.Join(dir, "auth.log")})
+	if err == nil || !strings.Contains(err.Error(), stateFile) {
+		t.Fatalf("Run = %v, want an error naming %s", err, stateFile)
+	}
+}

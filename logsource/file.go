@@ -40,6 +40,12 @@ type File struct {
 	MaxLineSize int           // longer lines are dropped and counted; DefaultMaxLineSize when 0
 	Logger      *slog.Logger
 
+	// Resume, for Follow, continues where an earlier run stopped (the Pos
+	// of the last line it had handled). If the path now names another
+	// file, or the file is shorter than Resume.Offset, the file was
+	// rotated or truncated meanwhile and is read from its start.
+	Resume *Position
+
 	stats counters
 }
 
@@ -78,7 +84,9 @@ type follower struct {
 	h      Handler
 	lr     *lineReader
 	fd     *os.File
+	id     fileID
 	offset int64 // bytes read from fd, to detect truncation
+	resume *Position
 }
 
 func (f *File) follow(ctx context.Context, tag tagger, h Handler) error {
@@ -87,11 +95,12 @@ func (f *File) follow(ctx context.Context, tag tagger, h Handler) error {
 		poll = DefaultPoll
 	}
 	fl := &follower{
-		File: f,
-		log:  orDiscard(f.Logger).With("path", f.Path),
-		tag:  tag,
-		h:    h,
-		lr:   newLineReader(maxOrDefault(f.MaxLineSize)),
+		File:   f,
+		log:    orDiscard(f.Logger).With("path", f.Path),
+		tag:    tag,
+		h:      h,
+		lr:     newLineReader(maxOrDefault(f.MaxLineSize)),
+		resume: f.Resume,
 	}
 	defer func() {
 		if fl.fd != nil {
@@ -166,7 +175,7 @@ func (fl *follower) step(ctx context.Context, first bool) error {
 	}
 	if line, oversize := fl.lr.tail(); oversize {
 		fl.stats.oversize.Add(1)
-	} else if err := deliver(ctx, line, fl.tag, &fl.stats, fl.h); err != nil {
+	} else if err := fl.deliver(ctx, line); err != nil {
 		return err
 	}
 	fl.log.Info("log file rotated")
@@ -192,16 +201,51 @@ func (fl *follower) open(fromStart bool) error {
 		fl.stats.errors.Add(1)
 		return fmt.Errorf("open: %w", err)
 	}
+	fi, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		fl.stats.errors.Add(1)
+		return fmt.Errorf("stat: %w", err)
+	}
+	fl.id = idOf(fi)
 	fl.offset = 0
-	if !fromStart {
-		if fl.offset, err = fd.Seek(0, io.SeekEnd); err != nil {
+	var seekTo int64
+	switch r := fl.resume; {
+	case r != nil:
+		fl.resume = nil
+		if r.Dev == fl.id.dev && r.Ino == fl.id.ino && fi.Size() >= r.Offset {
+			seekTo = r.Offset
+		} else {
+			fl.log.Info("log file changed since the saved position; reading it from its start",
+				"saved_offset", r.Offset, "size", fi.Size())
+		}
+	case !fromStart:
+		seekTo = fi.Size()
+	}
+	if seekTo > 0 {
+		if fl.offset, err = fd.Seek(seekTo, io.SeekStart); err != nil {
 			fd.Close()
 			fl.stats.errors.Add(1)
-			return fmt.Errorf("seek to end: %w", err)
+			return fmt.Errorf("seek to %d: %w", seekTo, err)
 		}
 	}
 	fl.fd = fd
 	fl.lr.reset()
+	return nil
+}
+
+// deliver hands one line to the handler with its position: the offset just
+// after it, which is the bytes read minus what is still buffered.
+func (fl *follower) deliver(ctx context.Context, text []byte) error {
+	if len(text) == 0 {
+		return nil
+	}
+	fl.stats.line(len(text))
+	l := fl.tag.line(text)
+	l.Pos = Position{Dev: fl.id.dev, Ino: fl.id.ino, Offset: fl.offset - int64(fl.lr.buffered())}
+	if err := fl.h(ctx, l); err != nil {
+		return fmt.Errorf("handle line: %w", err)
+	}
 	return nil
 }
 
@@ -216,7 +260,7 @@ func (fl *follower) drain(ctx context.Context) error {
 			fl.stats.oversize.Add(1)
 		}
 		if ok {
-			if err := deliver(ctx, line, fl.tag, &fl.stats, fl.h); err != nil {
+			if err := fl.deliver(ctx, line); err != nil {
 				return err
 			}
 			continue

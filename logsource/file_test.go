@@ -136,3 +136,67 @@ func TestFollowStartsAtEnd(t *testing.T) {
 		t.Fatalf("first line = %q, want a line appended after the start", got)
 	}
 }
+
+// resumeFrom follows path from a saved position and returns the lines it
+// delivers first.
+func resumeFrom(t *testing.T, path string, pos logsource.Position, n int) []logsource.Line {
+	t.Helper()
+	h, ch := collect()
+	src := &logsource.File{Path: path, Follow: true, Resume: &pos, Poll: 2 * time.Millisecond}
+	stop := run(t, func(ctx context.Context) error { return src.Run(ctx, h) })
+	defer stop()
+	var out []logsource.Line
+	for range n {
+		out = append(out, next(t, ch))
+	}
+	return out
+}
+
+// TestFollowResume: each line's Pos is the offset just after it; a run
+// resumed at a line's Pos continues with the next line, and a position
+// that no longer fits the file (rotated or truncated meanwhile) reads the
+// file from its start.
+func TestFollowResume(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	content := "one\r\ntwo\nthree\n"
+	appendFile(t, path, content)
+	ch, _, stop := follow(t, path, true)
+	first := []logsource.Line{next(t, ch), next(t, ch), next(t, ch)}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{5, 9, 15} {
+		if got := first[i].Pos.Offset; got != want {
+			t.Fatalf("line %q: Pos.Offset %d, want %d", first[i].Text, got, want)
+		}
+	}
+	if first[0].Pos.Ino == 0 {
+		t.Fatal("Pos carries no inode")
+	}
+
+	appendFile(t, path, "four\n")
+	if got := resumeFrom(t, path, first[1].Pos, 2); string(got[0].Text) != "three" || string(got[1].Text) != "four" {
+		t.Fatalf("resumed after line two: got %q, %q; want three, four", got[0].Text, got[1].Text)
+	}
+
+	// Rotated while stopped: the path names a new file.
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, "new1\nnew2\n")
+	if got := resumeFrom(t, path, first[0].Pos, 1); string(got[0].Text) != "new1" {
+		t.Fatalf("resumed on a rotated path: got %q, want new1", got[0].Text)
+	}
+
+	// Truncated while stopped: the same file, shorter than the position.
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, "x\n")
+	pos := resumeFrom(t, path, logsource.Position{}, 1)[0].Pos // any line gives the identity
+	pos.Offset = 100
+	if got := resumeFrom(t, path, pos, 1); string(got[0].Text) != "x" {
+		t.Fatalf("resumed on a truncated file: got %q, want x", got[0].Text)
+	}
+}

@@ -78,6 +78,9 @@ func (lr *lineReader) tail() (line []byte, oversize bool) {
 }
 
 // reset forgets everything buffered, after a truncation.
+// buffered is how many bytes were read but not yet returned as lines.
+func (lr *lineReader) buffered() int { return lr.end - lr.start }
+
 func (lr *lineReader) reset() {
 	lr.start, lr.end, lr.skipping = 0, 0, false
 }

@@ -24,6 +24,17 @@ type Line struct {
 	Origin   string // source, e.g. "file:/var/log/auth.log", "syslog-udp", "syslog-tcp", "stdin"
 	Text     []byte // without the trailing newline; valid only during the Handler call
 	Received time.Time
+	Pos      Position // followed files only: where the line ends in its file
+}
+
+// Position is a place in a followed file: the file's identity (device and
+// inode, so that a rotated file is not mistaken for its successor) and a
+// byte offset. Saved after the last line handled, it lets File.Resume
+// continue there after a restart.
+type Position struct {
+	Dev    uint64 `json:"dev"`
+	Ino    uint64 `json:"ino"`
+	Offset int64  `json:"offset"`
 }
 
 // Handler receives lines. A non-nil error stops the source, which returns it

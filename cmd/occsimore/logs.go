@@ -442,7 +442,7 @@ them into a directory, edit, and point logs.scenarios_dir (or --scenarios) at it
 }
 
 func (m *Main) logsFollowCommand() *cobra.Command {
-	var serverURL, token, tokenFile, host string
+	var serverURL, token, tokenFile, host, stateFile string
 	var fromStart bool
 	var every time.Duration
 	cmd := &cobra.Command{
@@ -453,8 +453,15 @@ send their new lines to a server's POST /v1/logs with an ingest token, in
 batches. A failed send is retried with backoff; lines wait in memory (up to
 64 MiB) meanwhile. A batch the server rejects as bad (4xx) is dropped and
 logged; a refused token stops the command. Stops on SIGINT or SIGTERM, after
-sending what is waiting.`,
-		Example: `  occsimore logs follow --url https://occsimore.lab --token-file /etc/occsimore/ingest.token --host web-1 /var/log/nginx/access.log`,
+sending what is waiting.
+
+With --state, the position up to which the server accepted each file's lines
+is kept in that file, and a restart resumes there: lines written while the
+agent was down are sent, none is sent twice (unless an answer was lost in
+flight: delivery is at least once). A file rotated or truncated meanwhile is
+read from its start.`,
+		Example: `  occsimore logs follow --url https://occsimore.lab --token-file /etc/occsimore/ingest.token \
+      --state /var/lib/occsimore/follow.state --host web-1 /var/log/nginx/access.log`,
 		Args:    argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if tokenFile != "" {
@@ -478,7 +485,7 @@ sending what is waiting.`,
 			if err != nil {
 				return err
 			}
-			sh := &logship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, Logger: m.logger(c)}
+			sh := &logship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, StateFile: stateFile, Logger: m.logger(c)}
 			return sh.Run(cmd.Context(), files)
 		},
 	}
@@ -488,6 +495,7 @@ sending what is waiting.`,
 	f.StringVar(&tokenFile, "token-file", "", "file holding the bearer token")
 	f.StringVar(&host, "host", "", "host of lines whose format names none (access logs)")
 	f.BoolVar(&fromStart, "from-start", false, "send what the files already hold, not only new lines")
+	f.StringVar(&stateFile, "state", "", "file keeping how far each file was sent, to resume there after a restart")
 	f.DurationVar(&every, "every", time.Second, "send at least this often")
 	return cmd
 }

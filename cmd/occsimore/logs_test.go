@@ -318,17 +318,24 @@ func TestLogsFollowShips(t *testing.T) {
 	}
 	write(path, "45.40.0.1", 3)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env}
-		root := m.rootCommand()
-		tokenFile := filepath.Join(dir, "ingest.token")
-		os.WriteFile(tokenFile, []byte(ingest+"\n"), 0o600)
-		root.SetArgs([]string{"logs", "follow", "--url", url, "--token-file", tokenFile, "--every", "100ms", "--from-start", path})
-		done <- root.ExecuteContext(ctx)
-	}()
+	tokenFile := filepath.Join(dir, "ingest.token")
+	if err := os.WriteFile(tokenFile, []byte(ingest+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	follow := func() (context.CancelFunc, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			var out, errb bytes.Buffer
+			m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env}
+			root := m.rootCommand()
+			root.SetArgs([]string{"logs", "follow", "--url", url, "--token-file", tokenFile, "--every", "100ms",
+				"--from-start", "--state", filepath.Join(dir, "follow.state"), path})
+			done <- root.ExecuteContext(ctx)
+		}()
+		return cancel, done
+	}
+	cancel, done := follow()
 	waitLines := func(want int64) {
 		t.Helper()
 		deadline := time.Now().Add(time.Minute) // a failure guard, not a timing assertion
@@ -371,5 +378,15 @@ func TestLogsFollowShips(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("logs follow: %v", err)
+	}
+
+	// Lines written while the agent is down are sent after its restart,
+	// and the 15 already sent are not sent again.
+	write(path, "45.40.0.4", 2)
+	cancel, done = follow()
+	waitLines(17)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("logs follow after a restart: %v", err)
 	}
 }
