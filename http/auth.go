@@ -29,7 +29,7 @@ func (s *Server) authenticated(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Responses may carry secrets (a new token); keep them out of caches.
 		w.Header().Set("Cache-Control", "no-store")
-		p, err := s.authenticate(w, r)
+		p, err := s.authenticate(w, r, rt.APIKeyHeader)
 		if err != nil {
 			Error(w, r, s.logger, err)
 			return
@@ -48,17 +48,22 @@ func (s *Server) authenticated(rt Route) http.Handler {
 	})
 }
 
-// authenticate returns the principal of r's bearer token. Failures count
+// authenticate returns the principal of r's bearer token (or, if apiKey,
+// of its X-Api-Key header). Failures count
 // against the client's IP; once it has none left, requests are refused
 // before any lookup.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*occsimore.Principal, error) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, apiKey bool) (*occsimore.Principal, error) {
 	now := s.Now()
 	ip := clientIP(r)
 	if wait, blocked := s.failures.blocked(ip, now); blocked {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return nil, occsimore.Errorf(occsimore.ERATELIMIT, "too many failed authentications; retry later")
 	}
-	p, err := s.principal(r.Context(), r.Header.Get("Authorization"), now)
+	header := r.Header.Get("Authorization")
+	if key := r.Header.Get("X-Api-Key"); apiKey && header == "" && key != "" {
+		header = "Bearer " + key
+	}
+	p, err := s.principal(r.Context(), header, now)
 	if occsimore.ErrorCode(err) == occsimore.EUNAUTHORIZED {
 		s.failures.fail(ip, now)
 	}

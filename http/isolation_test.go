@@ -17,7 +17,7 @@ import (
 )
 
 // The isolation suite attacks member B with a member A's admin token through
-// every /v1 route. The route table below must cover every /v1 route the
+// every /v1 route (and the CrowdSec-compatible /crowdsec/v1 ones). The route table below must cover every such route the
 // server registers: a new route without a case fails TestIsolationCoversEveryRoute.
 
 type isolationKind int
@@ -143,6 +143,8 @@ var isolationCases = []isolationCase{
 	{pattern: "GET /v1/decisions", kind: listRoute, target: fixed("/v1/decisions")},
 	{pattern: "GET /v1/decisions/stream", kind: listRoute, target: fixed("/v1/decisions/stream?startup=true")},
 	{pattern: "GET /v1/decisions/export", kind: listRoute, target: fixed("/v1/decisions/export?format=json")},
+	{pattern: "GET /crowdsec/v1/decisions/stream", kind: listRoute, target: fixed("/crowdsec/v1/decisions/stream?startup=true")},
+	{pattern: "GET /crowdsec/v1/decisions", kind: listRoute, target: fixed("/crowdsec/v1/decisions")},
 	{pattern: "DELETE /v1/decisions/{id}", kind: objectRoute,
 		target:    func(b *victim) string { return "/v1/decisions/" + strconv.FormatInt(b.decisions[0].ID, 10) },
 		absentFor: func(b *victim) string { return "/v1/decisions/" + nines(b.decisions[0].ID) }},
@@ -207,7 +209,7 @@ func TestIsolationCoversEveryRoute(t *testing.T) {
 	e := newEnv(t, nil, withLogs(&fakeIngester{}))
 	var registered, covered []string
 	for _, rt := range e.srv.Routes() {
-		if strings.Contains(rt.Pattern, " /v1/") {
+		if strings.Contains(rt.Pattern, " /v1/") || strings.Contains(rt.Pattern, " /crowdsec/v1/") {
 			registered = append(registered, rt.Pattern)
 		}
 	}

@@ -75,6 +75,9 @@ func (s *Server) apiRoutes() []Route {
 			// Bouncers only read: a reader token is enough.
 			Route{Pattern: "GET /v1/decisions/stream", Handler: s.handle(s.handleDecisionStream), Perm: occsimore.PermRead},
 			Route{Pattern: "GET /v1/decisions/export", Handler: s.handle(s.handleExportDecisions), Perm: occsimore.PermRead},
+			// CrowdSec's bouncers, unchanged (crowdsec.go): they send their key as X-Api-Key.
+			Route{Pattern: "GET /crowdsec/v1/decisions/stream", Handler: s.handle(s.handleCSStream), Perm: occsimore.PermRead, APIKeyHeader: true},
+			Route{Pattern: "GET /crowdsec/v1/decisions", Handler: s.handle(s.handleCSDecisions), Perm: occsimore.PermRead, APIKeyHeader: true},
 		)
 	}
 	if s.Logs != nil {

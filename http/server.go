@@ -33,6 +33,9 @@ type Route struct {
 	OperatorOnly bool
 	// MaxBodyBytes overrides Config.MaxBodyBytes when positive.
 	MaxBodyBytes int64
+	// APIKeyHeader also takes the token from an X-Api-Key header, the way
+	// CrowdSec bouncers send theirs.
+	APIKeyHeader bool
 }
 
 // Server is the HTTP API. Set the exported fields, register extra routes with

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing:
-# chromium (browser tests) and postgresql (store contract tests).
+# chromium (browser tests), postgresql (store contract tests) and
+# crowdsec-custom-bouncer (CrowdSec's own bouncer against our decision API).
 set -euo pipefail
 bash "$(dirname "$0")/geoip.sh" # GeoIP databases for package geoip, from npm
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/crowdsec-custom-bouncer ] || missing+=(crowdsec-custom-bouncer)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	missing+=(postgresql)
 fi
