@@ -54,6 +54,17 @@ type Alert struct {
 	Label     Label             `json:"label,omitzero"`
 	LabeledBy string            `json:"labeled_by,omitzero"`
 	LabeledAt time.Time         `json:"labeled_at,omitzero"`
+
+	// The models that scored the event, if any: the promoted model's fraud
+	// probability and version, the shadow model's (recorded, never
+	// deciding), and the online anomaly model's percentile of the event
+	// among its member's recent events of the kind. A zero version means
+	// no such model; a zero AnomalyScore, no anomaly model past warm-up.
+	ModelScore    float64 `json:"model_score,omitzero"`
+	ModelVersion  int     `json:"model_version,omitzero"`
+	ShadowScore   float64 `json:"shadow_score,omitzero"`
+	ShadowVersion int     `json:"shadow_version,omitzero"`
+	AnomalyScore  float64 `json:"anomaly_score,omitzero"`
 }
 
 // AlertFilter selects alerts. Zero fields do not filter.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/occsimore/occsimore"
 )
 
 // Config is the whole configuration. Field tags name the TOML keys; the
@@ -72,6 +73,16 @@ type Engine struct {
 	// thresholds per member (see LoadSpecs; `occsimore engine specs` prints
 	// the defaults in this format).
 	SpecsFile string `toml:"specs_file"`
+	// AnomalyKinds are the event kinds without labels that an online
+	// anomaly model (Half-Space Trees, per member and kind) scores; an empty
+	// list turns it off. In the environment, a comma-separated list.
+	AnomalyKinds []string `toml:"anomaly_kinds"`
+	// AnomalyWarmup is how many events of a member and kind the anomaly
+	// model sees before it may raise a decision.
+	AnomalyWarmup int64 `toml:"anomaly_warmup"`
+	// AnomalyReview is the percentile of a member's recent anomaly scores,
+	// in (0, 1], at or above which an event is raised to review.
+	AnomalyReview float64 `toml:"anomaly_review"`
 }
 
 // Logs configures attack detection from members' logs.
@@ -154,9 +165,10 @@ func DefaultConfig() Config {
 		},
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
-		Engine:  Engine{MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000},
-		Logs:    Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute)},
-		Log:     Log{Level: "info", Format: "text"},
+		Engine: Engine{MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000,
+			AnomalyKinds: []string{"cloud.api"}, AnomalyWarmup: 256, AnomalyReview: 0.999},
+		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute)},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -365,6 +377,23 @@ func setField(v reflect.Value, s string) error {
 			return fmt.Errorf("%q is not true or false", s)
 		}
 		v.SetBool(b)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		v.SetFloat(f)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("cannot be set from the environment")
+		}
+		list := []string{}
+		for item := range strings.SplitSeq(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		v.Set(reflect.ValueOf(list))
 	default:
 		return fmt.Errorf("cannot be set from the environment")
 	}
@@ -401,10 +430,19 @@ func (c *Config) Validate() error {
 		return bad("logs.flush_every", "%s must be at least 1s", c.Logs.FlushEvery.D())
 	case c.Engine.CheckpointEvery < 1000:
 		return bad("engine.checkpoint_every", "%d must be at least 1000", c.Engine.CheckpointEvery)
+	case c.Engine.AnomalyWarmup < 0:
+		return bad("engine.anomaly_warmup", "%d must not be negative", c.Engine.AnomalyWarmup)
+	case !(c.Engine.AnomalyReview > 0 && c.Engine.AnomalyReview <= 1):
+		return bad("engine.anomaly_review", "%g must be a percentile in (0, 1], such as 0.999", c.Engine.AnomalyReview)
 	case c.Log.Level != "debug" && c.Log.Level != "info" && c.Log.Level != "warn" && c.Log.Level != "error":
 		return bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
 	case c.Log.Format != "text" && c.Log.Format != "json":
 		return bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	for _, k := range c.Engine.AnomalyKinds {
+		if !occsimore.ValidName(k) {
+			return bad("engine.anomaly_kinds", "%q is not an event kind such as cloud.api", k)
+		}
 	}
 	return nil
 }

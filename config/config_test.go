@@ -93,6 +93,48 @@ func TestEnvErrors(t *testing.T) {
 	}
 }
 
+func TestAnomalyKeys(t *testing.T) {
+	c, err := Parse("f.toml", []byte("[engine]\nanomaly_kinds = [\"cloud.api\", \"badge.swipe\"]\nanomaly_review = 0.995\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.Engine.AnomalyKinds, " "), "cloud.api badge.swipe"; got != want {
+		t.Errorf("anomaly_kinds = %q, want %q", got, want)
+	}
+	if got, want := c.Engine.AnomalyReview, 0.995; got != want {
+		t.Errorf("anomaly_review = %g, want %g", got, want)
+	}
+	c, err = Load("", []string{"OCCSIMORE_ENGINE_ANOMALY_KINDS=cloud.api, vpn.login", "OCCSIMORE_ENGINE_ANOMALY_WARMUP=512"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.Engine.AnomalyKinds, " "), "cloud.api vpn.login"; got != want {
+		t.Errorf("env anomaly_kinds = %q, want %q", got, want)
+	}
+	if got, want := c.Engine.AnomalyWarmup, int64(512); got != want {
+		t.Errorf("env anomaly_warmup = %d, want %d", got, want)
+	}
+	c, err = Load("", []string{"OCCSIMORE_ENGINE_ANOMALY_KINDS="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(c.Engine.AnomalyKinds); got != 0 {
+		t.Errorf("an empty variable leaves %d anomaly kinds, want none", got)
+	}
+	for _, tc := range []struct{ env, key string }{
+		{"OCCSIMORE_ENGINE_ANOMALY_REVIEW=1.5", "engine.anomaly_review"},
+		{"OCCSIMORE_ENGINE_ANOMALY_REVIEW=high", "engine.anomaly_review"},
+		{"OCCSIMORE_ENGINE_ANOMALY_KINDS=cloud api", "engine.anomaly_kinds"},
+		{"OCCSIMORE_ENGINE_ANOMALY_WARMUP=-1", "engine.anomaly_warmup"},
+	} {
+		_, err := Load("", []string{tc.env})
+		ce, ok := errors.AsType[*Error](err)
+		if !ok || ce.Key != tc.key {
+			t.Errorf("Load(env %s) = %v, want an error about %s", tc.env, err, tc.key)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("[server]\naddr = \"127.0.0.1:1\"\n"))
 	f.Add([]byte("[store]\ndriver = \"postgres\"\npostgres_dsn = \"x\"\n"))

@@ -63,6 +63,9 @@ type Config struct {
 	// (ReloadModels, WatchModels) and where the feature vectors of alerted
 	// events are kept as training data. See model.go.
 	Models ModelStore
+	// Anomaly configures the online anomaly model of kinds without labels.
+	// See anomaly.go.
+	Anomaly AnomalyConfig
 }
 
 func (c *Config) setDefaults() {
@@ -94,6 +97,10 @@ type Scored struct {
 	ModelVersion  int     `json:"model_version,omitempty"`
 	ShadowScore   float64 `json:"shadow_score,omitempty"`
 	ShadowVersion int     `json:"shadow_version,omitempty"`
+	// AnomalyScore is the anomaly model's percentile of the event among
+	// recent ones of its member and kind, once past its warm-up; it may have
+	// raised Decision to review.
+	AnomalyScore float64 `json:"anomaly_score,omitempty"`
 	// Err is why the event was refused: invalid, too far in the future, too
 	// late, of a kind without a profile. A refused event changes nothing.
 	Err error `json:"-"`
@@ -139,6 +146,8 @@ type Pipeline struct {
 
 	models   atomic.Pointer[modelSet] // nil until ReloadModels
 	reloadMu sync.Mutex               // serialises ReloadModels
+
+	anomalies *anomalies // guarded by seqMu
 }
 
 type subscriber struct {
@@ -163,6 +172,7 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 		thr:    make(map[string]behavior.Thresholds, len(cfg.Thresholds)),
 		subs:   make(map[string]map[*subscriber]struct{}),
 	}
+	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
 	for m, t := range cfg.Thresholds {
 		p.thr[m] = t
 	}
@@ -176,21 +186,26 @@ var (
 )
 
 // Recover loads the latest snapshot into the engine, which must be fresh,
-// and replays every later record: events through the engine, labels
-// through its Label. No alert is created again and nobody is notified.
+// and the anomaly models, and replays every later record: events through
+// both, labels through the engine's Label. No alert is created again and
+// nobody is notified.
 func (p *Pipeline) Recover(ctx context.Context) error {
 	p.seqMu.Lock()
 	defer p.seqMu.Unlock()
 	if p.recovered.Load() {
 		return fmt.Errorf("pipeline already recovered")
 	}
+	if err := p.anomalies.cfg.validate(); err != nil {
+		return fmt.Errorf("anomaly model: %w", err)
+	}
+	p.anomalies.warnUnknownKinds(p.log)
 	start := time.Now()
 	snapSeq, r, ok, err := p.j.LatestSnapshot()
 	if err != nil {
 		return fmt.Errorf("open snapshot: %w", err)
 	}
 	if ok {
-		err := p.eng.ReadSnapshot(r)
+		err := p.readSnapshot(r)
 		r.Close()
 		if err != nil {
 			return fmt.Errorf("load snapshot %d: %w", snapSeq, err)
@@ -214,7 +229,9 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 			for i := range rec.Events {
 				if p.eng.Process(&rec.Events[i], &res) != nil {
 					refused++
+					continue
 				}
+				p.anomalies.observe(rec.MemberID, &res)
 			}
 			events += len(rec.Events)
 		case journal.KindLabel:
@@ -359,6 +376,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			s := &out[i]
 			s.Score, s.Decision = res.Score, decision(res.Decision)
 			raised := scoreModels(ms, memberID, res, s, row)
+			anomaly := p.anomalies.score(memberID, res, s)
 			if s.Decision == occsimore.DecisionAllow {
 				continue
 			}
@@ -366,6 +384,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			if raised {
 				s.Reasons = append([]occsimore.Reason{modelReason(ms, memberID, res.Kind, s)}, s.Reasons...)
 			}
+			s.Reasons = anomaly.addReason(s.Reasons)
 			alerts = append(alerts, newAlert(&batch[k], s))
 			alerted = append(alerted, i)
 			if p.cfg.Models != nil {
@@ -463,6 +482,12 @@ func newAlert(ev *occsimore.Event, s *Scored) *occsimore.Alert {
 		Entities: ents,
 		Amount:   ev.Amount,
 		Country:  ev.Country,
+
+		ModelScore:    s.ModelScore,
+		ModelVersion:  s.ModelVersion,
+		ShadowScore:   s.ShadowScore,
+		ShadowVersion: s.ShadowVersion,
+		AnomalyScore:  s.AnomalyScore,
 	}
 }
 
@@ -624,7 +649,7 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	err := p.eng.WriteSnapshot(&buf)
+	err := p.writeSnapshot(&buf)
 	if err == nil {
 		p.since = 0
 	}

@@ -25,9 +25,11 @@ const (
 // the same for queries that join alerts a to another table.
 const (
 	alertColumns = `id, member_id, event_id, kind, time, score, decision, reasons, entities,
-	amount, country, created_at, label, labeled_by, labeled_at`
+	amount, country, created_at, label, labeled_by, labeled_at,
+	model_score, model_version, shadow_score, shadow_version, anomaly_score`
 	qualifiedAlertColumns = `a.id, a.member_id, a.event_id, a.kind, a.time, a.score, a.decision, a.reasons, a.entities,
-	a.amount, a.country, a.created_at, a.label, a.labeled_by, a.labeled_at`
+	a.amount, a.country, a.created_at, a.label, a.labeled_by, a.labeled_at,
+	a.model_score, a.model_version, a.shadow_score, a.shadow_version, a.anomaly_score`
 )
 
 // validDecision reports whether d is one of the decisions an alert may carry.
@@ -75,7 +77,8 @@ func (db *DB) CreateAlerts(ctx context.Context, memberID string, alerts []*occsi
 		}
 		alertArgs = append(alertArgs, id, memberID, a.EventID, a.Kind, micros(a.Time),
 			a.Score, string(a.Decision), string(reasons), string(entities), a.Amount, a.Country,
-			micros(created), string(a.Label), a.LabeledBy, nullMicros(labeled))
+			micros(created), string(a.Label), a.LabeledBy, nullMicros(labeled),
+			a.ModelScore, a.ModelVersion, a.ShadowScore, a.ShadowVersion, a.AnomalyScore)
 		for role, entity := range a.Entities {
 			entityArgs = append(entityArgs, id, memberID, role, entity, micros(created))
 		}
@@ -88,7 +91,8 @@ func (db *DB) CreateAlerts(ctx context.Context, memberID string, alerts []*occsi
 	}
 	defer tx.Rollback() // a no-op after Commit
 	err = db.insertRows(ctx, tx, `INSERT INTO alerts (id, member_id, event_id, kind, time, score, decision,
-		reasons, entities, amount, country, created_at, label, labeled_by, labeled_at) VALUES `,
+		reasons, entities, amount, country, created_at, label, labeled_by, labeled_at,
+		model_score, model_version, shadow_score, shadow_version, anomaly_score) VALUES `,
 		alertWidth, alertArgs)
 	switch {
 	case db.isUnique(err):
@@ -116,7 +120,7 @@ func (db *DB) CreateAlerts(ctx context.Context, memberID string, alerts []*occsi
 }
 
 // alertWidth is the number of columns CreateAlerts inserts per alert.
-const alertWidth = 15
+const alertWidth = 20
 
 // insertChunk is the most rows one INSERT carries: few round trips for a
 // large batch, and far below either database's limit on parameters.
@@ -175,6 +179,10 @@ func validateAlert(i int, a *occsimore.Alert) error {
 		return occsimore.FieldErrorf("amount", "alert %d: amount %v is not a finite number", i, a.Amount)
 	case a.Time.IsZero():
 		return occsimore.FieldErrorf("time", "alert %d: the event's time is required", i)
+	case !finite(a.ModelScore) || !finite(a.ShadowScore) || !finite(a.AnomalyScore):
+		return occsimore.FieldErrorf("model_score", "alert %d: a model score is not a finite number", i)
+	case a.ModelVersion < 0 || a.ShadowVersion < 0 || a.ModelVersion > math.MaxInt32 || a.ShadowVersion > math.MaxInt32:
+		return occsimore.FieldErrorf("model_version", "alert %d: model versions must be in [0, 2^31)", i)
 	}
 	for role, id := range a.Entities {
 		if role == "" || id == "" {
@@ -340,7 +348,8 @@ func scanAlert(s scanner) (*occsimore.Alert, error) {
 	var labeled sql.NullInt64
 	var decision, label, reasons, entities string
 	if err := s.Scan(&a.ID, &a.MemberID, &a.EventID, &a.Kind, &at, &a.Score, &decision, &reasons, &entities,
-		&a.Amount, &a.Country, &created, &label, &a.LabeledBy, &labeled); err != nil {
+		&a.Amount, &a.Country, &created, &label, &a.LabeledBy, &labeled,
+		&a.ModelScore, &a.ModelVersion, &a.ShadowScore, &a.ShadowVersion, &a.AnomalyScore); err != nil {
 		return nil, err
 	}
 	a.Decision, a.Label = occsimore.Decision(decision), occsimore.Label(label)

@@ -138,6 +138,12 @@ func testAlerts(t *testing.T, db *sqlstore.DB) {
 		Label:     occsimore.LabelFraud,
 		LabeledBy: "usr_import",
 		LabeledAt: t0.Add(time.Hour),
+
+		ModelScore:    0.875,
+		ModelVersion:  3,
+		ShadowScore:   0.1 + 0.7, // unrounded too
+		ShadowVersion: 4,
+		AnomalyScore:  0.9990234375,
 	}
 	assigned := newAlert("auth.login", occsimore.DecisionReview, 3.5, time.Time{}, map[string]string{"user": "u1"})
 	bare := &occsimore.Alert{EventID: "evt-bare", Kind: "custom", Time: t0, Decision: occsimore.DecisionAllow}
@@ -220,6 +226,8 @@ func testAlertCreateRejects(t *testing.T, db *sqlstore.DB) {
 		{"unknown label", func(al *occsimore.Alert) { al.Label = "spam" }, occsimore.EINVALID, "label", a.ID},
 		{"labeler without label", func(al *occsimore.Alert) { al.LabeledBy = "usr_x" }, occsimore.EINVALID, "label", a.ID},
 		{"NaN score", func(al *occsimore.Alert) { al.Score = math.NaN() }, occsimore.EINVALID, "score", a.ID},
+		{"NaN model score", func(al *occsimore.Alert) { al.ShadowScore = math.NaN() }, occsimore.EINVALID, "model_score", a.ID},
+		{"negative model version", func(al *occsimore.Alert) { al.ModelVersion = -1 }, occsimore.EINVALID, "model_version", a.ID},
 		{"infinite amount", func(al *occsimore.Alert) { al.Amount = math.Inf(1) }, occsimore.EINVALID, "amount", a.ID},
 		{"no event time", func(al *occsimore.Alert) { al.Time = time.Time{} }, occsimore.EINVALID, "time", a.ID},
 		{"empty entity ID", func(al *occsimore.Alert) { al.Entities["customer"] = "" }, occsimore.EINVALID, "entities", a.ID},

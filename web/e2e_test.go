@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
 	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/model"
 	"github.com/occsimore/occsimore/pipeline"
 )
 
@@ -170,13 +172,50 @@ func TestE2E_TokenLifecycle(t *testing.T) {
 	}
 }
 
+// amountModel is a GBDT over the engine's card.tx feature "amount" that
+// gives fraud above 200: the live model at version 1, the shadow at 2.
+func amountModel(t *testing.T) *occsimore.ModelVersion {
+	t.Helper()
+	const n = 400
+	X := model.NewMatrix(n, 1)
+	y := make([]bool, n)
+	for i := range n {
+		X.Row(i)[0] = float32(5 * i % 1000)
+		y[i] = X.Row(i)[0] > 200
+	}
+	cfg := model.DefaultGBDT()
+	cfg.Trees = 10
+	gb, err := model.TrainGBDT(t.Context(), X, y, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := gb.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &occsimore.ModelVersion{Kind: "card.tx", Algorithm: "gbdt", FeatureNames: []string{"amount"},
+		Review: 0.5, Block: 0.99, Source: "test", Data: data}
+}
+
 // TestE2E_LiveAlerts drives the alert queue in Chromium over a real
-// pipeline: a new alert appears live, is labelled, and its card's page shows
-// the heat map.
+// pipeline with a live and a shadow model: a new alert appears live, shows
+// both models' scores, is labelled, and its card's page shows the heat map.
 func TestE2E_LiveAlerts(t *testing.T) {
 	f, pl := newEventsFixture(t)
 	if err := pl.SetThresholds(f.memberA.ID, behavior.Thresholds{Review: 0.001, Block: 1e6}); err != nil {
 		t.Fatalf("set thresholds: %v", err)
+	}
+	for _, status := range []occsimore.ModelStatus{occsimore.ModelPromoted, occsimore.ModelShadow} {
+		m := amountModel(t)
+		if err := f.db.CreateModel(t.Context(), f.memberA.ID, m); err != nil {
+			t.Fatalf("create model: %v", err)
+		}
+		if _, err := f.db.SetModelStatus(t.Context(), f.memberA.ID, m.ID, status, f.clock.Now()); err != nil {
+			t.Fatalf("set model status: %v", err)
+		}
+	}
+	if err := pl.ReloadModels(t.Context()); err != nil {
+		t.Fatalf("reload models: %v", err)
 	}
 	srv := httptest.NewServer(f.handler)
 	t.Cleanup(srv.Close)
@@ -213,10 +252,35 @@ func TestE2E_LiveAlerts(t *testing.T) {
 	}
 	screenshot(t, ctx, "alerts-live")
 
-	// Open it and label it fraud.
+	// Open it: it shows what both models gave the event. Then label it
+	// fraud.
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(row+` td.when a`)),
 		chromedp.WaitVisible(chromedp.ID("reasons-h")),
+	); err != nil {
+		t.Fatalf("open alert: %v", err)
+	}
+	live, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("model-score")))
+	if err != nil {
+		t.Fatalf("live model score: %v", err)
+	}
+	shadow, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shadow-score")))
+	if err != nil {
+		t.Fatalf("shadow model score: %v", err)
+	}
+	s := out[len(out)-1]
+	if s.ModelVersion != 1 || s.ShadowVersion != 2 || s.ModelScore < 0.5 {
+		t.Fatalf("the rupture's model scores: live v%d %.3f, shadow v%d %.3f; want v1 above 0.5 and v2",
+			s.ModelVersion, s.ModelScore, s.ShadowVersion, s.ShadowScore)
+	}
+	if got, want := live, fmt.Sprintf("%.3f fraud probability", s.ModelScore); got != want {
+		t.Errorf("live model score shows %q, want %q", got, want)
+	}
+	if got, want := shadow, fmt.Sprintf("%.3f fraud probability, recorded only", s.ShadowScore); got != want {
+		t.Errorf("shadow model score shows %q, want %q", got, want)
+	}
+	screenshot(t, ctx, "alert-models")
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`button[name="label"][value="fraud"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.badge.label-fraud`)),
 	); err != nil {

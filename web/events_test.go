@@ -33,7 +33,7 @@ func newEventsFixture(t *testing.T) (*fixture, *pipeline.Pipeline) {
 			t.Fatalf("open journal: %v", err)
 		}
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		pl = pipeline.New(pipeline.Config{Now: f.clock.Now}, eng, j, f.db, logger)
+		pl = pipeline.New(pipeline.Config{Now: f.clock.Now, Models: f.db}, eng, j, f.db, logger)
 		if err := pl.Recover(t.Context()); err != nil {
 			t.Fatalf("recover: %v", err)
 		}
@@ -222,6 +222,35 @@ func TestAlerts_Labelling(t *testing.T) {
 	_, body = f.get(t, "/alerts?label=none", reader)
 	if strings.Contains(body, a.ID) {
 		t.Fatal("label=none filter lists the labelled alert")
+	}
+}
+
+// TestAlerts_ModelScores shows the scores the models gave an alert's event,
+// and no model section for an alert no model scored.
+func TestAlerts_ModelScores(t *testing.T) {
+	f, _ := newEventsFixture(t)
+	scored := &occsimore.Alert{EventID: "evt-m", Kind: "cloud.api", Time: f.clock.Now(), Score: 3, Decision: occsimore.DecisionReview,
+		Entities:   map[string]string{"user": "alice"},
+		ModelScore: 0.8, ModelVersion: 3, ShadowScore: 0.25, ShadowVersion: 4, AnomalyScore: 0.999}
+	if err := f.db.CreateAlerts(t.Context(), f.memberA.ID, []*occsimore.Alert{scored}); err != nil {
+		t.Fatal(err)
+	}
+	plain := f.addAlert(t, f.memberA, "card-m1", "amount far above usual", occsimore.DecisionReview)
+	reader := f.login(t, f.readerA)
+
+	_, body := f.get(t, "/alerts/"+scored.ID, reader)
+	for _, want := range []string{
+		"Live model v3", `<span class="num">0.800</span>`,
+		"Shadow model v4", `<span class="num">0.250</span>`,
+		"Anomaly model (HST)", `<span class="num">99.9</span>`, "recent cloud.api events",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("alert page lacks %q", want)
+		}
+	}
+	_, body = f.get(t, "/alerts/"+plain.ID, reader)
+	if strings.Contains(body, `id="models-h"`) {
+		t.Error("an alert no model scored shows model scores")
 	}
 }
 

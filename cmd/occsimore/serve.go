@@ -168,7 +168,16 @@ func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger 
 	if err != nil {
 		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
 	}
-	pl := pipeline.New(pipeline.Config{CheckpointEvery: int(c.Engine.CheckpointEvery), Models: db}, eng, j, db, logger)
+	pl := pipeline.New(pipeline.Config{
+		CheckpointEvery: int(c.Engine.CheckpointEvery),
+		Models:          db,
+		Anomaly: pipeline.AnomalyConfig{
+			Kinds:    c.Engine.AnomalyKinds,
+			Disabled: len(c.Engine.AnomalyKinds) == 0,
+			Warmup:   int(c.Engine.AnomalyWarmup),
+			Review:   c.Engine.AnomalyReview,
+		},
+	}, eng, j, db, logger)
 	start := time.Now()
 	if err := pl.Recover(ctx); err != nil {
 		j.Close()
