@@ -462,7 +462,7 @@ flight: delivery is at least once). A file rotated or truncated meanwhile is
 read from its start.`,
 		Example: `  occsimore logs follow --url https://occsimore.lab --token-file /etc/occsimore/ingest.token \
       --state /var/lib/occsimore/follow.state --host web-1 /var/log/nginx/access.log`,
-		Args:    argsUsage(cobra.MinimumNArgs(1)),
+		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if tokenFile != "" {
 				if token != "" {
