@@ -69,6 +69,21 @@ type roleLayout struct {
 	travel *travelBlock
 	risk   *riskBlock
 	feat   int // index of the role's first feature
+	// decays lists every decayed word of the profile with its rate, and
+	// exposures the velocity exposures, so that advance is one flat loop.
+	decays    []decayWord
+	exposures []exposureWord
+}
+
+type decayWord struct {
+	off  uint16
+	rate uint8
+}
+
+type exposureWord struct {
+	off  uint16
+	rate uint8
+	long float64 // seconds
 }
 
 type numBlock struct {
@@ -298,6 +313,7 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			off += 2 + 3*riskSlots
 		}
 		rl.stride = off
+		rl.compileDecays()
 		if off > maxStride {
 			return nil, occsimore.FieldErrorf(fmt.Sprintf("roles[%d]", ri), "role %q needs %d profile words, more than %d", r.Role, off, maxStride)
 		}
@@ -312,4 +328,38 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 	cs.features = names
 	cs.fingerprint = hashString(0, fp.String())
 	return cs, nil
+}
+
+// compileDecays lists the words that advance decays, block by block.
+func (rl *roleLayout) compileDecays() {
+	add := func(off, rate int) {
+		rl.decays = append(rl.decays, decayWord{off: uint16(off), rate: uint8(rate)})
+	}
+	for _, b := range rl.num {
+		for j, r := range b.rates {
+			add(b.off+3*j, r)
+		}
+	}
+	for _, b := range rl.cat {
+		add(b.off, b.rate)
+		add(b.off+1, b.rate)
+		for j := 0; j < b.k; j++ {
+			add(b.off+3+2*j, b.rate)
+		}
+	}
+	for _, b := range rl.vel {
+		for j, r := range b.rates {
+			add(b.off+j, r)
+		}
+		o := b.off + len(b.rates)
+		add(o, b.longRate)
+		rl.exposures = append(rl.exposures, exposureWord{off: uint16(o + 1), rate: uint8(b.longRate), long: b.long.D().Seconds()})
+	}
+	if b := rl.gap; b != nil {
+		add(b.off, b.rate)
+	}
+	if b := rl.risk; b != nil {
+		add(b.off, b.rate)
+		add(b.off+1, b.rate)
+	}
 }

@@ -412,6 +412,16 @@ type evCtx struct {
 	touch    uint32  // keeps processRoles' early loads
 	peerG    memo    // peer weights
 	settle   memo    // top-K settling, the same for blocks seen together
+	country  uint64  // hash of the event's country, once countryHash has run
+}
+
+// countryHash is the hash of the event's country, which a categorical
+// block and the travel block of every role may need.
+func (c *evCtx) countryHash() uint64 {
+	if c.country == 0 {
+		c.country = hashString(c.e.seed, c.ev.Country)
+	}
+	return c.country
 }
 
 // memo remembers the last result of a function, for values that the roles
@@ -466,12 +476,11 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 		}
 	}
 	cs := e.specs[ki]
+	var ids [MaxRoles]string // the entity of each role, if any
 	present := false
-	for _, rl := range cs.roles {
-		if s, _, _ := catValue(ev, rl.src); s != "" {
-			present = true
-			break
-		}
+	for i, rl := range cs.roles {
+		ids[i], _, _ = catValue(ev, rl.src)
+		present = present || ids[i] != ""
 	}
 	if !present {
 		return occsimore.FieldErrorf(cs.roles[0].name, "a %s event needs at least one of its entities", cs.kind)
@@ -487,10 +496,10 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 			ev.Time.Format(time.RFC3339), e.cfg.MaxLateness, cs.kind, time.Unix(0, wm).UTC().Format(time.RFC3339))
 	}
 
-	hh, mm, _ := ev.Time.Clock()
-	c := evCtx{e: e, ev: ev, t: t, hour: hh, clock: float64(hh) + float64(mm)/60, dow: int(ev.Time.Weekday()),
+	hh, mm, dow := clockOf(ev.Time)
+	c := evCtx{e: e, ev: ev, t: t, hour: hh, clock: float64(hh) + float64(mm)/60, dow: dow,
 		res: res, dict: &tn.dict, update: update, peerG: newMemo, settle: newMemo}
-	c.sinT, c.cosT = math.Sincos(c.clock * (2 * math.Pi / 24))
+	c.sinT, c.cosT = clockSin[hh*60+mm], clockCos[hh*60+mm]
 	res.Kind = cs.kind
 	res.Score = 0
 	res.Decision = Allow
@@ -508,15 +517,13 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 		}
 	}
 
-	if update && len(cs.roles) <= maxBatchRoles {
-		e.processRoles(&c, ks)
+	if update {
+		e.processRoles(&c, ks, &ids)
 	} else {
-		for i, rl := range cs.roles {
-			id, _, _ := catValue(ev, rl.src)
-			if id == "" {
-				continue
+		for i, id := range ids[:len(cs.roles)] {
+			if id != "" {
+				e.processRole(&c, ks.roles[i], id)
 			}
-			e.processRole(&c, ks.roles[i], id)
 		}
 	}
 
@@ -550,6 +557,34 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	}
 	return nil
 }
+
+// clockOf returns the hour, minute and weekday of t in its own time zone,
+// as t.Clock and t.Weekday do, with one zone lookup instead of two.
+func clockOf(t time.Time) (hour, minute, weekday int) {
+	_, off := t.Zone()
+	s := t.Unix() + int64(off)
+	day := s / 86400
+	sod := s - day*86400
+	if sod < 0 {
+		sod += 86400
+		day--
+	}
+	wd := (day + 4) % 7 // 1970-01-01 was a Thursday
+	if wd < 0 {
+		wd += 7
+	}
+	return int(sod / 3600), int(sod % 3600 / 60), int(wd)
+}
+
+// clockSin and clockCos place every minute of the day on the unit circle,
+// as math.Sincos of the clock in hours would.
+var clockSin, clockCos = func() (s, c [24 * 60]float64) {
+	for i := range s {
+		clock := float64(i/60) + float64(i%60)/60
+		s[i], c[i] = math.Sincos(clock * (2 * math.Pi / 24))
+	}
+	return s, c
+}()
 
 // nanFeatures is the feature vector before anything is known.
 var nanFeatures = func() (f [MaxFeatures]float32) {
@@ -590,23 +625,19 @@ func (e *Engine) processRole(c *evCtx, rs *roleStore, id string) {
 	sh.mu.Unlock()
 }
 
-// maxBatchRoles bounds the roles processRoles takes at once.
-const maxBatchRoles = 8
-
 // processRoles is processRole for every entity of an event that updates
 // them. It locks their shards in role order, which cannot deadlock since no
 // other path holds two shard locks, and finds every profile before scoring
 // any, so that their cache misses overlap instead of following each other.
-func (e *Engine) processRoles(c *evCtx, ks *kindState) {
+func (e *Engine) processRoles(c *evCtx, ks *kindState, ids *[MaxRoles]string) {
 	var (
-		rss  [maxBatchRoles]*roleStore
-		shs  [maxBatchRoles]*shard
-		keys [maxBatchRoles]uint64
-		ps   [maxBatchRoles][]uint32
+		rss  [MaxRoles]*roleStore
+		shs  [MaxRoles]*shard
+		keys [MaxRoles]uint64
+		ps   [MaxRoles][]uint32
 	)
 	n := 0
-	for i, rl := range ks.spec.roles {
-		id, _, _ := catValue(c.ev, rl.src)
+	for i, id := range ids[:len(ks.roles)] {
 		if id == "" {
 			continue
 		}

@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -64,22 +65,26 @@ func setLastTime(p []uint32, t int64) {
 	p[hdrLastHi] = uint32(uint64(t) >> 32)
 }
 
-// contribute adds a weighted, clamped contribution to the score and, when it
-// is large enough, a reason.
-func (c *evCtx) contribute(weight, v float64, r *Reason) {
+// contribute adds a weighted, clamped contribution to the score and returns
+// it, with whether it is large enough for a reason. Callers build the Reason
+// only then: most contributions get none.
+func (c *evCtx) contribute(weight, v float64) (float64, bool) {
 	if !(v == v) { // NaN: no evidence
-		return
+		return 0, false
 	}
 	v = min(max(v, floorContribution), capContribution) * weight
 	if v < 0 {
 		c.familiar += v
-		return
+		return v, false
 	}
 	c.res.Score += v
-	if v >= minReason && r != nil {
-		r.Contribution = v
-		c.res.addReason(r)
-	}
+	return v, v >= minReason
+}
+
+// reason keeps r, whose contribution is v, among the result's reasons.
+func (c *evCtx) reason(v float64, r *Reason) {
+	r.Contribution = v
+	c.res.addReason(r)
 }
 
 // run scores the event against profile p and, if c.update, folds it in.
@@ -166,42 +171,12 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 
 // advance decays every decayed counter of p by the factors of its rates.
 func (rl *roleLayout) advance(p []uint32, fac *[maxRates]float64) {
-	for i := range rl.num {
-		b := &rl.num[i]
-		for j, r := range b.rates {
-			o := b.off + 3*j
-			setF32(p, o, f32(p, o)*fac[r])
-		}
+	for _, d := range rl.decays {
+		setF32(p, int(d.off), f32(p, int(d.off))*fac[d.rate])
 	}
-	for i := range rl.cat {
-		b := &rl.cat[i]
-		d := fac[b.rate]
-		setF32(p, b.off, f32(p, b.off)*d)
-		setF32(p, b.off+1, f32(p, b.off+1)*d)
-		for j := 0; j < b.k; j++ {
-			o := b.off + 3 + 2*j
-			setF32(p, o, f32(p, o)*d)
-		}
-	}
-	for i := range rl.vel {
-		b := &rl.vel[i]
-		for j, r := range b.rates {
-			setF32(p, b.off+j, f32(p, b.off+j)*fac[r])
-		}
-		o := b.off + len(b.rates)
-		d := fac[b.longRate]
-		setF32(p, o, f32(p, o)*d)
-		// Exposure: the decayed count a unit-rate process would have.
-		long := b.long.D().Seconds()
-		setF32(p, o+1, long-(long-f32(p, o+1))*d)
-	}
-	if b := rl.gap; b != nil {
-		setF32(p, b.off, f32(p, b.off)*fac[b.rate])
-	}
-	if b := rl.risk; b != nil {
-		d := fac[b.rate]
-		setF32(p, b.off, f32(p, b.off)*d)
-		setF32(p, b.off+1, f32(p, b.off+1)*d)
+	// Exposure: the decayed count a unit-rate process would have.
+	for _, x := range rl.exposures {
+		setF32(p, int(x.off), x.long-(x.long-f32(p, int(x.off)))*fac[x.rate])
 	}
 }
 
@@ -276,12 +251,14 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 			z := (x - mean) / sd
 			f[fo+2] = float32(z)
 			if j == b.longest && !b.mute {
-				r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
-					Value: b.raw(x), Baseline: b.raw(mean), Sigma: z}
-				if z < 0 {
-					r.Code = b.codeLo
+				if v, ok := c.contribute(b.weight, surprisal(z)); ok {
+					r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
+						Value: b.raw(x), Baseline: b.raw(mean), Sigma: z}
+					if z < 0 {
+						r.Code = b.codeLo
+					}
+					c.reason(v, &r)
 				}
-				c.contribute(b.weight, surprisal(z), &r)
 			}
 		}
 		if c.update {
@@ -310,7 +287,12 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 	if !ok {
 		return
 	}
-	h := c.e.catHash(s, n)
+	var h uint64
+	if b.a.kind == attrCountry {
+		h = c.countryHash()
+	} else {
+		h = c.e.catHash(s, n)
+	}
 	fp := fingerprint(h)
 	W, novel := f32(p, b.off), f32(p, b.off+1)
 	found := -1
@@ -368,12 +350,9 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 	f[b.feat+1] = float32(share)
 	f[b.feat+2] = float32(llr)
 	if !b.mute {
-		if found < 0 && top >= 0 {
-			r := Reason{Code: b.codeNew, Role: rl.name, Attr: b.a.name, form: formNew, Text: s, Value: float64(n),
-				Share: topW / W, topKey: b.dictID | uint64(p[b.off+2+2*top])}
-			c.contribute(b.weight, llr, &r)
-		} else {
-			c.contribute(b.weight, llr, nil)
+		if v, ok := c.contribute(b.weight, llr); ok && found < 0 && top >= 0 {
+			c.reason(v, &Reason{Code: b.codeNew, Role: rl.name, Attr: b.a.name, form: formNew, Text: s, Value: float64(n),
+				Share: topW / W, topKey: b.dictID | uint64(p[b.off+2+2*top])})
 		}
 	}
 	if !c.update {
@@ -397,21 +376,24 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		setF32(p, b.off+3+2*j, w)
 		c.dict.add(b.dictID|uint64(fp), s, b.a.kind, n)
 	}
-	for _, ps := range [2]*peerStats{pop, grp} {
-		if ps == nil {
-			continue
+	b.observe(pop, idx, h, hist, found < 0)
+	if grp != nil {
+		b.observe(grp, idx, h, hist, found < 0)
+	}
+}
+
+// observe counts a value (hash h) in peer statistics ps.
+func (b *catBlock) observe(ps *peerStats, idx int, h uint64, hist, novel bool) {
+	pcu := &ps.cat[idx]
+	pcu.W += ps.g
+	if hist {
+		pcu.Hist += ps.g
+		if novel {
+			pcu.Novel += ps.g
 		}
-		pcu := &ps.cat[idx]
-		pcu.W += ps.g
-		if hist {
-			pcu.Hist += ps.g
-			if found < 0 {
-				pcu.Novel += ps.g
-			}
-		}
-		if b.pop {
-			pcu.addValue(h, ps.g)
-		}
+	}
+	if b.pop {
+		pcu.addValue(h, ps.g)
 	}
 }
 
@@ -435,27 +417,33 @@ func bumpByte(p []uint32, off, from, n, i int) {
 
 func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *peerStats) {
 	h, d := c.hour, c.dow
-	var cnt [32]float64
-	for w := range 8 {
+	cnt := func(i int) float64 { return float64(byteAt(p, b.off, i)) }
+	// The counters are small integers: their sums are exact in any order,
+	// and empty hours add nothing to the resultant (x+0 is x), so only the
+	// hours in use are visited, in order.
+	var n uint32
+	var C, S float64
+	for w := range 6 {
 		v := p[b.off+w]
-		cnt[4*w], cnt[4*w+1], cnt[4*w+2], cnt[4*w+3] = float64(v&0xff), float64(v>>8&0xff), float64(v>>16&0xff), float64(v>>24)
+		n += v&0xff + v>>8&0xff + v>>16&0xff + v>>24
+		for v != 0 {
+			k := bits.TrailingZeros32(v) >> 3
+			x := float64(v >> (8 * k) & 0xff)
+			C += x * hourCos[4*w+k]
+			S += x * hourSin[4*w+k]
+			v &^= 0xff << (8 * k)
+		}
 	}
-	var N, dN, C, S float64
-	for i := range 24 {
-		N += cnt[i]
-		C += cnt[i] * hourCos[i]
-		S += cnt[i] * hourSin[i]
-	}
-	for i := 24; i < 31; i++ {
-		dN += cnt[i]
-	}
+	v6, v7 := p[b.off+6], p[b.off+7]&0xffffff // days 24-30; byte 31 is unused
+	N := float64(n)
+	dN := float64(v6&0xff + v6>>8&0xff + v6>>16&0xff + v6>>24 + v7&0xff + v7>>8&0xff + v7>>16)
 	// The histogram: Freeman's ratio of an attacker's chance of this hour
 	// to the entity's, smoothed over neighbouring hours. The attacker is
 	// half the population, half uniform: attackers keep other clocks than
 	// the member's customers, and a time nobody uses is not safer for it.
 	own := 0.0
 	if N > 0 {
-		own = (0.5*cnt[h] + 0.25*cnt[(h+23)%24] + 0.25*cnt[(h+1)%24]) / N
+		own = (0.5*cnt(h) + 0.25*cnt((h+23)%24) + 0.25*cnt((h+1)%24)) / N
 	}
 	// Peers with few events (a member's first) are not trusted: uniform.
 	ready := sp.n >= peerReadyEvents
@@ -489,7 +477,7 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 	}
 	ownD := 0.0
 	if dN > 0 {
-		ownD = cnt[24+d] / dN
+		ownD = cnt(24+d) / dN
 	}
 	lamD := dN / (dN + priorHours)
 	dl := fastLog((0.5*pd + 0.5/7) / (lamD*ownD + (1-lamD)*pd))
@@ -499,26 +487,25 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 	f[b.feat+2] = float32(hl)
 	f[b.feat+3] = float32(dl)
 	if !b.mute {
-		if v := min(hl, capContribution) * b.weight; v >= minReason {
+		if v, ok := c.contribute(b.weight, hl); ok {
 			usual := 0.0
 			if z != 0 {
 				usual = math.Mod(math.Atan2(sb, cb)*24/(2*math.Pi)+24, 24)
 			}
-			c.contribute(b.weight, hl, &Reason{Code: "unusual_hour", Role: rl.name, form: formHour, Value: c.clock, Share: own, Baseline: pp, Sigma: z, Count: usual})
-		} else {
-			c.contribute(b.weight, hl, nil)
+			c.reason(v, &Reason{Code: "unusual_hour", Role: rl.name, form: formHour, Value: c.clock, Share: own, Baseline: pp, Sigma: z, Count: usual})
 		}
-		c.contribute(b.weight, dl, &Reason{Code: "unusual_day", Role: rl.name, form: formDay, Value: float64(d), Share: ownD, Baseline: pd})
+		if v, ok := c.contribute(b.weight, dl); ok {
+			c.reason(v, &Reason{Code: "unusual_day", Role: rl.name, form: formDay, Value: float64(d), Share: ownD, Baseline: pd})
+		}
 	}
 	if !c.update {
 		return
 	}
 	bumpByte(p, b.off, 0, 24, h)
 	bumpByte(p, b.off, 24, 7, d)
-	for _, ps := range [2]*peerStats{pop, grp} {
-		if ps != nil {
-			ps.addHour(h, d)
-		}
+	pop.addHour(h, d)
+	if grp != nil {
+		grp.addHour(h, d)
 	}
 }
 
@@ -622,7 +609,9 @@ func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		}
 	}
 	if !b.mute && bj >= 0 {
-		c.contribute(b.weight, best, &Reason{Code: b.code, Role: rl.name, form: formVelocity, Value: bx, Baseline: bm, Window: b.wins[bj].D()})
+		if v, ok := c.contribute(b.weight, best); ok {
+			c.reason(v, &Reason{Code: b.code, Role: rl.name, form: formVelocity, Value: bx, Baseline: bm, Window: b.wins[bj].D()})
+		}
 	}
 	if !c.update || !match {
 		return
@@ -659,7 +648,9 @@ func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bo
 			if z < 0 {
 				code = "gap_short"
 			}
-			c.contribute(b.weight, surprisal(z), &Reason{Code: code, Role: rl.name, form: formGap, Value: secs, Baseline: fastExp(mean), Sigma: z})
+			if v, ok := c.contribute(b.weight, surprisal(z)); ok {
+				c.reason(v, &Reason{Code: code, Role: rl.name, form: formGap, Value: secs, Baseline: fastExp(mean), Sigma: z})
+			}
 		}
 	}
 	if !c.update {
@@ -694,7 +685,9 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 			if cfp := p[b.off+3]; cfp != 0 {
 				r.topKey = b.countryID | uint64(cfp)
 			}
-			c.contribute(b.weight, travelBase+fastLog(kmh/b.maxKmh), &r)
+			if v, ok := c.contribute(b.weight, travelBase+fastLog(kmh/b.maxKmh)); ok {
+				c.reason(v, &r)
+			}
 		}
 	}
 	if !c.update || sec < int64(tloc) {
@@ -705,7 +698,7 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 	p[b.off+2] = uint32(sec)
 	var cfp uint32
 	if ev.Country != "" {
-		cfp = fingerprint(hashString(c.e.seed, ev.Country))
+		cfp = fingerprint(c.countryHash())
 		if cfp != p[b.off+3] {
 			c.dict.add(b.countryID|uint64(cfp), ev.Country, attrCountry, 0)
 		}
@@ -741,7 +734,9 @@ func (b *riskBlock) run(c *evCtx, rl *roleLayout, p []uint32, rs *roleStore) {
 	re := (F + b.prior*pr) / (N + b.prior)
 	f[b.feat] = float32(re)
 	if !b.mute {
-		c.contribute(b.weight, fastLog(re/pr), &Reason{Code: b.code, Role: rl.name, form: formRisk, Value: re, Baseline: pr, Count: N})
+		if v, ok := c.contribute(b.weight, fastLog(re/pr)); ok {
+			c.reason(v, &Reason{Code: b.code, Role: rl.name, form: formRisk, Value: re, Baseline: pr, Count: N})
+		}
 	}
 }
 
