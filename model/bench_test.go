@@ -112,3 +112,39 @@ func BenchmarkHST(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHistFeats: one histogram pass over a leaf of a third of 100k
+// rows × 90 features, every feature, as training's hot loop runs it.
+func BenchmarkHistFeats(b *testing.B) {
+	const rows, cols = 100_000, 90
+	r := rand.New(rand.NewPCG(3, 3))
+	X := NewMatrix(rows, cols)
+	for i := range X.Data {
+		if r.IntN(3) == 0 {
+			X.Data[i] = nan32
+		} else {
+			X.Data[i] = float32(r.ExpFloat64())
+		}
+	}
+	bn := newBinner(X, 255, rows, 1)
+	d := newBinned(X, &bn, 1)
+	var idx []int32
+	for i := range rows {
+		if r.IntN(3) == 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	gs, hs := make([]float64, len(idx)), make([]float64, len(idx))
+	for i := range gs {
+		gs[i], hs[i] = r.Float64()-0.5, r.Float64()/4
+	}
+	feats := make([]int, cols)
+	for i := range feats {
+		feats[i] = i
+	}
+	hist := make([]histBin, d.histLen())
+	for b.Loop() {
+		d.histFeats(hist, idx, gs, hs, feats, true)
+	}
+	b.ReportMetric(float64(b.N)*float64(len(idx)*cols)/b.Elapsed().Seconds()/1e6, "Mbins/s")
+}

@@ -135,7 +135,7 @@ func (m *GBDT) UnmarshalBinary(data []byte) error {
 	if r.err || len(r.b) != 0 {
 		return bad("length mismatch")
 	}
-	*m = GBDT{nfeat: nfeat, base: base, trees: trees}
+	*m = GBDT{nfeat: nfeat, base: base, trees: trees, flat: newFlatForest(trees)}
 	return nil
 }
 

@@ -151,6 +151,7 @@ type GBDT struct {
 	nfeat int
 	base  float64 // initial log-odds
 	trees []tree
+	flat  *flatForest // trees laid out for PredictBatch; nil if too deep
 }
 
 // NumFeatures returns the row length Predict expects.
@@ -220,40 +221,51 @@ func (m *GBDT) predictRange(X Matrix, dst []float64, lo, hi int) {
 	}
 	// A tile of rows goes through one tree at a time, so the tree's nodes
 	// stay in cache for the whole tile and the tile's rows stay in cache for
-	// all the trees. Within the tile, rows walk in groups of 8: the 8 walks
-	// are independent, so the CPU overlaps their memory loads.
-	const tile, group = 64, 8
-	var rows [group][]float32
-	var cur [group]int32
-	for t0 := lo; t0 < hi; t0 += tile {
-		t1 := min(t0+tile, hi)
-		for ti := range m.trees {
-			t := &m.trees[ti]
-			if len(t.nodes) == 0 {
-				for i := t0; i < t1; i++ {
-					dst[i] += t.leaves[0]
+	// all the trees.
+	const tile = 64
+	if m.flat != nil {
+		var cur [tile]uint32
+		for t0 := lo; t0 < hi; t0 += tile {
+			t1 := min(t0+tile, hi)
+			m.flat.predictTile(X, t0, dst[t0:t1], cur[:])
+		}
+	} else {
+		// Trees too deep to lay out flat: within the tile, rows walk in
+		// groups of 8 whose walks are independent, so the CPU overlaps
+		// their memory loads.
+		const group = 8
+		var rows [group][]float32
+		var cur [group]int32
+		for t0 := lo; t0 < hi; t0 += tile {
+			t1 := min(t0+tile, hi)
+			for ti := range m.trees {
+				t := &m.trees[ti]
+				if len(t.nodes) == 0 {
+					for i := t0; i < t1; i++ {
+						dst[i] += t.leaves[0]
+					}
+					continue
 				}
-				continue
-			}
-			for g0 := t0; g0 < t1; g0 += group {
-				nb := min(group, t1-g0)
-				for k := range nb {
-					rows[k] = X.Row(g0 + k)
-					cur[k] = 0
-				}
-				for active := nb; active > 0; {
+				for g0 := t0; g0 < t1; g0 += group {
+					nb := min(group, t1-g0)
 					for k := range nb {
-						if c := cur[k]; c >= 0 {
-							c = t.step(c, rows[k])
-							cur[k] = c
-							if c < 0 {
-								active--
+						rows[k] = X.Row(g0 + k)
+						cur[k] = 0
+					}
+					for active := nb; active > 0; {
+						for k := range nb {
+							if c := cur[k]; c >= 0 {
+								c = t.step(c, rows[k])
+								cur[k] = c
+								if c < 0 {
+									active--
+								}
 							}
 						}
 					}
-				}
-				for k := range nb {
-					dst[g0+k] += t.leaves[^cur[k]]
+					for k := range nb {
+						dst[g0+k] += t.leaves[^cur[k]]
+					}
 				}
 			}
 		}
@@ -344,10 +356,11 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 	g := make([]float64, X.Rows)
 	h := make([]float64, X.Rows)
 	gr := newGrower(d, &cfg, threads)
-	allFeats := make([]int, X.Cols)
-	for i := range allFeats {
-		allFeats[i] = i
+	allCols := make([]int, d.cols)
+	for i := range allCols {
+		allCols[i] = i
 	}
+	var cols []int
 	inSample := make([]bool, X.Rows)
 
 	var es *stopper
@@ -389,12 +402,20 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 				idx = append(idx, int32(i))
 			}
 		}
-		feats := allFeats
+		feats := allCols
 		if cfg.ColSample < 1 {
+			// Sampled among all the features, as the model sees them, then
+			// kept if live.
 			k := max(1, int(math.Round(cfg.ColSample*float64(X.Cols))))
 			perm := rng.Perm(X.Cols)[:k]
 			slices.Sort(perm)
-			feats = perm
+			cols = cols[:0]
+			for _, f := range perm {
+				if c := d.column[f]; c >= 0 {
+					cols = append(cols, c)
+				}
+			}
+			feats = cols
 		}
 
 		t := gr.grow(idx, g, h, feats)
@@ -421,6 +442,7 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 	if es != nil {
 		m.trees = m.trees[:es.best+1]
 	}
+	m.flat = newFlatForest(m.trees)
 	return m, nil
 }
 

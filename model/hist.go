@@ -100,37 +100,80 @@ func (b *binner) bin(f int, v float32) uint8 {
 // reads each of its rows' bins as one contiguous run, so deep leaves, whose
 // rows are scattered, cost one or two cache misses per row rather than one
 // per feature.
+//
+// It holds only the live features, as columns: a feature whose value is the
+// same in every row (all missing, typically, in fraud features computed for
+// contexts a row lacks) puts every row in one bin, so no split on it can leave
+// a row on both sides and it can never split; leaving it out changes no
+// model and saves its share of every histogram pass.
 type binned struct {
 	rows, cols int
-	nbins      []int       // value bins per feature
+	feature    []int       // feature of each column
+	column     []int       // column of each feature, -1 if not live
+	nbins      []int       // value bins per column
 	bins       []uint8     // row i's bins at bins[i*cols : (i+1)*cols]
-	cuts       [][]float32 // the binner's cuts, to turn a bin split into a threshold
+	cuts       [][]float32 // the binner's cuts per column, to turn a bin split into a threshold
 }
 
-// A histogram has 256 slots per feature, feature f at f*256, the missing bin
+// A histogram has 256 slots per column, column c at c*256, the missing bin
 // at slot 255: a bin indexes its slot directly, with no remapping in the
 // hot loop.
 const histWidth = 256
 
 func newBinned(X Matrix, b *binner, threads int) *binned {
-	d := &binned{rows: X.Rows, cols: X.Cols, cuts: b.cuts, nbins: make([]int, X.Cols), bins: make([]uint8, X.Rows*X.Cols)}
-	for f := range X.Cols {
-		d.nbins[f] = len(b.cuts[f])
+	d := &binned{rows: X.Rows, column: make([]int, X.Cols)}
+	for f, live := range liveFeatures(X, threads) {
+		d.column[f] = -1
+		if live {
+			d.column[f] = len(d.feature)
+			d.feature = append(d.feature, f)
+			d.nbins = append(d.nbins, len(b.cuts[f]))
+			d.cuts = append(d.cuts, b.cuts[f])
+		}
 	}
+	d.cols = len(d.feature)
+	d.bins = make([]uint8, X.Rows*d.cols)
 	parallel(X.Rows, threads, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := X.Data[i*X.Cols : (i+1)*X.Cols]
-			out := d.bins[i*X.Cols : (i+1)*X.Cols]
-			for f, v := range row {
-				out[f] = b.bin(f, v)
+			out := d.bins[i*d.cols : (i+1)*d.cols]
+			for c, f := range d.feature {
+				out[c] = b.bin(f, row[f])
 			}
 		}
 	})
 	return d
 }
 
-// bin returns the bin of feature f in row r.
-func (d *binned) bin(r int32, f int) uint8 { return d.bins[int(r)*d.cols+f] }
+// liveFeatures reports, for each feature, whether two rows of X differ in it
+// (NaN counting as one value).
+func liveFeatures(X Matrix, threads int) []bool {
+	live := make([]bool, X.Cols)
+	if X.Rows == 0 {
+		return live
+	}
+	first := X.Row(0)
+	var mu sync.Mutex
+	parallel(X.Rows, threads, func(lo, hi int) {
+		seen := make([]bool, X.Cols)
+		for i := lo; i < hi; i++ {
+			for f, v := range X.Row(i) {
+				if v != first[f] && !(isNaN32(v) && isNaN32(first[f])) {
+					seen[f] = true
+				}
+			}
+		}
+		mu.Lock()
+		for f, s := range seen {
+			live[f] = live[f] || s
+		}
+		mu.Unlock()
+	})
+	return live
+}
+
+// bin returns the bin of column c in row r.
+func (d *binned) bin(r int32, c int) uint8 { return d.bins[int(r)*d.cols+c] }
 
 func (d *binned) histLen() int { return d.cols * histWidth }
 
@@ -140,68 +183,118 @@ type histBin struct {
 	n    int
 }
 
-// buildHist fills hist (length d.histLen()) for the rows in idx whose gradients
-// gs and hessians hs are given in the same order as idx. Only the features in
-// feats, which are increasing, are filled. The features are split into up to
-// threads contiguous groups, one goroutine each, that all walk the rows in
-// order; so every bin is summed by one goroutine in row order and the result
-// does not depend on the thread count.
-func (d *binned) buildHist(hist []histBin, idx []int32, gs, hs []float64, feats []int, threads int) {
-	all := len(feats) == d.cols
-	group := func(fs []int) {
-		for _, f := range fs {
-			clear(hist[f*histWidth : (f+1)*histWidth])
-		}
-		gs, hs := gs[:len(idx)], hs[:len(idx)] // lets the compiler drop bounds checks
-		cols := d.cols
-		if all {
-			lo, hi := fs[0], fs[len(fs)-1]+1
-			h := hist[lo*histWidth : hi*histWidth]
-			for i, r := range idx {
-				g, hh := gs[i], hs[i]
-				row := d.bins[int(r)*cols+lo : int(r)*cols+hi]
-				for k, b := range row {
-					e := &h[k*histWidth+int(b)]
-					e.g += g
-					e.h += hh
-					e.n++
-				}
-			}
-			return
-		}
+// histFeats fills hist over the features fs, which are increasing, from the
+// rows idx whose gradients gs and hessians hs are given in the same order as
+// idx. With run set, fs is a run of consecutive features. Every bin is summed
+// in row order, so the result does not depend on how the features are split
+// into groups, nor on which goroutine fills which group.
+func (d *binned) histFeats(hist []histBin, idx []int32, gs, hs []float64, fs []int, run bool) {
+	for _, f := range fs {
+		clear(hist[f*histWidth : (f+1)*histWidth])
+	}
+	gs, hs = gs[:len(idx)], hs[:len(idx)] // lets the compiler drop bounds checks
+	cols := d.cols
+	if run {
+		lo, hi := fs[0], fs[len(fs)-1]+1
+		h := hist[lo*histWidth : hi*histWidth]
 		for i, r := range idx {
 			g, hh := gs[i], hs[i]
-			row := d.bins[int(r)*cols : (int(r)+1)*cols]
-			for _, f := range fs {
-				e := &hist[f*histWidth+int(row[f])]
+			row := d.bins[int(r)*cols+lo : int(r)*cols+hi]
+			off := 0
+			for _, b := range row {
+				e := &h[off+int(b)]
 				e.g += g
 				e.h += hh
 				e.n++
+				off += histWidth
 			}
 		}
-	}
-	// Small nodes are not worth a goroutine.
-	if threads <= 1 || len(idx)*len(feats) < 1<<15 {
-		group(feats)
 		return
 	}
-	threads = min(threads, len(feats))
-	var wg sync.WaitGroup
-	for t := range threads {
-		fs := feats[t*len(feats)/threads : (t+1)*len(feats)/threads]
-		wg.Go(func() { group(fs) })
-	}
-	wg.Wait()
-}
-
-// subtractHist sets dst = parent - sibling over the features in feats.
-func (d *binned) subtractHist(dst, parent, sibling []histBin, feats []int) {
-	for _, f := range feats {
-		for i := f * histWidth; i < (f+1)*histWidth; i++ {
-			dst[i] = histBin{g: parent[i].g - sibling[i].g, h: parent[i].h - sibling[i].h, n: parent[i].n - sibling[i].n}
+	for i, r := range idx {
+		g, hh := gs[i], hs[i]
+		row := d.bins[int(r)*cols : (int(r)+1)*cols]
+		for _, f := range fs {
+			e := &hist[f*histWidth+int(row[f])]
+			e.g += g
+			e.h += hh
+			e.n++
 		}
 	}
 }
 
-// binCut returns the raw-value threshold of "bin <= b" for feature f.
-func binCut(d *binned, f int, b uint8) float32 { return d.cuts[f][b] }
+// subtractHist sets dst = dst - sibling over the features in fs: a parent's
+// histogram becomes its larger child's.
+func subtractHist(dst, sibling []histBin, fs []int) {
+	for _, f := range fs {
+		dst, sib := dst[f*histWidth:(f+1)*histWidth], sibling[f*histWidth:(f+1)*histWidth]
+		for i := range dst {
+			dst[i] = histBin{g: dst[i].g - sib[i].g, h: dst[i].h - sib[i].h, n: dst[i].n - sib[i].n}
+		}
+	}
+}
+
+// partition reorders rows, left rows first, each side in its original order,
+// and returns the number of left rows; scratch holds at least len(rows). A
+// large leaf is split into chunks partitioned by threads goroutines: each
+// writes its left rows to the front of its part of scratch and its right rows
+// to the back, in reverse; the parts are then put together in order, so the
+// result is the serial one.
+func (d *binned) partition(rows, scratch []int32, f int, s *split, threads int) int {
+	if threads <= 1 || len(rows) < 1<<15 {
+		nl := 0
+		rest := scratch[:0]
+		for _, r := range rows {
+			if goesLeft(d.bin(r, f), s) {
+				rows[nl] = r
+				nl++
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		copy(rows[nl:], rest)
+		return nl
+	}
+	scratch = scratch[:len(rows)]
+	lefts := make([]int, threads)
+	var wg sync.WaitGroup
+	for t := range threads {
+		lo, hi := t*len(rows)/threads, (t+1)*len(rows)/threads
+		wg.Go(func() {
+			front, back := lo, hi
+			for _, r := range rows[lo:hi] {
+				if goesLeft(d.bin(r, f), s) {
+					scratch[front] = r
+					front++
+				} else {
+					back--
+					scratch[back] = r
+				}
+			}
+			lefts[t] = front - lo
+		})
+	}
+	wg.Wait()
+	nl := 0
+	for t := range threads {
+		lo := t * len(rows) / threads
+		nl += copy(rows[nl:], scratch[lo:lo+lefts[t]])
+	}
+	at := nl
+	for t := range threads {
+		lo, hi := t*len(rows)/threads, (t+1)*len(rows)/threads
+		for i := hi - 1; i >= lo+lefts[t]; i-- {
+			rows[at] = scratch[i]
+			at++
+		}
+	}
+	return nl
+}
+
+// goesLeft reports whether bin bn of the split's feature sends its row left.
+func goesLeft(bn uint8, s *split) bool {
+	return bn <= s.bin && bn != missingBin || bn == missingBin && s.defaultLeft
+}
+
+// binCut returns the raw-value threshold of "bin <= b" for column c.
+func binCut(d *binned, c int, b uint8) float32 { return d.cuts[c][b] }

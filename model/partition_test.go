@@ -28,10 +28,9 @@ func TestPartitionParallel(t *testing.T) {
 				idx = append(idx, int32(i))
 			}
 		}
-		serial := &grower{d: d, threads: 1, scratch: make([]int32, 0, rows)}
-		parallel := &grower{d: d, threads: 3, scratch: make([]int32, 0, rows)}
+		scratch := make([]int32, len(idx))
 		a, b := slices.Clone(idx), slices.Clone(idx)
-		na, nb := serial.partition(a, s.feature, &s), parallel.partition(b, s.feature, &s)
+		na, nb := d.partition(a, scratch, s.feature, &s, 1), d.partition(b, scratch, s.feature, &s, 3)
 		if na != nb || !slices.Equal(a, b) {
 			t.Fatalf("split %+v: parallel partition (%d left) differs from serial (%d left)", s, nb, na)
 		}

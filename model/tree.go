@@ -1,6 +1,10 @@
 package model
 
-import "sync"
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
 
 // treeNode is an internal node of a regression tree. A child reference c >= 0
 // is the index of another node, always greater than this node's own index (so
@@ -74,7 +78,7 @@ func (t *tree) leafOfBinned(d *binned, r int32) int {
 	i := int32(0)
 	for {
 		n := &t.nodes[i]
-		bn := d.bin(r, int(n.feature))
+		bn := d.bin(r, d.column[n.feature])
 		var next int32
 		switch {
 		case bn == missingBin:
@@ -98,12 +102,16 @@ func (t *tree) leafOfBinned(d *binned, r int32) int {
 type split struct {
 	ok          bool
 	gain        float64
-	feature     int
+	feature     int // a column of the binned matrix
 	bin         uint8
 	defaultLeft bool
 	lg, lh      float64 // sums over the left child
 	ln          int
 }
+
+// better reports whether candidate c, found over later features than s,
+// replaces s: what one pass over all the features in order would have kept.
+func (s *split) better(c *split) bool { return c.ok && (!s.ok || c.gain > s.gain) }
 
 // growLeaf is a leaf of the tree being grown: rows idx[start:end] of the
 // grower, their sums, and their histogram while the leaf may still split.
@@ -118,26 +126,36 @@ type growLeaf struct {
 	isLeft     bool
 }
 
-// grower grows one tree at a time best-first, reusing its buffers.
+// grower grows one tree at a time, reusing its buffers. With a depth limit
+// and room for every leaf that limit allows, it grows level by level, every
+// level's histograms in one parallel pass; otherwise best-first (leaf-wise).
+// Both give the same tree, node for node.
 type grower struct {
 	d          *binned
 	cfg        *GBDTConfig
 	threads    int
+	bestFirst  bool    // grow best-first even when level by level would do
+	minTask    int     // least histogram work (rows × features) worth a task
 	idx        []int32 // row indices, partitioned in place as leaves split
-	scratch    []int32 // right rows during a partition
+	scratch    []int32 // partition buffer, at the same positions as idx
 	gbuf       []float64
 	hbuf       []float64
 	pool       [][]histBin
 	leaves     []growLeaf
-	feats      []int
+	feats      []int // columns of the binned matrix the tree may split on
+	run        bool  // feats is a run of consecutive columns
 	g, h       []float64
 	nodes      []treeNode
 	gains      []float64
 	leafRanges [][2]int // row ranges of the finished tree's leaves, in leaf order
+	pairs      []histPair
+	tasks      []histTask
+	verts      []vertex
 }
 
 func newGrower(d *binned, cfg *GBDTConfig, threads int) *grower {
-	return &grower{d: d, cfg: cfg, threads: threads, idx: make([]int32, 0, d.rows), scratch: make([]int32, 0, d.rows),
+	return &grower{d: d, cfg: cfg, threads: threads, minTask: 1 << 14,
+		idx: make([]int32, 0, d.rows), scratch: make([]int32, d.rows),
 		gbuf: make([]float64, d.rows), hbuf: make([]float64, d.rows)}
 }
 
@@ -156,27 +174,15 @@ func (gr *grower) putHist(h []histBin) {
 	}
 }
 
-// fillHist builds the histogram of leaf l from its rows.
-func (gr *grower) fillHist(l *growLeaf) {
-	rows := gr.idx[l.start:l.end]
-	gs, hs := gr.gbuf[:len(rows)], gr.hbuf[:len(rows)]
-	// Gathering gradients in row order makes the per-feature passes read
-	// them sequentially.
-	for i, r := range rows {
-		gs[i], hs[i] = gr.g[r], gr.h[r]
-	}
-	l.hist = gr.getHist()
-	gr.d.buildHist(l.hist, rows, gs, hs, gr.feats, gr.threads)
-}
-
 // canSplit reports whether leaf l is allowed to split at all.
 func (gr *grower) canSplit(l *growLeaf) bool {
 	return (gr.cfg.MaxDepth == 0 || l.depth < gr.cfg.MaxDepth) && l.n >= 2*gr.cfg.MinSamplesLeaf
 }
 
-// findSplit sets l.best from l.hist.
-func (gr *grower) findSplit(l *growLeaf) {
-	l.best = split{}
+// findSplit returns the best split of leaf l over the features fs, from
+// l.hist.
+func (gr *grower) findSplit(l *growLeaf, fs []int) split {
+	var best split
 	cfg := gr.cfg
 	lambda := cfg.Lambda
 	parentScore := l.g * l.g / (l.h + lambda)
@@ -189,11 +195,11 @@ func (gr *grower) findSplit(l *growLeaf) {
 		gain := lg*lg/(lh+lambda) + rg*rg/(rh+lambda) - parentScore
 		if gain > bestGain {
 			bestGain = gain
-			l.best = split{ok: true, gain: gain, feature: f, bin: uint8(b), defaultLeft: defaultLeft, lg: lg, lh: lh, ln: ln}
+			best = split{ok: true, gain: gain, feature: f, bin: uint8(b), defaultLeft: defaultLeft, lg: lg, lh: lh, ln: ln}
 		}
 	}
 	d := gr.d
-	for _, f := range gr.feats {
+	for _, f := range fs {
 		nb := d.nbins[f]
 		h := l.hist[f*histWidth : (f+1)*histWidth]
 		miss := h[missingBin]
@@ -219,15 +225,129 @@ func (gr *grower) findSplit(l *growLeaf) {
 			}
 		}
 	}
+	return best
+}
+
+// histPair is the histogram work of one split: build the histogram of the
+// smaller child from its rows, turn the parent's histogram (already in
+// large.hist) into the larger child's by subtraction, and find both
+// children's best splits. The root is a pair with no larger child.
+type histPair struct {
+	small, large *growLeaf
+	best         [][2]split // per feature chunk: small's, large's
+}
+
+// histTask is one feature chunk of a pair: the features gr.feats[lo:hi].
+type histTask struct {
+	pair, chunk, lo, hi int
+	work                int
+}
+
+// runPairs does the work of pairs, whose small children hold a histogram
+// buffer. The features of a pair are cut into chunks, more for pairs with
+// more rows, and the chunks of all the pairs shared out among the threads,
+// biggest first; each bin is still summed by one goroutine in row order, and
+// the chunks' best splits are merged in feature order, so the result does not
+// depend on the threads or the chunks.
+func (gr *grower) runPairs(pairs []histPair) {
+	// Gradients gathered in row order, at the rows' positions in idx, so
+	// that every chunk reads them sequentially.
+	work := 0
+	for i := range pairs {
+		work += pairs[i].small.n
+	}
+	gr.forEach(len(pairs), work >= 1<<15, func(i int) {
+		s := pairs[i].small
+		gs, hs := gr.gbuf[s.start:s.end], gr.hbuf[s.start:s.end]
+		for k, r := range gr.idx[s.start:s.end] {
+			gs[k], hs[k] = gr.g[r], gr.h[r]
+		}
+	})
+
+	nf := len(gr.feats)
+	// Four tasks per thread, at least minTask each, balance the threads
+	// without cutting the rows' bins into too many passes.
+	target := max(work*nf/(4*gr.threads), gr.minTask)
+	tasks := gr.tasks[:0]
+	for pi := range pairs {
+		p := &pairs[pi]
+		w := p.small.n * nf
+		chunks := min(max((w+target-1)/target, 1), nf)
+		if gr.threads <= 1 {
+			chunks = 1
+		}
+		p.best = slices.Grow(p.best[:0], chunks)[:chunks]
+		for c := range chunks {
+			lo, hi := c*nf/chunks, (c+1)*nf/chunks
+			tasks = append(tasks, histTask{pair: pi, chunk: c, lo: lo, hi: hi, work: p.small.n * (hi - lo)})
+		}
+	}
+	slices.SortStableFunc(tasks, func(a, b histTask) int { return b.work - a.work })
+	gr.tasks = tasks
+	gr.forEach(len(tasks), len(tasks) > 1, func(i int) {
+		t := &tasks[i]
+		p := &pairs[t.pair]
+		fs := gr.feats[t.lo:t.hi]
+		s, l := p.small, p.large
+		gr.d.histFeats(s.hist, gr.idx[s.start:s.end], gr.gbuf[s.start:s.end], gr.hbuf[s.start:s.end], fs, gr.run)
+		var bs, bl split
+		if gr.canSplit(s) {
+			bs = gr.findSplit(s, fs)
+		}
+		if l != nil {
+			subtractHist(l.hist, s.hist, fs)
+			if gr.canSplit(l) {
+				bl = gr.findSplit(l, fs)
+			}
+		}
+		p.best[t.chunk] = [2]split{bs, bl}
+	})
+	for i := range pairs {
+		p := &pairs[i]
+		p.small.best = split{}
+		if p.large != nil {
+			p.large.best = split{}
+		}
+		for _, b := range p.best {
+			if p.small.best.better(&b[0]) {
+				p.small.best = b[0]
+			}
+			if p.large != nil && p.large.best.better(&b[1]) {
+				p.large.best = b[1]
+			}
+		}
+	}
+}
+
+// forEach calls fn(0) to fn(n-1), on up to gr.threads goroutines if
+// parallel, each taking the next index as it goes.
+func (gr *grower) forEach(n int, parallel bool, fn func(i int)) {
+	workers := min(gr.threads, n)
+	if !parallel || workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // grow builds a tree over the rows idx with gradients g and hessians h, using
-// the features feats. It leaves gr.idx partitioned by leaf, with
+// the columns feats (increasing). It leaves gr.idx partitioned by leaf, with
 // gr.leafRanges giving each leaf's range.
 func (gr *grower) grow(idx []int32, g, h []float64, feats []int) tree {
 	gr.idx, gr.g, gr.h, gr.feats = idx, g, h, feats
+	gr.run = len(feats) > 0 && feats[len(feats)-1]-feats[0] == len(feats)-1
 	gr.nodes, gr.gains = nil, nil
-	gr.leaves = gr.leaves[:0]
 	cfg := gr.cfg
 
 	root := growLeaf{start: 0, end: len(idx), parent: -1}
@@ -236,23 +356,26 @@ func (gr *grower) grow(idx []int32, g, h []float64, feats []int) tree {
 		root.h += h[r]
 	}
 	root.n = len(idx)
-	if gr.canSplit(&root) {
-		gr.fillHist(&root)
-		gr.findSplit(&root)
+	if gr.canSplit(&root) && len(feats) > 0 {
+		root.hist = gr.getHist()
+		gr.runPairs(append(gr.pairs[:0], histPair{small: &root}))
 	}
-	gr.leaves = append(gr.leaves, root)
-
-	for len(gr.leaves) < cfg.MaxLeaves {
-		bi := -1
-		for i := range gr.leaves {
-			if gr.leaves[i].best.ok && (bi < 0 || gr.leaves[i].best.gain > gr.leaves[bi].best.gain) {
-				bi = i
+	if !gr.bestFirst && cfg.MaxDepth > 0 && cfg.MaxDepth < 31 && cfg.MaxLeaves >= 1<<cfg.MaxDepth {
+		gr.growLevels(root)
+	} else {
+		gr.leaves = append(gr.leaves[:0], root)
+		for len(gr.leaves) < cfg.MaxLeaves {
+			bi := -1
+			for i := range gr.leaves {
+				if gr.leaves[i].best.ok && (bi < 0 || gr.leaves[i].best.gain > gr.leaves[bi].best.gain) {
+					bi = i
+				}
 			}
+			if bi < 0 {
+				break
+			}
+			gr.splitLeaf(bi)
 		}
-		if bi < 0 {
-			break
-		}
-		gr.splitLeaf(bi)
 	}
 
 	t := tree{nodes: gr.nodes, gains: gr.gains, leaves: make([]float64, len(gr.leaves))}
@@ -274,84 +397,12 @@ func (gr *grower) grow(idx []int32, g, h []float64, feats []int) tree {
 	return t
 }
 
-// goesLeft reports whether bin bn of the split's feature sends its row left.
-func goesLeft(bn uint8, s *split) bool {
-	return bn <= s.bin && bn != missingBin || bn == missingBin && s.defaultLeft
-}
-
-// partition reorders rows, left rows first, each side in its original
-// order, and returns the number of left rows. A large leaf is split into
-// chunks partitioned in parallel: each writes its left rows to the front of
-// its part of the scratch buffer and its right rows to the back, in reverse;
-// the parts are then put together in order, so the result is the serial one.
-func (gr *grower) partition(rows []int32, f int, s *split) int {
-	d := gr.d
-	threads := gr.threads
-	if threads <= 1 || len(rows) < 1<<15 {
-		nl := 0
-		rest := gr.scratch[:0]
-		for _, r := range rows {
-			if goesLeft(d.bin(r, f), s) {
-				rows[nl] = r
-				nl++
-			} else {
-				rest = append(rest, r)
-			}
-		}
-		copy(rows[nl:], rest)
-		return nl
-	}
-	scratch := gr.scratch[:len(rows)]
-	lefts := make([]int, threads)
-	var wg sync.WaitGroup
-	for t := range threads {
-		lo, hi := t*len(rows)/threads, (t+1)*len(rows)/threads
-		wg.Go(func() {
-			front, back := lo, hi
-			for _, r := range rows[lo:hi] {
-				if goesLeft(d.bin(r, f), s) {
-					scratch[front] = r
-					front++
-				} else {
-					back--
-					scratch[back] = r
-				}
-			}
-			lefts[t] = front - lo
-		})
-	}
-	wg.Wait()
-	nl := 0
-	for t := range threads {
-		lo := t * len(rows) / threads
-		nl += copy(rows[nl:], scratch[lo:lo+lefts[t]])
-	}
-	at := nl
-	for t := range threads {
-		lo, hi := t*len(rows)/threads, (t+1)*len(rows)/threads
-		for i := hi - 1; i >= lo+lefts[t]; i-- {
-			rows[at] = scratch[i]
-			at++
-		}
-	}
-	return nl
-}
-
-// splitLeaf replaces leaf bi by an internal node and two child leaves.
-func (gr *grower) splitLeaf(bi int) {
-	d := gr.d
-	l := gr.leaves[bi]
-	s := l.best
-	f := s.feature
-
-	// Stable partition, left rows first: rows stay in increasing order
-	// within each leaf, so histogram passes read the bin columns forward.
-	rows := gr.idx[l.start:l.end]
-	nl := gr.partition(rows, f, &s)
-	mid := l.start + nl
-
+// addNode appends the internal node of leaf l's best split, linked from its
+// parent, and returns its index.
+func (gr *grower) addNode(l *growLeaf) int32 {
+	s := &l.best
 	ni := int32(len(gr.nodes))
-	gr.nodes = append(gr.nodes, treeNode{feature: int32(f), threshold: binCut(d, f, s.bin), bin: s.bin,
+	gr.nodes = append(gr.nodes, treeNode{feature: int32(gr.d.feature[s.feature]), threshold: binCut(gr.d, s.feature, s.bin), bin: s.bin,
 		defaultLeft: s.defaultLeft})
 	gr.gains = append(gr.gains, s.gain)
 	if l.parent >= 0 {
@@ -361,30 +412,136 @@ func (gr *grower) splitLeaf(bi int) {
 			gr.nodes[l.parent].child[1] = ni
 		}
 	}
+	return ni
+}
 
-	left := growLeaf{start: l.start, end: mid, depth: l.depth + 1, parent: ni, isLeft: true,
-		g: s.lg, h: s.lh, n: s.ln}
-	right := growLeaf{start: mid, end: l.end, depth: l.depth + 1, parent: ni,
-		g: l.g - s.lg, h: l.h - s.lh, n: l.n - s.ln}
+// children partitions leaf l's rows by its best split, stable, left rows
+// first (so rows stay in increasing order within each leaf and histogram
+// passes read the bins forward), and returns its two children.
+func (gr *grower) children(l *growLeaf, threads int) (left, right growLeaf) {
+	s := &l.best
+	nl := gr.d.partition(gr.idx[l.start:l.end], gr.scratch[l.start:l.end], s.feature, s, threads)
+	mid := l.start + nl
+	left = growLeaf{start: l.start, end: mid, depth: l.depth + 1, parent: -1, isLeft: true, g: s.lg, h: s.lh, n: s.ln}
+	right = growLeaf{start: mid, end: l.end, depth: l.depth + 1, parent: -1, g: l.g - s.lg, h: l.h - s.lh, n: l.n - s.ln}
+	return left, right
+}
 
-	if gr.canSplit(&left) || gr.canSplit(&right) {
-		// Build the smaller child's histogram and get the larger one's by
-		// subtraction from the parent's, reusing the parent's buffer.
-		small, large := &left, &right
-		if right.n < left.n {
-			small, large = &right, &left
-		}
-		gr.fillHist(small)
-		d.subtractHist(l.hist, l.hist, small.hist, gr.feats)
-		large.hist = l.hist
-		for _, c := range []*growLeaf{&left, &right} {
-			if gr.canSplit(c) {
-				gr.findSplit(c)
-			}
-		}
-	} else {
-		gr.putHist(l.hist)
+// pair returns the histogram work of splitting parent into left and right,
+// handing the parent's histogram to the larger child, or false (and the
+// parent's histogram back to the pool) if neither child may split.
+func (gr *grower) pair(parent, left, right *growLeaf) (histPair, bool) {
+	hist := parent.hist
+	parent.hist = nil
+	if !gr.canSplit(left) && !gr.canSplit(right) {
+		gr.putHist(hist)
+		return histPair{}, false
+	}
+	small, large := left, right
+	if right.n < left.n {
+		small, large = right, left
+	}
+	small.hist, large.hist = gr.getHist(), hist
+	return histPair{small: small, large: large}, true
+}
+
+// splitLeaf replaces leaf bi by an internal node and two child leaves.
+func (gr *grower) splitLeaf(bi int) {
+	l := &gr.leaves[bi]
+	left, right := gr.children(l, gr.threads)
+	ni := gr.addNode(l)
+	left.parent, right.parent = ni, ni
+	if p, ok := gr.pair(l, &left, &right); ok {
+		gr.runPairs(append(gr.pairs[:0], p))
 	}
 	gr.leaves[bi] = left
 	gr.leaves = append(gr.leaves, right)
+}
+
+// vertex is a leaf of the level-by-level growth, split or not.
+type vertex struct {
+	leaf  growLeaf
+	split bool
+	kids  [2]int // vertices of the children when split
+}
+
+// growLevels grows the tree from root level by level: it partitions the
+// rows of every leaf of a level that has a split, then does all the
+// children's histogram work in one runPairs. With a depth limit and room for
+// every leaf, best-first growth splits the same leaves the same way, only in
+// another order; growLevels then replays that order, so that nodes and
+// leaves come out numbered as best-first numbers them.
+func (gr *grower) growLevels(root growLeaf) {
+	verts := append(gr.verts[:0], vertex{leaf: root})
+	var level, splitting []int
+	level = append(level, 0)
+	for len(level) > 0 {
+		splitting = splitting[:0]
+		for _, v := range level {
+			if verts[v].leaf.best.ok {
+				splitting = append(splitting, v)
+			} else {
+				gr.putHist(verts[v].leaf.hist)
+				verts[v].leaf.hist = nil
+			}
+		}
+		// Big leaves are partitioned one after the other by all the
+		// threads, the others each by one thread, all at once.
+		kids := make([][2]growLeaf, len(splitting))
+		for i, v := range splitting {
+			if l := &verts[v].leaf; l.n >= 1<<15 {
+				kids[i][0], kids[i][1] = gr.children(l, gr.threads)
+			}
+		}
+		gr.forEach(len(splitting), true, func(i int) {
+			if l := &verts[splitting[i]].leaf; l.n < 1<<15 {
+				kids[i][0], kids[i][1] = gr.children(l, 1)
+			}
+		})
+		level = level[:0]
+		for i, v := range splitting {
+			verts[v].split = true
+			verts[v].kids = [2]int{len(verts), len(verts) + 1}
+			level = append(level, len(verts), len(verts)+1)
+			verts = append(verts, vertex{leaf: kids[i][0]}, vertex{leaf: kids[i][1]})
+		}
+		pairs := gr.pairs[:0]
+		for _, v := range splitting {
+			k := verts[v].kids
+			if p, ok := gr.pair(&verts[v].leaf, &verts[k[0]].leaf, &verts[k[1]].leaf); ok {
+				pairs = append(pairs, p)
+			}
+		}
+		if len(pairs) > 0 {
+			gr.runPairs(pairs)
+		}
+		gr.pairs = pairs
+	}
+	gr.verts = verts
+
+	// Replay best-first: split the leaf with the biggest gain, the first
+	// such in leaf order, until none is left to split.
+	front := []int{0}
+	for {
+		bi := -1
+		for i, v := range front {
+			if verts[v].split && (bi < 0 || verts[v].leaf.best.gain > verts[front[bi]].leaf.best.gain) {
+				bi = i
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		v := &verts[front[bi]]
+		ni := gr.addNode(&v.leaf)
+		for i, k := range v.kids {
+			verts[k].leaf.parent, verts[k].leaf.isLeft = ni, i == 0
+		}
+		front[bi] = v.kids[0]
+		front = append(front, v.kids[1])
+	}
+	gr.leaves = gr.leaves[:0]
+	for _, v := range front {
+		gr.leaves = append(gr.leaves, verts[v].leaf)
+	}
 }
