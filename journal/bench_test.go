@@ -45,3 +45,20 @@ func BenchmarkJournalAppend(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJournalAppendOne appends one-event records from one goroutine,
+// as single-event POSTs arriving one at a time do: each pays a whole write
+// and sync, so ns/op is the durability cost of one answer.
+func BenchmarkJournalAppendOne(b *testing.B) {
+	rec := eventsRecord("mem_bench", 0, 1)
+	j, err := Open(b.Context(), b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	for b.Loop() {
+		if _, err := j.Append(b.Context(), rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

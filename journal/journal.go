@@ -10,8 +10,18 @@
 // base plus its position, so numbers are not stored.
 //
 // Appends are group-committed: one writer goroutine takes every pending
-// record, writes them with one write and one fsync, and only then answers the
-// callers. Throughput therefore grows with the number of concurrent callers.
+// record, writes them with one write and one fdatasync, and only then answers
+// the callers. Throughput therefore grows with the number of concurrent
+// callers.
+//
+// Segments are preallocated: a new one is written full of zeros and synced
+// before it is used, so that an append overwrites blocks that already exist
+// and its fdatasync flushes only data, without a filesystem journal commit
+// for a new size or new blocks. No frame starts with a zero byte, so zeros
+// where a frame would start end the segment. The next segment is prepared in
+// the background while the active one fills. A fresh journal starts with
+// 1 MiB segments and doubles their size up to Options.SegmentSize, so that a
+// small journal stays small.
 //
 // A snapshot ("00000000000000000042.snap") holds state covering every record up
 // to and including its sequence number. Writing one deletes older snapshots
@@ -43,12 +53,19 @@ const (
 	segmentExt  = ".seg"
 	snapshotExt = ".snap"
 	tempExt     = ".tmp"
+	spareExt    = ".spare" // a segment being preallocated
+
+	// firstSegmentSize is the preallocated size of a fresh journal's first
+	// segment; each next one doubles it, up to Options.SegmentSize.
+	firstSegmentSize = 1 << 20
+	zeroChunk        = 1 << 20
 )
 
 // Options configure a Journal. Zero fields take defaults.
 type Options struct {
-	// SegmentSize is the size at which the active segment is closed and a new
-	// one started. Default 64 MiB.
+	// SegmentSize is the largest preallocated size of a segment: the active
+	// segment is closed when the next batch does not fit in it. Default
+	// 64 MiB.
 	SegmentSize int64
 	// MaxBatchBytes caps how much one group commit writes before its fsync, so
 	// that a flood of appends still sees steady latency. Default 8 MiB.
@@ -102,7 +119,11 @@ type Journal struct {
 	nextSeq    uint64     // sequence number of the next record
 	err        error      // sticky write error: after a failed fsync nothing is certain
 
-	active *os.File // the writer goroutine's alone once Open returns
+	// The writer goroutine's alone once Open returns:
+	active   *os.File
+	capacity int64          // preallocated size of the active segment
+	fileSize int64          // size of the active segment's file
+	spare    chan spareFile // delivers the next segment being prepared; nil if none is
 
 	appends, syncs atomic.Uint64
 	bufs           sync.Pool // *[]byte payload buffers, reused once committed
@@ -111,6 +132,13 @@ type Journal struct {
 type segment struct {
 	base uint64
 	path string
+}
+
+// spareFile is a preallocated segment under a temporary name.
+type spareFile struct {
+	f    *os.File
+	size int64
+	err  error
 }
 
 type request struct {
@@ -124,7 +152,7 @@ type request struct {
 
 // Open opens the journal in dir, creating the directory if needed. If the
 // last segment ends in a torn or corrupt record, as a crash in the middle of a
-// write leaves it, the tail is truncated and a warning logged: no record there
+// write leaves it, the tail is zeroed and a warning logged: no record there
 // was acknowledged. Earlier segments are checked as Replay reads them.
 func Open(ctx context.Context, dir string, opts Options) (*Journal, error) {
 	opts.setDefaults()
@@ -139,6 +167,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Journal, error) {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	if err := j.removeSpares(); err != nil {
+		return nil, err
+	}
 	segs, snaps, err := j.list()
 	if err != nil {
 		return nil, err
@@ -148,13 +179,19 @@ func Open(ctx context.Context, dir string, opts Options) (*Journal, error) {
 		snapSeq = snaps[len(snaps)-1]
 	}
 	if len(segs) == 0 {
-		if _, err := j.createSegment(snapSeq + 1); err != nil {
+		f, err := j.prepare(min(opts.SegmentSize, firstSegmentSize))
+		if err != nil {
+			return nil, err
+		}
+		err = j.install(f, snapSeq+1)
+		f.Close()
+		if err != nil {
 			return nil, err
 		}
 		segs = []segment{{base: snapSeq + 1, path: j.segmentPath(snapSeq + 1)}}
 	}
 	last := segs[len(segs)-1]
-	n, size, err := j.repairTail(ctx, last)
+	n, size, fileSize, err := j.repairTail(ctx, last)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +199,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Journal, error) {
 	if snapSeq >= j.nextSeq {
 		return nil, fmt.Errorf("journal ends at record %d but snapshot covers %d: records are missing", j.nextSeq-1, snapSeq)
 	}
-	f, err := os.OpenFile(last.path, os.O_WRONLY|os.O_APPEND, 0)
+	// Not O_APPEND: appends overwrite the preallocated zeros in place.
+	f, err := os.OpenFile(last.path, os.O_WRONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open active segment: %w", err)
 	}
-	j.active = f
+	j.active, j.capacity, j.fileSize = f, fileSize, fileSize
 	go j.run()
 	return j, nil
 }
@@ -208,43 +246,108 @@ func (j *Journal) list() ([]segment, []uint64, error) {
 	return segs, snaps, nil
 }
 
-// repairTail counts the valid records of the last segment and truncates
-// whatever follows the last valid one.
-func (j *Journal) repairTail(ctx context.Context, s segment) (n uint64, size int64, err error) {
+// removeSpares deletes segments a crash left half prepared. Only Open may:
+// the writer may be preparing one while list runs.
+func (j *Journal) removeSpares() error {
+	spares, err := filepath.Glob(filepath.Join(j.dir, "*"+spareExt))
+	if err != nil {
+		return fmt.Errorf("list spare segments: %w", err)
+	}
+	for _, p := range spares {
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("remove spare segment: %w", err)
+		}
+	}
+	return nil
+}
+
+// repairTail counts the valid records of the last segment and zeroes
+// whatever non-zero bytes follow the last valid one. It returns the end of
+// that record and the size of the file.
+func (j *Journal) repairTail(ctx context.Context, s segment) (n uint64, size, fileSize int64, err error) {
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if err != nil {
-		return 0, 0, fmt.Errorf("open segment: %w", err)
+		return 0, 0, 0, fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, 0, fmt.Errorf("stat segment: %w", err)
+		return 0, 0, 0, fmt.Errorf("stat segment: %w", err)
 	}
 	sc := newScanner(f)
 	for sc.next() {
 		if n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 		}
 		n++
 	}
-	if sc.err == nil {
-		return n, sc.off, nil
+	if sc.err != nil && !errors.Is(sc.err, ErrCorrupt) {
+		return 0, 0, 0, fmt.Errorf("scan segment %s: %w", filepath.Base(s.path), sc.err)
 	}
-	if !errors.Is(sc.err, ErrCorrupt) {
-		return 0, 0, fmt.Errorf("scan segment %s: %w", filepath.Base(s.path), sc.err)
+	// Past the last valid record only the preallocated zeros may follow.
+	// Anything else was never acknowledged: a torn record, or the later
+	// blocks of a write whose first block did not reach the disk. It is
+	// zeroed, so that appends over it cannot make it readable again.
+	dirty, err := nonZeroEnd(f, sc.off, st.Size())
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("read segment %s: %w", filepath.Base(s.path), err)
 	}
-	j.log.Warn("truncating torn journal tail",
-		"segment", filepath.Base(s.path), "offset", sc.off, "dropped_bytes", st.Size()-sc.off,
-		"records", n, "reason", sc.err)
-	if err := f.Truncate(sc.off); err != nil {
-		return 0, 0, fmt.Errorf("truncate torn tail: %w", err)
+	if dirty == sc.off {
+		return n, sc.off, st.Size(), nil
+	}
+	reason := "data after the end"
+	if sc.err != nil {
+		reason = sc.err.Error()
+	}
+	j.log.Warn("zeroing torn journal tail",
+		"segment", filepath.Base(s.path), "offset", sc.off, "dropped_bytes", dirty-sc.off,
+		"records", n, "reason", reason)
+	if err := fillZeros(f, sc.off, dirty); err != nil {
+		return 0, 0, 0, fmt.Errorf("zero torn tail: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return 0, 0, fmt.Errorf("sync truncated segment: %w", err)
+		return 0, 0, 0, fmt.Errorf("sync repaired segment: %w", err)
 	}
-	return n, sc.off, nil
+	return n, sc.off, st.Size(), nil
+}
+
+// nonZeroEnd returns the offset after the last non-zero byte of f in
+// [from, to), or from if there is none.
+func nonZeroEnd(f *os.File, from, to int64) (int64, error) {
+	end := from
+	buf := make([]byte, min(max(to-from, 0), zeroChunk))
+	for off := from; off < to; {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-off)], off)
+		for i := n - 1; i >= 0; i-- {
+			if buf[i] != 0 {
+				end = off + int64(i) + 1
+				break
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		off += int64(n)
+	}
+	return end, nil
+}
+
+// fillZeros writes zeros over [from, to) of f.
+func fillZeros(f *os.File, from, to int64) error {
+	zeros := make([]byte, min(max(to-from, 0), zeroChunk))
+	for off := from; off < to; {
+		n, err := f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
+		if err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
 }
 
 func (j *Journal) segmentPath(base uint64) string {
@@ -255,17 +358,44 @@ func (j *Journal) snapshotPath(seq uint64) string {
 	return filepath.Join(j.dir, fmt.Sprintf("%020d%s", seq, snapshotExt))
 }
 
-// createSegment creates an empty segment and makes its name durable.
-func (j *Journal) createSegment(base uint64) (*os.File, error) {
-	f, err := os.OpenFile(j.segmentPath(base), os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
+// prepare creates a segment of size zero bytes under a temporary name,
+// written and synced. Zeros are written rather than fallocated: fallocate
+// leaves unwritten extents, and the first write into one is a metadata
+// change that fdatasync must commit like an fsync.
+func (j *Journal) prepare(size int64) (*os.File, error) {
+	f, err := os.CreateTemp(j.dir, "segment-*"+spareExt)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
-	if err := syncDir(j.dir); err != nil {
+	err = f.Chmod(0o640)
+	if err == nil {
+		err = fillZeros(f, 0, size)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
 		f.Close()
-		return nil, err
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("preallocate segment: %w", err)
 	}
 	return f, nil
+}
+
+// install renames a prepared segment to the segment whose first record is
+// base and makes the name durable.
+func (j *Journal) install(f *os.File, base uint64) error {
+	if err := os.Rename(f.Name(), j.segmentPath(base)); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("install segment: %w", err)
+	}
+	return syncDir(j.dir)
+}
+
+// nextSegmentSize is the preallocated size of the segment after the active
+// one.
+func (j *Journal) nextSegmentSize() int64 {
+	return min(j.opts.SegmentSize, max(firstSegmentSize, 2*j.capacity))
 }
 
 // Append writes rec and returns its sequence number once it is on stable
@@ -338,22 +468,19 @@ func (j *Journal) run() {
 // commit writes batch and sets every request's seq or err. It returns buf for
 // reuse.
 func (j *Journal) commit(batch []*request, buf []byte) []byte {
+	for _, r := range batch {
+		buf = append(buf, r.header...)
+		buf = append(buf, r.payload...)
+	}
 	j.mu.Lock()
 	err, size, seq := j.err, j.activeSize, j.nextSeq
 	j.mu.Unlock()
-	if err == nil && size >= j.opts.SegmentSize {
+	// A batch larger than a whole segment still goes into an empty one.
+	if err == nil && size > 0 && size+int64(len(buf)) > j.capacity {
 		size, err = 0, j.rotate(seq)
 	}
 	if err == nil {
-		for _, r := range batch {
-			buf = append(buf, r.header...)
-			buf = append(buf, r.payload...)
-		}
-		if _, werr := j.active.Write(buf); werr != nil {
-			err = fmt.Errorf("write journal: %w", werr)
-		} else if serr := j.active.Sync(); serr != nil {
-			err = fmt.Errorf("sync journal: %w", serr)
-		}
+		err = j.write(buf, size)
 		j.syncs.Add(1)
 	}
 	j.mu.Lock()
@@ -378,23 +505,74 @@ func (j *Journal) commit(batch []*request, buf []byte) []byte {
 			r.seq = seq + uint64(i)
 		}
 	}
+	if err == nil {
+		j.prepareNext(size + int64(len(buf)))
+	}
 	return buf
 }
 
+// write writes buf at off in the active segment and makes it durable.
+func (j *Journal) write(buf []byte, off int64) error {
+	if _, err := j.active.WriteAt(buf, off); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	sync := datasync
+	if end := off + int64(len(buf)); end > j.fileSize {
+		// Past the preallocated space the file grows: fsync, so that the
+		// new size is durable whatever the platform's fdatasync does.
+		sync = (*os.File).Sync
+		j.fileSize = end
+	}
+	if err := sync(j.active); err != nil {
+		return fmt.Errorf("sync journal: %w", err)
+	}
+	return nil
+}
+
+// prepareNext starts preallocating the next segment in the background once
+// the active one is half full (end is its used size), so that rotating
+// costs a rename rather than writing a segment of zeros.
+func (j *Journal) prepareNext(end int64) {
+	if j.spare != nil || end < j.capacity/2 {
+		return
+	}
+	size := j.nextSegmentSize()
+	ch := make(chan spareFile, 1)
+	j.spare = ch
+	go func() {
+		f, err := j.prepare(size)
+		ch <- spareFile{f: f, size: size, err: err}
+	}()
+}
+
 // rotate closes the active segment, already synced, and starts one whose
-// first record is base.
+// first record is base, from the spare segment if one is being prepared.
 func (j *Journal) rotate(base uint64) error {
-	f, err := j.createSegment(base)
-	if err != nil {
+	var sp spareFile
+	if j.spare != nil {
+		sp = <-j.spare
+		j.spare = nil
+	}
+	if sp.err != nil {
+		j.log.Warn("preparing the next segment failed; retrying", "err", sp.err)
+	}
+	if sp.f == nil {
+		sp.size = j.nextSegmentSize()
+		if sp.f, sp.err = j.prepare(sp.size); sp.err != nil {
+			return sp.err
+		}
+	}
+	if err := j.install(sp.f, base); err != nil {
+		sp.f.Close()
 		return err
 	}
 	if err := j.active.Close(); err != nil {
-		f.Close()
+		sp.f.Close()
 		return fmt.Errorf("close segment: %w", err)
 	}
-	j.active = f
+	j.active, j.capacity, j.fileSize = sp.f, sp.size, sp.size
 	j.mu.Lock()
-	j.segs = append(j.segs, segment{base: base, path: f.Name()})
+	j.segs = append(j.segs, segment{base: base, path: j.segmentPath(base)})
 	j.activeSize = 0
 	j.mu.Unlock()
 	return nil
@@ -503,6 +681,12 @@ func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
 		close(j.quit)
 		<-j.done
+		if j.spare != nil {
+			if sp := <-j.spare; sp.f != nil {
+				sp.f.Close()
+				os.Remove(sp.f.Name())
+			}
+		}
 		if err := j.active.Close(); err != nil {
 			j.closeErr = fmt.Errorf("close journal: %w", err)
 		}
@@ -525,7 +709,9 @@ func newScanner(r io.Reader) *scanner {
 	return &scanner{r: bufio.NewReaderSize(r, 1<<20)}
 }
 
-// next reads the next frame. At the end of data or at a bad frame it returns
+// next reads the next frame. At the end of data, or at a zero byte where a
+// frame would start (preallocated space: every payload holds at least a
+// member ID's length, so no length is zero), or at a bad frame it returns
 // false, with err nil or wrapping ErrCorrupt (errShort for a truncated one).
 func (s *scanner) next() bool {
 	var hdr [maxHeader]byte
@@ -540,6 +726,9 @@ func (s *scanner) next() bool {
 		}
 		if err != nil {
 			s.err = err
+			return false
+		}
+		if n == 0 && c == 0 {
 			return false
 		}
 		hdr[n] = c

@@ -226,74 +226,248 @@ func TestAppendRejectsUnknownKind(t *testing.T) {
 	}
 }
 
-// TestTornTail writes what a crash in the middle of a write can leave after
-// the last record and checks that reopening drops exactly that.
-func TestTornTail(t *testing.T) {
-	full := func() []byte {
-		rec := testRecord(3)
-		p, err := appendPayload(nil, &rec)
+// frame returns rec encoded as a frame.
+func frame(t *testing.T, rec Record) []byte {
+	t.Helper()
+	p, err := appendPayload(nil, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr [maxHeader]byte
+	return append(frameHeader(&hdr, rec.Kind, p), p...)
+}
+
+// framesSize is the bytes recs take in a segment.
+func framesSize(t *testing.T, recs []Record) int64 {
+	t.Helper()
+	var n int64
+	for _, r := range recs {
+		n += int64(len(frame(t, r)))
+	}
+	return n
+}
+
+// checkZeroTail fails unless everything in the segment from off on is zero.
+func checkZeroTail(t *testing.T, seg string, off int64) {
+	t.Helper()
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) < off {
+		t.Fatalf("segment of %d bytes, want at least %d", len(b), off)
+	}
+	if i := bytes.IndexFunc(b[off:], func(r rune) bool { return r != 0 }); i >= 0 {
+		t.Fatalf("non-zero byte at offset %d after the records, which end at %d", off+int64(i), off)
+	}
+}
+
+func writeAt(t *testing.T, path string, b []byte, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPreallocatedSegment checks that a segment is preallocated with zeros,
+// that a journal reopened over its zero tail replays exactly what was
+// appended without repairing anything, and that appends continue in place.
+func TestPreallocatedSegment(t *testing.T) {
+	dir := t.TempDir()
+	seg := filepath.Join(dir, fmt.Sprintf("%020d%s", 1, segmentExt))
+	var logs bytes.Buffer
+	opts := Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	want := []Record{testRecord(0), testRecord(1), testRecord(4)}
+	j := openTest(t, dir, opts)
+	appendAll(t, j, want)
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Size(), int64(firstSegmentSize); got != want {
+		t.Fatalf("segment size = %d, want it preallocated to %d", got, want)
+	}
+	end := framesSize(t, want)
+	checkZeroTail(t, seg, end)
+
+	for round := range 2 {
+		j = openTest(t, dir, opts)
+		if logs.Len() != 0 {
+			t.Fatalf("reopen %d logged: %s", round, logs.String())
+		}
+		if got, want := j.NextSeq(), uint64(len(want)+1); got != want {
+			t.Fatalf("reopen %d: NextSeq = %d, want %d", round, got, want)
+		}
+		_, got := replayAll(t, j, 1)
+		if diff := cmp.Diff(want, got, cmpTime); diff != "" {
+			t.Fatalf("reopen %d: replayed records differ (-want +got):\n%s", round, diff)
+		}
+		rec := testRecord(5 + round)
+		seq, err := j.Append(t.Context(), rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var hdr [maxHeader]byte
-		return append(frameHeader(&hdr, rec.Kind, p), p...)
-	}()
+		if got, want := seq, uint64(len(want)+1); got != want {
+			t.Fatalf("reopen %d: seq = %d, want %d", round, got, want)
+		}
+		want = append(want, rec)
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if st2, err := os.Stat(seg); err != nil || st2.Size() != st.Size() {
+			t.Fatalf("reopen %d: segment size %d (%v), want it unchanged at %d", round, st2.Size(), err, st.Size())
+		}
+		checkZeroTail(t, seg, framesSize(t, want))
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 1 {
+		t.Fatalf("journal dir holds %v, want only the segment", names)
+	}
+}
+
+// TestTornTail writes what a crash in the middle of a write can leave after
+// the last record, in the preallocated space or past it, and checks that
+// reopening zeroes exactly that.
+func TestTornTail(t *testing.T) {
+	full := frame(t, testRecord(3))
 	flipped := bytes.Clone(full)
 	flipped[len(flipped)/2] ^= 0x40
 	tails := map[string][]byte{
-		"partial header":  full[:1],
-		"partial payload": full[:len(full)-3],
+		"partial header": full[:1],
+		// Cut before its last non-zero byte: over zeros, a cut in a run of
+		// zeros at the end would leave the record whole.
+		"partial payload": full[:bytes.LastIndexFunc(full, func(r rune) bool { return r != 0 })],
 		"bad checksum":    flipped,
-		"zeros":           make([]byte, 4096),
 		"garbage":         []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff garbage"),
 		"huge length":     {0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3, 4, 1},
+		// A write of two blocks of which only the second reached the disk.
+		"block after zeros": append(make([]byte, 4096), full...),
 	}
-	for name, tail := range tails {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			want := []Record{testRecord(0), testRecord(1), testRecord(4)}
-			j := openTest(t, dir, Options{})
-			appendAll(t, j, want)
-			if err := j.Close(); err != nil {
-				t.Fatal(err)
-			}
-			seg := filepath.Join(dir, fmt.Sprintf("%020d%s", 1, segmentExt))
-			st, err := os.Stat(seg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.Write(tail); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+	// Where the tail goes: over the zeros after the last record, past the
+	// preallocated space, or at the end of a segment written before
+	// preallocation, without zeros.
+	for _, where := range []string{"preallocated", "past the end", "unpreallocated"} {
+		for name, tail := range tails {
+			t.Run(where+"/"+name, func(t *testing.T) {
+				dir := t.TempDir()
+				want := []Record{testRecord(0), testRecord(1), testRecord(4)}
+				j := openTest(t, dir, Options{})
+				appendAll(t, j, want)
+				if err := j.Close(); err != nil {
+					t.Fatal(err)
+				}
+				seg := filepath.Join(dir, fmt.Sprintf("%020d%s", 1, segmentExt))
+				end := framesSize(t, want)
+				st, err := os.Stat(seg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				size := st.Size()
+				switch where {
+				case "preallocated":
+					writeAt(t, seg, tail, end)
+				case "past the end":
+					writeAt(t, seg, tail, size)
+					size += int64(len(tail))
+				case "unpreallocated":
+					if err := os.Truncate(seg, end); err != nil {
+						t.Fatal(err)
+					}
+					writeAt(t, seg, tail, end)
+					size = end + int64(len(tail))
+				}
 
-			var logs bytes.Buffer
-			j = openTest(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-			if !strings.Contains(logs.String(), "truncating torn journal tail") {
-				t.Fatalf("no torn tail warning logged; logs: %s", logs.String())
-			}
-			if st2, err := os.Stat(seg); err != nil || st2.Size() != st.Size() {
-				t.Fatalf("segment size after repair = %d (%v), want %d", st2.Size(), err, st.Size())
-			}
-			_, got := replayAll(t, j, 1)
-			if diff := cmp.Diff(want, got, cmpTime); diff != "" {
-				t.Fatalf("records after repair differ (-want +got):\n%s", diff)
-			}
-			seq, err := j.Append(t.Context(), testRecord(5))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := seq, uint64(4); got != want {
-				t.Fatalf("seq after repair = %d, want %d", got, want)
-			}
-			if _, got := replayAll(t, j, 4); len(got) != 1 || got[0].Label.AlertID != testRecord(5).Label.AlertID || got[0].Kind != testRecord(5).Kind {
-				t.Fatalf("record appended after repair not replayed: %+v", got)
-			}
-		})
+				var logs bytes.Buffer
+				j = openTest(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+				if !strings.Contains(logs.String(), "zeroing torn journal tail") {
+					t.Fatalf("no torn tail warning logged; logs: %s", logs.String())
+				}
+				if st2, err := os.Stat(seg); err != nil || st2.Size() != size {
+					t.Fatalf("segment size after repair = %d (%v), want %d", st2.Size(), err, size)
+				}
+				checkZeroTail(t, seg, end)
+				_, got := replayAll(t, j, 1)
+				if diff := cmp.Diff(want, got, cmpTime); diff != "" {
+					t.Fatalf("records after repair differ (-want +got):\n%s", diff)
+				}
+				// Enough appends to cover where the tail was: nothing of it
+				// may come back.
+				for len(want) < 20 {
+					rec := testRecord(len(want) + 10)
+					seq, err := j.Append(t.Context(), rec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, want := seq, uint64(len(want)+1); got != want {
+						t.Fatalf("seq after repair = %d, want %d", got, want)
+					}
+					want = append(want, rec)
+				}
+				if err := j.Close(); err != nil {
+					t.Fatal(err)
+				}
+				logs.Reset()
+				j = openTest(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+				if logs.Len() != 0 {
+					t.Fatalf("second reopen logged: %s", logs.String())
+				}
+				_, got = replayAll(t, j, 1)
+				if diff := cmp.Diff(want, got, cmpTime); diff != "" {
+					t.Fatalf("records appended after repair differ (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestZeroTailIsClean checks that zeros after the last record, however many
+// and wherever the file ends, are the end of the journal, not damage.
+func TestZeroTailIsClean(t *testing.T) {
+	dir := t.TempDir()
+	want := []Record{testRecord(0), testRecord(1)}
+	j := openTest(t, dir, Options{})
+	appendAll(t, j, want)
+	j.Close()
+	seg := filepath.Join(dir, fmt.Sprintf("%020d%s", 1, segmentExt))
+	st, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAt(t, seg, make([]byte, 5000), st.Size())
+	var logs bytes.Buffer
+	j = openTest(t, dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if logs.Len() != 0 {
+		t.Fatalf("a zero tail was repaired: %s", logs.String())
+	}
+	if _, got := replayAll(t, j, 1); !cmp.Equal(want, got, cmpTime) {
+		t.Fatalf("replayed %d records, want %d", len(got), len(want))
+	}
+}
+
+// TestSpareRemoved checks that a segment left half prepared by a crash is
+// deleted on Open and never read as a segment.
+func TestSpareRemoved(t *testing.T) {
+	dir := t.TempDir()
+	j := openTest(t, dir, Options{})
+	appendAll(t, j, []Record{testRecord(0)})
+	j.Close()
+	spare := filepath.Join(dir, "segment-123"+spareExt)
+	if err := os.WriteFile(spare, frame(t, testRecord(1)), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	j = openTest(t, dir, Options{})
+	if _, err := os.Stat(spare); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("spare segment still there after Open: %v", err)
+	}
+	if got, want := j.NextSeq(), uint64(2); got != want {
+		t.Fatalf("NextSeq = %d, want %d", got, want)
 	}
 }
 
@@ -572,4 +746,40 @@ func segmentBases(t *testing.T, dir string) []uint64 {
 		bases = append(bases, s.base)
 	}
 	return bases
+}
+
+// TestSegmentsGrow checks that segments are preallocated from 1 MiB up,
+// doubling to SegmentSize, and that the journal replays across them.
+func TestSegmentsGrow(t *testing.T) {
+	dir := t.TempDir()
+	j := openTest(t, dir, Options{SegmentSize: 4 << 20})
+	var want []Record
+	for i := 0; len(segmentBases(t, dir)) < 4; i++ {
+		if i == 200 {
+			t.Fatal("no fourth segment after 200 records of 1000 events")
+		}
+		rec := eventsRecord("mem_a", i*1000, 1000)
+		if _, err := j.Append(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, rec)
+	}
+	var sizes []int64
+	for _, b := range segmentBases(t, dir) {
+		st, err := os.Stat(j.segmentPath(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, st.Size())
+	}
+	if diff := cmp.Diff([]int64{1 << 20, 2 << 20, 4 << 20, 4 << 20}, sizes); diff != "" {
+		t.Fatalf("segment sizes (-want +got):\n%s", diff)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = openTest(t, dir, Options{SegmentSize: 4 << 20})
+	if _, got := replayAll(t, j, 1); !cmp.Equal(want, got, cmpTime) {
+		t.Fatalf("replayed %d records, want %d equal ones", len(got), len(want))
+	}
 }
