@@ -148,6 +148,8 @@ type Pipeline struct {
 	reloadMu sync.Mutex               // serialises ReloadModels
 
 	anomalies *anomalies // guarded by seqMu
+
+	results sync.Pool // *behavior.Result, for Submit
 }
 
 type subscriber struct {
@@ -173,6 +175,7 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 		subs:   make(map[string]map[*subscriber]struct{}),
 	}
 	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
+	p.results.New = func() any { return new(behavior.Result) }
 	for m, t := range cfg.Thresholds {
 		p.thr[m] = t
 	}
@@ -357,7 +360,10 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 	var alerts []*occsimore.Alert
 	var alerted []int // index in evs of each alert
 	var feats []*occsimore.AlertFeatures
-	res := new(behavior.Result)
+	// A Result holds a whole feature vector: at one event per request,
+	// allocating it each time was the pipeline's largest garbage.
+	res := p.results.Get().(*behavior.Result)
+	defer p.results.Put(res)
 	ms := p.models.Load()
 	var row []float32
 	if ms != nil {
