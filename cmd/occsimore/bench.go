@@ -80,6 +80,7 @@ latency distribution of Process (score, then update).`,
 			lat := make([]time.Duration, len(evs))
 			var res behavior.Result
 			bar := progressbar.NewOptions(len(evs), progressbar.OptionSetWriter(m.Stderr),
+				progressbar.OptionSetVisibility(!m.NoProgress),
 				progressbar.OptionSetDescription("scoring"), progressbar.OptionThrottle(200*time.Millisecond))
 			start := time.Now()
 			errs := 0

@@ -21,10 +21,9 @@ import (
 
 func (m *Main) evalCommand() *cobra.Command {
 	var (
-		baseline   bool
-		reportDir  string
-		exportDir  string
-		noProgress bool
+		baseline  bool
+		reportDir string
+		exportDir string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval FILE",
@@ -43,7 +42,7 @@ handbook's published results.`,
 			cfg.Baseline = baseline
 			p := eval.HandbookProtocol()
 			if exportDir != "" {
-				r, done, err := m.openEvalInput(args[0], "export", noProgress)
+				r, done, err := m.openEvalInput(args[0], "export")
 				if err != nil {
 					return err
 				}
@@ -57,7 +56,7 @@ handbook's published results.`,
 				}
 				fmt.Fprintf(m.Stderr, "wrote %s: train %d×%d, test %d×%d\n", exportDir, fs.Train.Rows, fs.Train.Cols, fs.Test.Rows, fs.Test.Cols)
 			}
-			r, done, err := m.openEvalInput(args[0], "evaluate", noProgress)
+			r, done, err := m.openEvalInput(args[0], "evaluate")
 			if err != nil {
 				return err
 			}
@@ -78,14 +77,13 @@ handbook's published results.`,
 	cmd.Flags().BoolVar(&baseline, "baseline", false, "also give the model the handbook's own 15 baseline features")
 	cmd.Flags().StringVar(&reportDir, "report", "", "write report.html (self-contained, inline SVG charts) and report.json to this directory")
 	cmd.Flags().StringVar(&exportDir, "export-features", "", "also write the exact training and test feature matrices to train.csv and test.csv in this directory (label first; an extra engine pass)")
-	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "do not draw a progress bar on standard error")
 	return cmd
 }
 
 // openEvalInput opens FILE, gunzipping a .gz, behind a progress bar over its
 // bytes on standard error. done closes the file and the bar. The bar stops
 // short of full: eval reads only up to the end of the test week.
-func (m *Main) openEvalInput(name, what string, noProgress bool) (io.Reader, func(), error) {
+func (m *Main) openEvalInput(name, what string) (io.Reader, func(), error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, nil, occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", name, err)
@@ -98,7 +96,7 @@ func (m *Main) openEvalInput(name, what string, noProgress bool) (io.Reader, fun
 	bar := progressbar.NewOptions64(st.Size(),
 		progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription(what+" "+filepath.Base(name)),
 		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionSetVisibility(!noProgress))
+		progressbar.OptionSetVisibility(!m.NoProgress))
 	var r io.Reader = bufio.NewReaderSize(&countingReader{r: f, bar: bar}, 1<<16)
 	done := func() {
 		bar.Exit()

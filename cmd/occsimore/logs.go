@@ -192,6 +192,7 @@ if the lines had arrived live; without it nothing is stored.`,
 // replay feeds files through svc and summarises.
 func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, host string, files []string, size int64) (*replaySummary, error) {
 	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetVisibility(!m.NoProgress),
 		progressbar.OptionSetWriter(m.Stderr),
 		progressbar.OptionSetDescription("replay"),
 		progressbar.OptionShowBytes(true),
@@ -256,7 +257,9 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 	}
 	attacks = append(attacks, res.Attacks...)
 	_ = bar.Finish()
-	fmt.Fprintln(m.Stderr)
+	if !m.NoProgress {
+		fmt.Fprintln(m.Stderr) // end the bar's line
+	}
 
 	st := svc.Stats(memberID)
 	sum.Lines, sum.Parsed, sum.Unparsed, sum.Samples = st.Lines, st.Parsed, st.Unparsed, st.Samples

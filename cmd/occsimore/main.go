@@ -48,6 +48,7 @@ type Main struct {
 	ConfigPath string
 	Output     string // text or json
 	LogLevel   string
+	NoProgress bool // no progress bars on standard error
 
 	// ready, if set, is called with the server's URL once it listens (tests).
 	ready func(url string)
@@ -122,6 +123,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 	pf.StringVar(&m.ConfigPath, "config", "", "TOML configuration file (keys can also be set as OCCSIMORE_<SECTION>_<KEY>)")
 	pf.StringVarP(&m.Output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&m.LogLevel, "log-level", "", "override log.level: debug, info, warn or error")
+	pf.BoolVar(&m.NoProgress, "no-progress", false, "draw no progress bar on standard error (long work draws one)")
 	root.AddCommand(
 		m.serveCommand(),
 		m.demoCommand(),

@@ -78,7 +78,8 @@ Bad lines are reported with their line and field and skipped.`,
 			bar := progressbar.NewOptions64(st.Size(),
 				progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("scoring"),
 				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
-				progressbar.OptionSetVisibility(out != ""))
+				// Scored lines on standard output would interleave with a bar.
+				progressbar.OptionSetVisibility(out != "" && !m.NoProgress))
 			counted := &countingReader{r: f, bar: bar}
 			next, err := eventReader(format, mapping, counted)
 			if err != nil {

@@ -205,6 +205,7 @@ func (m *Main) simulateTo(ctx context.Context, path, what string, days int, gen 
 		}
 	}()
 	bar := progressbar.NewOptions(days,
+		progressbar.OptionSetVisibility(!m.NoProgress),
 		progressbar.OptionSetWriter(m.Stderr),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionSetItsString("days"),
@@ -220,7 +221,9 @@ func (m *Main) simulateTo(ctx context.Context, path, what string, days int, gen 
 		return err
 	}
 	_ = bar.Finish()
-	fmt.Fprintln(m.Stderr)
+	if !m.NoProgress {
+		fmt.Fprintln(m.Stderr) // end the bar's line
+	}
 	return nil
 }
 

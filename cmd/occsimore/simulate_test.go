@@ -79,3 +79,20 @@ func TestEvalOnSimulatedHandbookWeeks(t *testing.T) {
 		t.Fatalf("missing file: exit %d (%s)", code, errs)
 	}
 }
+
+// TestNoProgress: long work draws a progress bar on standard error, and
+// --no-progress, on any command, leaves standard error empty.
+func TestNoProgress(t *testing.T) {
+	c := newCLI(t)
+	out := filepath.Join(t.TempDir(), "cards.csv")
+	args := []string{"simulate", "cards", "--customers", "20", "--terminals", "40", "--days", "3", "--out", out}
+	if code, _, errs := c.run("", args...); code != 0 || !strings.Contains(errs, "(3/3)") {
+		t.Fatalf("without --no-progress: exit %d, stderr %q, want a bar reaching 3/3", code, errs)
+	}
+	if code, _, errs := c.run("", append([]string{"--no-progress"}, args...)...); code != 0 || errs != "" {
+		t.Fatalf("with --no-progress: exit %d, stderr %q, want none", code, errs)
+	}
+	if code, _, errs := c.run("", "score", "--no-progress", "--format", "csv", out, "--out", filepath.Join(t.TempDir(), "s.ndjson")); code != 0 || errs != "" {
+		t.Fatalf("score --no-progress: exit %d, stderr %q, want none", code, errs)
+	}
+}

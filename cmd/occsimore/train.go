@@ -217,7 +217,7 @@ func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc pip
 	bar := progressbar.NewOptions64(st.Size(),
 		progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("features"),
 		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionSetVisibility(m.Output != "json"))
+		progressbar.OptionSetVisibility(m.Output != "json" && !m.NoProgress))
 	defer bar.Finish()
 	var r io.Reader = &countingReader{r: f, bar: bar}
 	if strings.HasSuffix(name, ".gz") {
