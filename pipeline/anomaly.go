@@ -179,12 +179,15 @@ func newAnomalies(cfg AnomalyConfig, names func(string) []string) *anomalies {
 	return a
 }
 
-// cumulativeSaturation is, by feature name suffix, the value at which a
-// feature that only grows is half way to saturation.
-var cumulativeSaturation = map[string]float32{
-	".events":      10, // events of the entity
-	".age_days":    10,
-	".risk_labels": 10,
+// cumulativeSaturation is, for the name of a feature that only grows, the
+// value at which it is half way to saturation, or 0 for other features.
+func cumulativeSaturation(name string) float32 {
+	for _, suffix := range []string{".events", ".age_days", ".risk_labels"} {
+		if strings.HasSuffix(name, suffix) {
+			return 10
+		}
+	}
+	return 0
 }
 
 func (a *anomalies) kind(kind string) *anomalyKind {
@@ -200,11 +203,7 @@ func (a *anomalies) kind(kind string) *anomalyKind {
 	h.Write([]byte(kind))
 	ak = &anomalyKind{kind: kind, dims: len(names), satur: make([]float32, len(names)), seed: h.Sum64()}
 	for j, n := range names {
-		for suf, s := range cumulativeSaturation {
-			if strings.HasSuffix(n, suf) {
-				ak.satur[j] = s
-			}
-		}
+		ak.satur[j] = cumulativeSaturation(n)
 	}
 	a.kinds[kind] = ak
 	return ak
