@@ -45,19 +45,32 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return bodyError(err)
 	}
-	evs := make([]occsimore.Event, 1)
-	if err := ingest.DecodeJSON(body, &evs[0]); err != nil {
+	// One event in, one result out: both come from a pool, since Submit
+	// keeps neither once it returns (the journal encodes the event before
+	// it answers).
+	one, _ := s.singles.Get().(*single)
+	if one == nil {
+		one = new(single)
+	}
+	*one = single{}
+	defer s.singles.Put(one)
+	if err := ingest.DecodeJSON(body, &one.ev[0]); err != nil {
 		return err
 	}
-	out := make([]pipeline.Scored, 1)
-	if err := s.Events.Submit(r.Context(), p.Member.ID, evs, out); err != nil {
+	if err := s.Events.Submit(r.Context(), p.Member.ID, one.ev[:], one.out[:]); err != nil {
 		return fmt.Errorf("submit event: %w", err)
 	}
-	if out[0].Err != nil {
-		return out[0].Err
+	if one.out[0].Err != nil {
+		return one.out[0].Err
 	}
-	s.writeJSON(w, r, http.StatusOK, out[0])
+	s.writeJSON(w, r, http.StatusOK, &one.out[0])
 	return nil
+}
+
+// single is the event and the result of one POST /v1/events.
+type single struct {
+	ev  [1]occsimore.Event
+	out [1]pipeline.Scored
 }
 
 // batchLine is one line of a batch response: a scored event, or the error of

@@ -76,6 +76,7 @@ type Server struct {
 	failures   *failureLimiter
 	touches    touchThrottle
 	onShutdown []func()
+	singles    sync.Pool // *single, for POST /v1/events
 
 	mu     sync.Mutex
 	extra  []Route
