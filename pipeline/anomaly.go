@@ -421,11 +421,14 @@ func (v anomalyVerdict) addReason(rs []occsimore.Reason) []occsimore.Reason {
 	if !v.flagged {
 		return rs
 	}
+	than := fmt.Sprintf("%.1f %% of", math.Floor(1000*v.pct)/10)
+	if v.pct >= 1 {
+		than = "every one of"
+	}
 	r := occsimore.Reason{
-		Code: "anomaly_high",
-		Role: "model",
-		Text: fmt.Sprintf("anomaly: this event is more isolated than %.1f %% of the last %d %s events of this member (HST)",
-			math.Floor(1000*v.pct)/10, v.history, v.kind),
+		Code:  "anomaly_high",
+		Role:  "model",
+		Text:  fmt.Sprintf("anomaly: this event is more isolated than %s the last %d %s events of this member (HST)", than, v.history, v.kind),
 		Score: v.pct,
 	}
 	if v.raised {

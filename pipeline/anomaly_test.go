@@ -103,7 +103,7 @@ func TestAnomalyRaisesRupture(t *testing.T) {
 				t.Fatalf("anomaly reason first = %v, want %v: %v", got, want, out[len(habits)].Reasons)
 			}
 			// Scores are kept from the third window of 64 events on.
-			want := fmt.Sprintf("anomaly: this event is more isolated than 100.0 %% of the last %d cloud.api events of this member (HST)",
+			want := fmt.Sprintf("anomaly: this event is more isolated than every one of the last %d cloud.api events of this member (HST)",
 				len(habits)-2*64)
 			if got, want := got.Reasons[k].Text, want; got != want {
 				t.Fatalf("reason text = %q, want %q", got, want)
