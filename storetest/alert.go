@@ -17,10 +17,7 @@ import (
 
 // runAlerts runs the AlertService contract, each subtest on a fresh store.
 func runAlerts(t *testing.T, open Open) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *sqlstore.DB)
-	}{
+	contract{
 		{"Alerts", testAlerts},
 		{"AlertCreateRejects", testAlertCreateRejects},
 		{"AlertTimePrecision", testAlertTimePrecision},
@@ -32,10 +29,7 @@ func runAlerts(t *testing.T, open Open) {
 		{"AlertCrossMember", testAlertCrossMember},
 		{"AlertCascadeDelete", testAlertCascadeDelete},
 		{"AlertContextCanceled", testAlertContextCanceled},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	}.run(t, open)
 }
 
 // newAlert returns a valid alert created at created, with no ID.

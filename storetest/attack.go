@@ -16,10 +16,7 @@ import (
 
 // runAttacks runs the AttackService contract, each subtest on a fresh store.
 func runAttacks(t *testing.T, open Open) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *sqlstore.DB)
-	}{
+	contract{
 		{"Attacks", testAttacks},
 		{"AttackCreateRejects", testAttackCreateRejects},
 		{"AttackFiltersAndPages", testAttackFiltersAndPages},
@@ -34,10 +31,7 @@ func runAttacks(t *testing.T, open Open) {
 		{"AttackCrossMember", testAttackCrossMember},
 		{"AttackCascadeDelete", testAttackCascadeDelete},
 		{"AttackContextCanceled", testAttackContextCanceled},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	}.run(t, open)
 }
 
 // newAttack returns a valid attack ending at end, with no ID.

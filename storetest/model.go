@@ -17,10 +17,7 @@ import (
 
 // runModels runs the ModelService contract, each subtest on a fresh store.
 func runModels(t *testing.T, open Open) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *sqlstore.DB)
-	}{
+	contract{
 		{"Models", testModels},
 		{"ModelRejects", testModelRejects},
 		{"ModelStatus", testModelStatus},
@@ -29,10 +26,7 @@ func runModels(t *testing.T, open Open) {
 		{"AlertFeaturesCrossMember", testAlertFeaturesCrossMember},
 		{"ModelCascadeDelete", testModelCascadeDelete},
 		{"ModelContextCanceled", testModelContextCanceled},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	}.run(t, open)
 }
 
 // newModel returns a valid candidate of kind with some bytes.

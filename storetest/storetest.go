@@ -17,10 +17,7 @@ type Open func(t *testing.T) *sqlstore.DB
 
 // Run runs the whole contract, each subtest on a fresh store from open.
 func Run(t *testing.T, open Open) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *sqlstore.DB)
-	}{
+	contract{
 		{"PingDriver", testPingDriver},
 		{"Members", testMembers},
 		{"MemberVisibility", testMemberVisibility},
@@ -37,13 +34,22 @@ func Run(t *testing.T, open Open) {
 		{"TimePrecision", testTimePrecision},
 		{"Clock", testClock},
 		{"ContextCanceled", testContextCanceled},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	}.run(t, open)
 	runAlerts(t, open)
 	runAttacks(t, open)
 	runModels(t, open)
+}
+
+// contract is a list of named subtests, each run on a fresh store.
+type contract []struct {
+	name string
+	fn   func(*testing.T, *sqlstore.DB)
+}
+
+func (c contract) run(t *testing.T, open Open) {
+	for _, tt := range c {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
 }
 
 // t0 is an arbitrary, fixed instant the tests count from.
