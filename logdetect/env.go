@@ -170,12 +170,16 @@ var sensitiveSuffixes = []string{
 
 // isSensitiveFile reports whether a path (or raw request) asks for a
 // dotfile, a dump, a backup or a credentials file.
-func isSensitiveFile(p string) bool {
+func isSensitiveFile(p string) bool { return pathHasSuffix(p, sensitiveSuffixes) }
+
+// pathHasSuffix reports whether a path, without its query and trailing
+// slashes, ends with one of suffixes, ignoring case.
+func pathHasSuffix(p string, suffixes []string) bool {
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}
 	p = strings.TrimRight(p, "/")
-	for _, s := range sensitiveSuffixes {
+	for _, s := range suffixes {
 		if hasSuffixFold(p, s) {
 			return true
 		}
@@ -289,15 +293,4 @@ var loginSuffixes = []string{
 }
 
 // isLoginURL reports whether a path is a login endpoint.
-func isLoginURL(p string) bool {
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p = p[:i]
-	}
-	p = strings.TrimRight(p, "/")
-	for _, s := range loginSuffixes {
-		if hasSuffixFold(p, s) {
-			return true
-		}
-	}
-	return false
-}
+func isLoginURL(p string) bool { return pathHasSuffix(p, loginSuffixes) }
