@@ -137,6 +137,11 @@ func TestCrowdSecLive(t *testing.T) {
 	if err := json.Unmarshal(body, &p); code != http.StatusBadRequest || err != nil || p.Field != "ip" {
 		t.Fatalf("bad ip: %d %s, want 400 naming the field ip", code, body)
 	}
+	code, body = f.apiKey(t, "/crowdsec/v1/decisions?range=198.51.100.0/33", f.bankReader)
+	p.Field = ""
+	if err := json.Unmarshal(body, &p); code != http.StatusBadRequest || err != nil || p.Field != "range" {
+		t.Fatalf("bad range: %d %s, want 400 naming the field range", code, body)
+	}
 	if code, _ := f.apiKey(t, "/crowdsec/v1/decisions", "not-a-key"); code != http.StatusUnauthorized {
 		t.Fatalf("bad key: %d, want 401", code)
 	}
