@@ -101,7 +101,7 @@ func numValue(ev *occsimore.Event, a attr) (float64, bool) {
 
 // catValue reads a categorical attribute of ev: a string, or for the ASN a
 // number (so that reading it never allocates).
-func catValue(ev *occsimore.Event, a attr) (s string, n uint64, ok bool) {
+func catValue(ev *occsimore.Event, a *attr) (s string, n uint64, ok bool) {
 	switch a.kind {
 	case attrCountry:
 		s = ev.Country
@@ -168,12 +168,24 @@ func hashString(seed uint64, s string) uint64 {
 		h = bits.RotateLeft64(h^w*hashK2, 31) * hashK1
 		s = s[8:]
 	}
+	// The last 0-7 bytes, little-endian, in at most two loads: where the
+	// loads overlap they place the same bytes at the same bits.
 	var w uint64
-	for i := 0; i < len(s); i++ {
-		w |= uint64(s[i]) << (8 * i)
+	switch n := len(s); {
+	case n >= 4:
+		w = uint64(le32(s)) | uint64(le32(s[n-4:]))<<(8*(n-4))
+	case n >= 2:
+		w = uint64(s[0]) | uint64(s[1])<<8 | uint64(s[n-1])<<(8*(n-1))
+	case n == 1:
+		w = uint64(s[0])
 	}
 	h = bits.RotateLeft64(h^w*hashK2, 31) * hashK1
 	return mix64(h)
+}
+
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 func hashUint(seed, n uint64) uint64 {

@@ -46,6 +46,7 @@ type compiledSpec struct {
 	features    []string
 	fingerprint uint64 // of the layout, checked by ReadSnapshot
 	nouns       bool   // some role has a noun other than its name
+	strings     uint8  // the Event string fields its hashes read, for prefetchStrings
 }
 
 type rawFeature struct {
@@ -69,15 +70,18 @@ type roleLayout struct {
 	travel *travelBlock
 	risk   *riskBlock
 	feat   int // index of the role's first feature
-	// decays lists every decayed word of the profile with its rate, and
-	// exposures the velocity exposures, so that advance is one flat loop.
-	decays    []decayWord
+	// decayOffs lists every decayed word of the profile, grouped by rate
+	// in decayRuns, and exposures the velocity exposures, so that advance
+	// is a few flat loops.
+	decayOffs []uint16
+	decayRuns []decayRun
 	exposures []exposureWord
 }
 
-type decayWord struct {
-	off  uint16
+// decayRun ends, at decayOffs[end], the words that decay at rate.
+type decayRun struct {
 	rate uint8
+	end  uint16
 }
 
 type exposureWord struct {
@@ -124,6 +128,7 @@ type velBlock struct {
 	off      int
 	rates    []int
 	wins     []Duration
+	winSecs  []float64 // wins in seconds, as Duration.Seconds gives them
 	longRate int
 	long     Duration
 	only     uint8 // 0 any, 1 success, 2 failure
@@ -281,6 +286,7 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			}
 			for _, w := range v.Windows {
 				b.rates = append(b.rates, window(w))
+				b.winSecs = append(b.winSecs, w.D().Seconds())
 				names = append(names, fmt.Sprintf("%s%s_%s", pre, noun, w))
 			}
 			b.longRate = window(b.long)
@@ -314,6 +320,10 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 		}
 		rl.stride = off
 		rl.compileDecays()
+		cs.strings |= fieldOf(rl.src.kind) | fieldOf(rl.peerBy.kind)
+		for _, b := range rl.cat {
+			cs.strings |= fieldOf(b.a.kind)
+		}
 		if off > maxStride {
 			return nil, occsimore.FieldErrorf(fmt.Sprintf("roles[%d]", ri), "role %q needs %d profile words, more than %d", r.Role, off, maxStride)
 		}
@@ -332,9 +342,18 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 
 // compileDecays lists the words that advance decays, block by block.
 func (rl *roleLayout) compileDecays() {
+	byRate := make([][]uint16, len(rl.rates))
 	add := func(off, rate int) {
-		rl.decays = append(rl.decays, decayWord{off: uint16(off), rate: uint8(rate)})
+		byRate[rate] = append(byRate[rate], uint16(off))
 	}
+	defer func() {
+		for r, offs := range byRate {
+			if len(offs) > 0 {
+				rl.decayOffs = append(rl.decayOffs, offs...)
+				rl.decayRuns = append(rl.decayRuns, decayRun{rate: uint8(r), end: uint16(len(rl.decayOffs))})
+			}
+		}
+	}()
 	for _, b := range rl.num {
 		for j, r := range b.rates {
 			add(b.off+3*j, r)

@@ -87,7 +87,9 @@
 // The Engine's methods are safe for concurrent use: each profile is
 // guarded by its shard's lock, peer statistics by their role's lock, and
 // WriteSnapshot takes the engine's write lock for a consistent cut.
-// Snapshots are binary, versioned and CRC-32C checksummed; ReadSnapshot
+// ProcessBatch gives the results of Process event by event, but looks up
+// the profiles of the next events while it scores one, so that their cache
+// misses overlap. Snapshots are binary, versioned and CRC-32C checksummed; ReadSnapshot
 // checks the hash seed and each kind's profile layout, and changes nothing
 // unless the whole snapshot is sound.
 package behavior

@@ -360,6 +360,16 @@ func (x *index) get(k uint64) (uint32, bool) {
 	}
 }
 
+// slot returns the addresses of the key and value where a lookup of k
+// starts, or nils for an empty index.
+func (x *index) slot(k uint64) (*uint64, *uint32) {
+	if x.n == 0 {
+		return nil, nil
+	}
+	i := slotKey(k) & uint64(len(x.keys)-1)
+	return &x.keys[i], &x.vals[i]
+}
+
 // put adds k, which must not be present.
 func (x *index) put(k uint64, v uint32) {
 	if 4*(x.n+1) > 3*len(x.keys) {
@@ -460,44 +470,136 @@ func (e *Engine) Score(ev *occsimore.Event, res *Result) error {
 }
 
 func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
+	ki, err := e.kindOf(ev)
+	if err != nil {
+		return err
+	}
+	var now time.Time
+	if e.cfg.Now != nil {
+		now = e.cfg.Now()
+	}
+	var ids [MaxRoles]string // the entity of each role, if any
+	if err := e.admit(ev, ki, now, &ids); err != nil {
+		return err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	tn := e.tenant(ev.MemberID)
+	if update {
+		var pe prepared
+		e.resolve(tn, ki, &ids, &pe)
+		return e.finish(ev, res, &pe)
+	}
+	ks := tn.kinds[ki]
+	var c evCtx
+	if err := e.begin(&c, ev, res, tn, ks, false); err != nil {
+		return err
+	}
+	for i, id := range ids[:len(ks.roles)] {
+		if id != "" {
+			e.processRole(&c, ks.roles[i], id)
+		}
+	}
+	e.end(&c, ks)
+	return nil
+}
+
+// kindOf checks ev and returns the index of its kind's spec.
+func (e *Engine) kindOf(ev *occsimore.Event) (int, error) {
 	if ev.MemberID == "" {
-		return occsimore.FieldErrorf("member_id", "member is required")
+		return -1, occsimore.FieldErrorf("member_id", "member is required")
 	}
 	if err := ev.Validate(); err != nil {
-		return err
+		return -1, err
 	}
 	ki := e.spec(ev.Kind)
 	if ki < 0 {
-		return occsimore.FieldErrorf("kind", "no profile spec for kind %q", ev.Kind)
+		return -1, occsimore.FieldErrorf("kind", "no profile spec for kind %q", ev.Kind)
 	}
-	if e.cfg.Now != nil {
-		if now := e.cfg.Now(); ev.Time.Sub(now) > e.cfg.MaxFuture {
-			return occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock", ev.Time.Format(time.RFC3339), e.cfg.MaxFuture)
-		}
+	return ki, nil
+}
+
+// admit makes the checks of Process that need no lock after kindOf: the
+// server clock now (read only if Config.Now is set) and the entities, whose
+// ids it writes to ids by role.
+func (e *Engine) admit(ev *occsimore.Event, ki int, now time.Time, ids *[MaxRoles]string) error {
+	if e.cfg.Now != nil && ev.Time.Sub(now) > e.cfg.MaxFuture {
+		return occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock", ev.Time.Format(time.RFC3339), e.cfg.MaxFuture)
 	}
 	cs := e.specs[ki]
-	var ids [MaxRoles]string // the entity of each role, if any
 	present := false
 	for i, rl := range cs.roles {
-		ids[i], _, _ = catValue(ev, rl.src)
+		ids[i], _, _ = catValue(ev, &rl.src)
 		present = present || ids[i] != ""
 	}
 	if !present {
 		return occsimore.FieldErrorf(cs.roles[0].name, "a %s event needs at least one of its entities", cs.kind)
 	}
+	return nil
+}
 
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	tn := e.tenant(ev.MemberID)
+// prepared is an admitted event resolved to its entities' shards: what
+// Process knows before it takes a shard lock.
+type prepared struct {
+	ks   *kindState
+	tn   *tenant
+	n    int // entities present
+	rss  [MaxRoles]*roleStore
+	shs  [MaxRoles]*shard
+	keys [MaxRoles]uint64
+	// ps holds the profiles ProcessBatch found ahead; nil ones are looked
+	// up (and created) by finish. A profile never moves nor goes away
+	// while the engine is read-locked, so one found stays valid.
+	ps [MaxRoles][]uint32
+}
+
+// resolve hashes the entity ids of an event of kind ki of tenant tn. The
+// caller holds e.mu.
+func (e *Engine) resolve(tn *tenant, ki int, ids *[MaxRoles]string, pe *prepared) {
 	ks := tn.kinds[ki]
+	pe.ks, pe.tn = ks, tn
+	n := 0
+	for i, id := range ids[:len(ks.roles)] {
+		if id == "" {
+			continue
+		}
+		rs := ks.roles[i]
+		key := hashString(e.seed, id)
+		pe.rss[n], pe.shs[n], pe.keys[n], pe.ps[n] = rs, rs.shardOf(key), key, nil
+		n++
+	}
+	pe.n = n
+}
+
+// finish is the rest of Process for a resolved event: the lateness check,
+// then scoring and updating every profile. The caller holds e.mu.
+func (e *Engine) finish(ev *occsimore.Event, res *Result, pe *prepared) error {
+	var c evCtx
+	if err := e.begin(&c, ev, res, pe.tn, pe.ks, true); err != nil {
+		return err
+	}
+	e.processRoles(&c, pe)
+	e.end(&c, pe.ks)
+	for {
+		wm := pe.ks.watermark.Load()
+		if c.t <= wm || pe.ks.watermark.CompareAndSwap(wm, c.t) {
+			break
+		}
+	}
+	return nil
+}
+
+// begin checks the lateness of ev and sets up its context and the
+// features that depend on no profile.
+func (e *Engine) begin(c *evCtx, ev *occsimore.Event, res *Result, tn *tenant, ks *kindState, update bool) error {
+	cs := ks.spec
 	t := ev.Time.UnixNano()
 	if wm := ks.watermark.Load(); t < wm-e.lateness {
 		return occsimore.FieldErrorf("time", "time %s is more than the allowed lateness of %s behind the newest %s event (%s)",
 			ev.Time.Format(time.RFC3339), e.cfg.MaxLateness, cs.kind, time.Unix(0, wm).UTC().Format(time.RFC3339))
 	}
-
 	hh, mm, dow := clockOf(ev.Time)
-	c := evCtx{e: e, ev: ev, t: t, hour: hh, clock: float64(hh) + float64(mm)/60, dow: dow,
+	*c = evCtx{e: e, ev: ev, t: t, hour: hh, clock: float64(hh) + float64(mm)/60, dow: dow,
 		res: res, dict: &tn.dict, update: update, peerG: newMemo, settle: newMemo}
 	c.sinT, c.cosT = clockSin[hh*60+mm], clockCos[hh*60+mm]
 	res.Kind = cs.kind
@@ -516,19 +618,15 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 			f[r.feat] = float32(v)
 		}
 	}
+	return nil
+}
 
-	if update {
-		e.processRoles(&c, ks, &ids)
-	} else {
-		for i, id := range ids[:len(cs.roles)] {
-			if id != "" {
-				e.processRole(&c, ks.roles[i], id)
-			}
-		}
-	}
-
+// end turns the contributions into a score and a decision, and names the
+// values and entities of the reasons kept.
+func (e *Engine) end(c *evCtx, ks *kindState) {
+	res, cs := c.res, ks.spec
 	res.Score += max(c.familiar, -familiarityCap)
-	f[featScore] = float32(res.Score)
+	res.Features[featScore] = float32(res.Score)
 	thr := ks.thresholds.Load()
 	switch {
 	case res.Score >= thr.Block:
@@ -541,21 +639,12 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	for i := 0; i < res.NReasons; i++ {
 		r := &res.Reasons[i]
 		if r.topKey != 0 {
-			r.Top = tn.dict.lookup(r.topKey)
+			r.Top = c.dict.lookup(r.topKey)
 		}
 		if cs.nouns {
 			r.noun = cs.noun(r.Role)
 		}
 	}
-	if update {
-		for {
-			wm := ks.watermark.Load()
-			if t <= wm || ks.watermark.CompareAndSwap(wm, t) {
-				break
-			}
-		}
-	}
-	return nil
 }
 
 // clockOf returns the hour, minute and weekday of t in its own time zone,
@@ -629,32 +718,20 @@ func (e *Engine) processRole(c *evCtx, rs *roleStore, id string) {
 // them. It locks their shards in role order, which cannot deadlock since no
 // other path holds two shard locks, and finds every profile before scoring
 // any, so that their cache misses overlap instead of following each other.
-func (e *Engine) processRoles(c *evCtx, ks *kindState, ids *[MaxRoles]string) {
-	var (
-		rss  [MaxRoles]*roleStore
-		shs  [MaxRoles]*shard
-		keys [MaxRoles]uint64
-		ps   [MaxRoles][]uint32
-	)
-	n := 0
-	for i, id := range ids[:len(ks.roles)] {
-		if id == "" {
-			continue
-		}
-		rs := ks.roles[i]
-		key := hashString(e.seed, id)
-		sh := rs.shardOf(key)
+func (e *Engine) processRoles(c *evCtx, pe *prepared) {
+	n := pe.n
+	for _, sh := range pe.shs[:n] {
 		sh.mu.Lock()
-		rss[n], shs[n], keys[n] = rs, sh, key
-		n++
 	}
-	for i := range n {
-		ps[i] = shs[i].getOrCreate(keys[i], rss[i].layout.stride)
-	}
-	// Touch every cache line of the profiles now, while nothing waits on
-	// them.
 	var touch uint32
-	for _, p := range ps[:n] {
+	for i := range n {
+		if pe.ps[i] != nil {
+			continue // found, and touched, ahead
+		}
+		p := pe.shs[i].getOrCreate(pe.keys[i], pe.rss[i].layout.stride)
+		pe.ps[i] = p
+		// Touch every cache line of the profile now, while nothing waits
+		// on it.
 		for o := 0; o < len(p); o += 16 {
 			touch |= p[o]
 		}
@@ -662,9 +739,9 @@ func (e *Engine) processRoles(c *evCtx, ks *kindState, ids *[MaxRoles]string) {
 	}
 	c.touch = touch
 	for i := range n {
-		e.scoreRole(c, rss[i], ps[i])
+		e.scoreRole(c, pe.rss[i], pe.ps[i])
 	}
-	for _, sh := range shs[:n] {
+	for _, sh := range pe.shs[:n] {
 		sh.mu.Unlock()
 	}
 }
@@ -676,7 +753,7 @@ func (e *Engine) scoreRole(c *evCtx, rs *roleStore, p []uint32) {
 	rs.peerMu.Lock()
 	sp, grp := rs.pop, (*peerStats)(nil)
 	if rl.peerBy.kind != attrNone {
-		if s, n, ok := catValue(c.ev, rl.peerBy); ok {
+		if s, n, ok := catValue(c.ev, &rl.peerBy); ok {
 			gk := e.catHash(s, n)
 			grp = rs.groups[gk]
 			if grp == nil && c.update && len(rs.groups) < e.cfg.MaxPeerGroups {

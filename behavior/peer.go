@@ -231,20 +231,15 @@ func (l *labelStats) add(hour uint32, fraud bool) {
 	}
 }
 
-// promote moves the labels usable at t (unix nanoseconds) into F and N.
+// promote moves the labels usable at t (unix nanoseconds) into F and N,
+// oldest hour first: summed in map order, two hours usable at once would
+// make the last bits of F and N, and so of scores, differ from run to run.
 func (l *labelStats) promote(t int64, halfLife float64) {
-	if l.minPending == 0 || int64(l.minPending)*hourNanos > t {
-		return
-	}
-	next := uint32(0)
-	for h, v := range l.pending {
+	for l.minPending != 0 && int64(l.minPending)*hourNanos <= t {
+		h := l.minPending
+		v := l.pending[h]
+		delete(l.pending, h)
 		ht := int64(h) * hourNanos
-		if ht > t {
-			if next == 0 || h < next {
-				next = h
-			}
-			continue
-		}
 		if l.N == 0 && l.t0 == 0 {
 			l.t0 = ht
 		}
@@ -259,9 +254,13 @@ func (l *labelStats) promote(t int64, halfLife float64) {
 		g := math.Exp2(k)
 		l.F += v[0] * g
 		l.N += v[1] * g
-		delete(l.pending, h)
+		l.minPending = 0
+		for k := range l.pending {
+			if l.minPending == 0 || k < l.minPending {
+				l.minPending = k
+			}
+		}
 	}
-	l.minPending = next
 }
 
 // rate is the population fraud rate, or false with no usable label yet.

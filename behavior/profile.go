@@ -91,26 +91,27 @@ func (c *evCtx) reason(v float64, r *Reason) {
 // sp is the reference peer statistics; rs.pop and grp (if not nil) are
 // updated.
 func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStats) {
-	var fac, obs [maxRates]float64
+	// The weight of this event's observation at each rate: 1, unless the
+	// event is older than the profile, which then decays it to its time.
+	obs := &unitRates
+	var lateObs [maxRates]float64
 	last := lastTime(p)
 	isNew := last == 0
 	late := !isNew && c.t < last
 	switch {
 	case isNew:
-		for i := range rl.rates {
-			fac[i], obs[i] = 1, 1
-		}
 	case late:
 		dt := float64(last-c.t) / 1e9
 		for i, r := range rl.rates {
-			fac[i], obs[i] = 1, decay(dt*r)
+			lateObs[i] = decay(dt * r)
 		}
+		obs = &lateObs
 	default:
-		dt := float64(c.t-last) / 1e9
-		for i, r := range rl.rates {
-			fac[i], obs[i] = decay(dt*r), 1
-		}
-		if dt > 0 {
+		if dt := float64(c.t-last) / 1e9; dt > 0 {
+			var fac [maxRates]float64
+			for i, r := range rl.rates {
+				fac[i] = decay(dt * r)
+			}
 			rl.advance(p, &fac)
 		}
 	}
@@ -132,16 +133,16 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	f[rl.feat+1] = float32(age / 86400)
 
 	for i := range rl.num {
-		rl.num[i].run(c, rl, p, &obs, sp, rs.pop, grp, i)
+		rl.num[i].run(c, rl, p, obs, sp, rs.pop, grp, i)
 	}
 	for i := range rl.cat {
-		rl.cat[i].run(c, rl, p, &obs, sp, rs.pop, grp, i)
+		rl.cat[i].run(c, rl, p, obs, sp, rs.pop, grp, i)
 	}
 	if rl.hours != nil {
 		rl.hours.run(c, rl, p, sp, rs.pop, grp)
 	}
 	for i := range rl.vel {
-		rl.vel[i].run(c, rl, p, &obs, age, sp, rs.pop, grp, i)
+		rl.vel[i].run(c, rl, p, obs, age, sp, rs.pop, grp, i)
 	}
 	if rl.gap != nil {
 		rl.gap.run(c, rl, p, last, isNew || late, sp, rs.pop, grp)
@@ -169,10 +170,24 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	}
 }
 
+// unitRates is the observation weight at every rate of an event that is
+// not late. Read only.
+var unitRates = func() (w [maxRates]float64) {
+	for i := range w {
+		w[i] = 1
+	}
+	return w
+}()
+
 // advance decays every decayed counter of p by the factors of its rates.
 func (rl *roleLayout) advance(p []uint32, fac *[maxRates]float64) {
-	for _, d := range rl.decays {
-		setF32(p, int(d.off), f32(p, int(d.off))*fac[d.rate])
+	from := 0
+	for _, r := range rl.decayRuns {
+		f := fac[r.rate]
+		for _, o := range rl.decayOffs[from:r.end] {
+			p[o] = math.Float32bits(float32(float64(math.Float32frombits(p[o])) * f))
+		}
+		from = int(r.end)
 	}
 	// Exposure: the decayed count a unit-rate process would have.
 	for _, x := range rl.exposures {
@@ -283,7 +298,7 @@ func (b *numBlock) raw(v float64) float64 {
 
 // Categorical block layout: W, novel, then k × (fingerprint, weight).
 func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, sp, pop, grp *peerStats, idx int) {
-	s, n, ok := catValue(c.ev, b.a)
+	s, n, ok := catValue(c.ev, &b.a)
 	if !ok {
 		return
 	}
@@ -421,11 +436,11 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 	// The counters are small integers: their sums are exact in any order,
 	// and empty hours add nothing to the resultant (x+0 is x), so only the
 	// hours in use are visited, in order.
-	var n uint32
+	var lanes uint32 // two 16-bit sums of bytes, at most 6*2*255 each
 	var C, S float64
 	for w := range 6 {
 		v := p[b.off+w]
-		n += v&0xff + v>>8&0xff + v>>16&0xff + v>>24
+		lanes += v&0x00ff00ff + v>>8&0x00ff00ff
 		for v != 0 {
 			k := bits.TrailingZeros32(v) >> 3
 			x := float64(v >> (8 * k) & 0xff)
@@ -434,6 +449,7 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 			v &^= 0xff << (8 * k)
 		}
 	}
+	n := lanes&0xffff + lanes>>16
 	v6, v7 := p[b.off+6], p[b.off+7]&0xffffff // days 24-30; byte 31 is unused
 	N := float64(n)
 	dN := float64(v6&0xff + v6>>8&0xff + v6>>16&0xff + v6>>24 + v7&0xff + v7>>8&0xff + v7>>16)
@@ -600,7 +616,7 @@ func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		if !known || !match {
 			continue
 		}
-		m := rate * b.wins[j].D().Seconds()
+		m := rate * b.winSecs[j] // not Seconds(), which divides
 		me := max(m, b.minExp)
 		if x > me {
 			if llr := x*fastLog(x/me) - x + me; llr > best {
