@@ -44,6 +44,11 @@ type Server struct {
 	// asking the store. A revocation through this server applies at once; one
 	// made by another process (the CLI, another node) within this delay.
 	TokenCacheTTL Duration `toml:"token_cache_ttl"`
+	// GCHeapFloor is the heap size, in bytes, below which the garbage
+	// collector does not start a cycle (0: GOGC alone decides). A small live
+	// heap otherwise collects every second or so under load, and marking
+	// delays requests; see package gcfloor.
+	GCHeapFloor int64 `toml:"gc_heap_floor"`
 }
 
 // Store selects and configures the relational store.
@@ -162,6 +167,7 @@ func DefaultConfig() Config {
 			IdleTimeout:       Duration(120 * time.Second),
 			ShutdownTimeout:   Duration(15 * time.Second),
 			TokenCacheTTL:     Duration(5 * time.Second),
+			GCHeapFloor:       256 << 20,
 		},
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
@@ -416,6 +422,8 @@ func (c *Config) Validate() error {
 		return bad("store.data_dir", "must be set for the sqlite driver")
 	case c.Store.Driver == "postgres" && c.Store.PostgresDSN == "":
 		return bad("store.postgres_dsn", "must be set for the postgres driver (or OCCSIMORE_STORE_POSTGRES_DSN_FILE)")
+	case c.Server.GCHeapFloor < 0 || c.Server.GCHeapFloor > 1<<40:
+		return bad("server.gc_heap_floor", "%d must be between 0 (off) and 1 TiB", c.Server.GCHeapFloor)
 	case c.Server.TokenCacheTTL.D() < 0 || c.Server.TokenCacheTTL.D() > time.Minute:
 		return bad("server.token_cache_ttl", "%s must be between 0s (no cache) and 1m", c.Server.TokenCacheTTL.D())
 	case c.Console.SessionTTL.D() < time.Minute:

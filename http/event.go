@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,20 +42,21 @@ const (
 // reasons.
 func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 	p := occsimore.PrincipalFromContext(r.Context())
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return bodyError(err)
-	}
-	// One event in, one result out: both come from a pool, since Submit
-	// keeps neither once it returns (the journal encodes the event before
-	// it answers).
+	// The body, the event and the result come from a pool: Submit keeps
+	// none of them once it returns (the journal encodes the event before it
+	// answers, and the decoder copies every string out of the body).
 	one, _ := s.singles.Get().(*single)
 	if one == nil {
 		one = new(single)
 	}
-	*one = single{}
-	defer s.singles.Put(one)
-	if err := ingest.DecodeJSON(body, &one.ev[0]); err != nil {
+	defer s.putSingle(one)
+	body := one.body
+	*one = single{body: body}
+	one.body.Reset()
+	if _, err := one.body.ReadFrom(r.Body); err != nil {
+		return bodyError(err)
+	}
+	if err := ingest.DecodeJSON(one.body.Bytes(), &one.ev[0]); err != nil {
 		return err
 	}
 	if err := s.Events.Submit(r.Context(), p.Member.ID, one.ev[:], one.out[:]); err != nil {
@@ -67,10 +69,20 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// single is the event and the result of one POST /v1/events.
+// single is the body, the event and the result of one POST /v1/events.
 type single struct {
-	ev  [1]occsimore.Event
-	out [1]pipeline.Scored
+	body bytes.Buffer
+	ev   [1]occsimore.Event
+	out  [1]pipeline.Scored
+}
+
+// putSingle returns one to the pool, unless an unusually large body would
+// keep its buffer alive there.
+func (s *Server) putSingle(one *single) {
+	if one.body.Cap() > 64<<10 {
+		return
+	}
+	s.singles.Put(one)
 }
 
 // batchLine is one line of a batch response: a scored event, or the error of

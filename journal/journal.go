@@ -126,7 +126,7 @@ type Journal struct {
 	spare    chan spareFile // delivers the next segment being prepared; nil if none is
 
 	appends, syncs atomic.Uint64
-	bufs           sync.Pool // *[]byte payload buffers, reused once committed
+	free           sync.Pool // *request, with its payload buffer, reused once committed
 }
 
 type segment struct {
@@ -147,7 +147,7 @@ type request struct {
 	payload []byte
 	seq     uint64
 	err     error
-	done    chan struct{}
+	done    chan struct{} // one value once committed; buffered, so the writer never waits
 }
 
 // Open opens the journal in dir, creating the directory if needed. If the
@@ -408,24 +408,31 @@ func (j *Journal) Append(ctx context.Context, rec Record) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	bp, _ := j.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
+	// Requests are reused: at thousands of single-event appends a second,
+	// their garbage is part of what makes the collector run.
+	r, _ := j.free.Get().(*request)
+	if r == nil {
+		r = &request{done: make(chan struct{}, 1)}
 	}
-	defer j.bufs.Put(bp)
-	r := &request{done: make(chan struct{})}
+	defer j.free.Put(r)
 	var err error
-	if r.payload, err = appendPayload((*bp)[:0], &rec); err != nil {
+	if r.payload, err = appendPayload(r.payload[:0], &rec); err != nil {
 		return 0, fmt.Errorf("encode record: %w", err)
 	}
-	*bp = r.payload
 	r.header = frameHeader(&r.hdr, rec.Kind, r.payload)
+	r.seq, r.err = 0, nil
 	select {
 	case j.reqs <- r:
-	case <-j.quit:
-		return 0, ErrClosed
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	default:
+		// Only a busy writer makes Append wait, and only then for ctx:
+		// asking for ctx.Done allocates its channel.
+		select {
+		case j.reqs <- r:
+		case <-j.quit:
+			return 0, ErrClosed
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
 	}
 	<-r.done
 	return r.seq, r.err
@@ -459,7 +466,7 @@ func (j *Journal) run() {
 		}
 		buf = j.commit(batch, buf[:0])
 		for i, r := range batch {
-			close(r.done)
+			r.done <- struct{}{}
 			batch[i] = nil
 		}
 	}
