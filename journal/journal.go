@@ -130,6 +130,7 @@ type Journal struct {
 	capacity int64          // preallocated size of the active segment
 	fileSize int64          // size of the active segment's file
 	spare    chan spareFile // delivers the next segment being prepared; nil if none is
+	hurry    atomic.Bool    // rotation waits for the spare: stop pacing it
 
 	appends, syncs atomic.Uint64
 	free           sync.Pool // *request, with its payload buffer, reused once committed
@@ -370,7 +371,7 @@ func (j *Journal) snapshotPath(seq uint64) string {
 // change that fdatasync must commit like an fsync.
 //
 // paced is for the spare prepared while appends go on: it syncs every
-// spareChunk and pauses between chunks. Left to one flush at the end, a
+// spareChunk and pauses between chunks, unless a rotation is waiting for it. Left to one flush at the end, a
 // 64 MiB segment's writeback holds the disk for tens of milliseconds, and
 // every append's fdatasync waits behind it (measured: a 64 ms stall).
 func (j *Journal) prepare(size int64, paced bool) (*os.File, error) {
@@ -385,7 +386,7 @@ func (j *Journal) prepare(size int64, paced bool) (*os.File, error) {
 	}
 	for off := int64(0); err == nil && off < size; off += step {
 		if err = fillZeros(f, off, min(off+step, size)); err == nil && paced {
-			if err = datasync(f); err == nil {
+			if err = datasync(f); err == nil && !j.hurry.Load() {
 				time.Sleep(sparePause)
 			}
 		}
@@ -576,7 +577,9 @@ func (j *Journal) prepareNext(end int64) {
 func (j *Journal) rotate(base uint64) error {
 	var sp spareFile
 	if j.spare != nil {
+		j.hurry.Store(true)
 		sp = <-j.spare
+		j.hurry.Store(false)
 		j.spare = nil
 	}
 	if sp.err != nil {
