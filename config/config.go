@@ -68,6 +68,11 @@ type Engine struct {
 	// JournalDir holds the event journal and profile snapshots; empty means
 	// <store.data_dir>/journal.
 	JournalDir string `toml:"journal_dir"`
+	// JournalSyncInterval, if not zero, answers an event once it is written
+	// to the operating system and syncs the journal at most this long after:
+	// a killed server loses nothing, a power failure the events of the last
+	// interval. Zero, the default, syncs before every answer.
+	JournalSyncInterval Duration `toml:"journal_sync_interval"`
 	// MaxLateness is how far behind the newest event an event may arrive and
 	// still be folded in; later ones are refused with the reason.
 	MaxLateness Duration `toml:"max_lateness"`
@@ -436,6 +441,8 @@ func (c *Config) Validate() error {
 		return bad("logs.max_message_bytes", "%d must be between 480 (RFC 3164's minimum) and 1048576", c.Logs.MaxMessageBytes)
 	case c.Logs.FlushEvery.D() < time.Second:
 		return bad("logs.flush_every", "%s must be at least 1s", c.Logs.FlushEvery.D())
+	case c.Engine.JournalSyncInterval.D() < 0 || c.Engine.JournalSyncInterval.D() > time.Second:
+		return bad("engine.journal_sync_interval", "%s must be between 0s (sync before every answer) and 1s", c.Engine.JournalSyncInterval.D())
 	case c.Engine.CheckpointEvery < 1000:
 		return bad("engine.checkpoint_every", "%d must be at least 1000", c.Engine.CheckpointEvery)
 	case c.Engine.AnomalyWarmup < 0:

@@ -78,6 +78,13 @@ type Options struct {
 	MaxBatchBytes int
 	// Logger receives torn-tail repairs and cleanup failures. Default: discard.
 	Logger *slog.Logger
+	// SyncInterval, if positive, acknowledges an append once it is written
+	// to the operating system, and syncs the data at most this long after:
+	// a killed process loses nothing, a power failure or kernel crash the
+	// appends of the last interval (PostgreSQL's synchronous_commit=off,
+	// Redis's appendfsync everysec). Zero, the default, syncs every group
+	// commit before acknowledging it.
+	SyncInterval time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -131,6 +138,14 @@ type Journal struct {
 	fileSize int64          // size of the active segment's file
 	spare    chan spareFile // delivers the next segment being prepared; nil if none is
 	hurry    atomic.Bool    // rotation waits for the spare: stop pacing it
+
+	// With Options.SyncInterval, the syncer goroutine syncs the active
+	// segment: syncMu keeps rotate and Close from switching or closing it
+	// during a sync; dirty and grew say what the writes since need.
+	syncMu     sync.Mutex
+	dirty      atomic.Bool // written since the last sync
+	grew       atomic.Bool // the file grew past its preallocated size: fsync, not fdatasync
+	syncerDone chan struct{}
 
 	appends, syncs atomic.Uint64
 	free           sync.Pool // *request, with its payload buffer, reused once committed
@@ -213,6 +228,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Journal, error) {
 	}
 	j.active, j.capacity, j.fileSize = f, fileSize, fileSize
 	go j.run()
+	if opts.SyncInterval > 0 {
+		j.syncerDone = make(chan struct{})
+		go j.syncer()
+	}
 	return j, nil
 }
 
@@ -508,17 +527,18 @@ func (j *Journal) commit(batch []*request, buf []byte) []byte {
 	}
 	if err == nil {
 		err = j.write(buf, size)
-		j.syncs.Add(1)
+		if j.opts.SyncInterval == 0 {
+			j.syncs.Add(1)
+		}
 	}
-	j.mu.Lock()
 	if err != nil {
 		// The file's state after a failed write or fsync is unknown:
 		// refuse further appends; reopening repairs the tail.
-		if j.err == nil {
-			j.err = err
-			j.log.Error("journal write failed; appends refused until reopened", "err", err)
-		}
-		err = j.err
+		j.fail(err)
+	}
+	j.mu.Lock()
+	if err != nil || j.err != nil {
+		err = j.err // a failed background sync refuses this batch too
 	} else {
 		j.activeSize = size + int64(len(buf))
 		j.nextSeq = seq + uint64(len(batch))
@@ -543,17 +563,77 @@ func (j *Journal) write(buf []byte, off int64) error {
 	if _, err := j.active.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	sync := datasync
+	grew := false
 	if end := off + int64(len(buf)); end > j.fileSize {
 		// Past the preallocated space the file grows: fsync, so that the
 		// new size is durable whatever the platform's fdatasync does.
-		sync = (*os.File).Sync
+		grew = true
 		j.fileSize = end
 	}
-	if err := sync(j.active); err != nil {
+	if j.opts.SyncInterval > 0 {
+		if grew {
+			j.grew.Store(true)
+		}
+		j.dirty.Store(true)
+		return nil
+	}
+	return syncFile(j.active, grew)
+}
+
+func syncFile(f *os.File, full bool) error {
+	sync := datasync
+	if full {
+		sync = (*os.File).Sync
+	}
+	if err := sync(f); err != nil {
 		return fmt.Errorf("sync journal: %w", err)
 	}
 	return nil
+}
+
+// syncer syncs the active segment every SyncInterval while appends have
+// written to it, until Close.
+func (j *Journal) syncer() {
+	defer close(j.syncerDone)
+	t := time.NewTicker(j.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.quit:
+			return
+		case <-t.C:
+			if err := j.syncActive(); err != nil {
+				j.fail(err)
+			}
+		}
+	}
+}
+
+// syncActive syncs the active segment if it was written since the last
+// sync; the caller must not hold syncMu.
+func (j *Journal) syncActive() error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	return j.syncActiveLocked()
+}
+
+func (j *Journal) syncActiveLocked() error {
+	if !j.dirty.Swap(false) {
+		return nil
+	}
+	j.syncs.Add(1)
+	return syncFile(j.active, j.grew.Swap(false))
+}
+
+// fail makes err sticky: appends are refused until the journal is reopened,
+// since after a failed write or sync the file's state is unknown.
+func (j *Journal) fail(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.err = err
+		j.log.Error("journal write failed; appends refused until reopened", "err", err)
+	}
 }
 
 // prepareNext starts preallocating the next segment in the background once
@@ -589,6 +669,17 @@ func (j *Journal) rotate(base uint64) error {
 		sp.size = j.nextSegmentSize()
 		if sp.f, sp.err = j.prepare(sp.size, false); sp.err != nil {
 			return sp.err
+		}
+	}
+	if j.opts.SyncInterval > 0 {
+		// The old segment is synced before any record goes into the new
+		// one, so that a power failure loses only a suffix of the log.
+		j.syncMu.Lock()
+		defer j.syncMu.Unlock()
+		if err := j.syncActiveLocked(); err != nil {
+			sp.f.Close()
+			os.Remove(sp.f.Name())
+			return err
 		}
 	}
 	if err := j.install(sp.f, base); err != nil {
@@ -710,13 +801,19 @@ func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
 		close(j.quit)
 		<-j.done
+		if j.syncerDone != nil {
+			<-j.syncerDone
+			if err := j.syncActive(); err != nil {
+				j.closeErr = err
+			}
+		}
 		if j.spare != nil {
 			if sp := <-j.spare; sp.f != nil {
 				sp.f.Close()
 				os.Remove(sp.f.Name())
 			}
 		}
-		if err := j.active.Close(); err != nil {
+		if err := j.active.Close(); err != nil && j.closeErr == nil {
 			j.closeErr = fmt.Errorf("close journal: %w", err)
 		}
 	})

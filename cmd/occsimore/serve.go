@@ -173,7 +173,7 @@ func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger 
 	if err != nil {
 		return nil, nil, fmt.Errorf("behaviour engine: %w", err)
 	}
-	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger})
+	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger, SyncInterval: c.Engine.JournalSyncInterval.D()})
 	if err != nil {
 		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
 	}
