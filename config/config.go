@@ -44,6 +44,11 @@ type Server struct {
 	// asking the store. A revocation through this server applies at once; one
 	// made by another process (the CLI, another node) within this delay.
 	TokenCacheTTL Duration `toml:"token_cache_ttl"`
+	// GCHeapFloor is the heap size, in bytes, below which the garbage
+	// collector does not start a cycle (0: GOGC alone decides). A small live
+	// heap otherwise collects every second or so under load, and marking
+	// delays requests; see package gcfloor.
+	GCHeapFloor int64 `toml:"gc_heap_floor"`
 }
 
 // Store selects and configures the relational store.
@@ -63,6 +68,11 @@ type Engine struct {
 	// JournalDir holds the event journal and profile snapshots; empty means
 	// <store.data_dir>/journal.
 	JournalDir string `toml:"journal_dir"`
+	// JournalSyncInterval, if not zero, answers an event once it is written
+	// to the operating system and syncs the journal at most this long after:
+	// a killed server loses nothing, a power failure the events of the last
+	// interval. Zero, the default, syncs before every answer.
+	JournalSyncInterval Duration `toml:"journal_sync_interval"`
 	// MaxLateness is how far behind the newest event an event may arrive and
 	// still be folded in; later ones are refused with the reason.
 	MaxLateness Duration `toml:"max_lateness"`
@@ -162,6 +172,7 @@ func DefaultConfig() Config {
 			IdleTimeout:       Duration(120 * time.Second),
 			ShutdownTimeout:   Duration(15 * time.Second),
 			TokenCacheTTL:     Duration(5 * time.Second),
+			GCHeapFloor:       256 << 20,
 		},
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
@@ -416,6 +427,8 @@ func (c *Config) Validate() error {
 		return bad("store.data_dir", "must be set for the sqlite driver")
 	case c.Store.Driver == "postgres" && c.Store.PostgresDSN == "":
 		return bad("store.postgres_dsn", "must be set for the postgres driver (or OCCSIMORE_STORE_POSTGRES_DSN_FILE)")
+	case c.Server.GCHeapFloor < 0 || c.Server.GCHeapFloor > 1<<40:
+		return bad("server.gc_heap_floor", "%d must be between 0 (off) and 1 TiB", c.Server.GCHeapFloor)
 	case c.Server.TokenCacheTTL.D() < 0 || c.Server.TokenCacheTTL.D() > time.Minute:
 		return bad("server.token_cache_ttl", "%s must be between 0s (no cache) and 1m", c.Server.TokenCacheTTL.D())
 	case c.Console.SessionTTL.D() < time.Minute:
@@ -428,6 +441,8 @@ func (c *Config) Validate() error {
 		return bad("logs.max_message_bytes", "%d must be between 480 (RFC 3164's minimum) and 1048576", c.Logs.MaxMessageBytes)
 	case c.Logs.FlushEvery.D() < time.Second:
 		return bad("logs.flush_every", "%s must be at least 1s", c.Logs.FlushEvery.D())
+	case c.Engine.JournalSyncInterval.D() < 0 || c.Engine.JournalSyncInterval.D() > time.Second:
+		return bad("engine.journal_sync_interval", "%s must be between 0s (sync before every answer) and 1s", c.Engine.JournalSyncInterval.D())
 	case c.Engine.CheckpointEvery < 1000:
 		return bad("engine.checkpoint_every", "%d must be at least 1000", c.Engine.CheckpointEvery)
 	case c.Engine.AnomalyWarmup < 0:

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/occsimore/occsimore"
 )
@@ -182,12 +183,33 @@ func kindName(t reflect.Type) string {
 // error, having written nothing, only if v cannot be encoded; a failed write
 // means the client went away and is not reported.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	// A pooled buffer and encoder: json.Marshal would allocate the
+	// response's bytes on every call.
+	je, _ := jsonEncoders.Get().(*jsonEncoder)
+	if je == nil {
+		je = &jsonEncoder{}
+		je.enc = json.NewEncoder(&je.buf)
+	}
+	defer func() {
+		if je.buf.Cap() <= 64<<10 {
+			jsonEncoders.Put(je)
+		}
+	}()
+	je.buf.Reset()
+	if err := je.enc.Encode(v); err != nil { // as json.Marshal, plus a newline
 		return fmt.Errorf("encode response: %w", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(je.buf.Bytes())
 	return nil
 }
+
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// jsonEncoders holds *jsonEncoder; a package-level pool is a cache, not
+// state: any encoder serves any response.
+var jsonEncoders sync.Pool

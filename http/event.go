@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,20 +42,21 @@ const (
 // reasons.
 func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 	p := occsimore.PrincipalFromContext(r.Context())
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return bodyError(err)
-	}
-	// One event in, one result out: both come from a pool, since Submit
-	// keeps neither once it returns (the journal encodes the event before
-	// it answers).
+	// The body, the event and the result come from a pool: Submit keeps
+	// none of them once it returns (the journal encodes the event before it
+	// answers, and the decoder copies every string out of the body).
 	one, _ := s.singles.Get().(*single)
 	if one == nil {
 		one = new(single)
 	}
-	*one = single{}
-	defer s.singles.Put(one)
-	if err := ingest.DecodeJSON(body, &one.ev[0]); err != nil {
+	defer s.putSingle(one)
+	body := one.body
+	*one = single{body: body}
+	one.body.Reset()
+	if _, err := one.body.ReadFrom(r.Body); err != nil {
+		return bodyError(err)
+	}
+	if err := ingest.DecodeJSON(one.body.Bytes(), &one.ev[0]); err != nil {
 		return err
 	}
 	if err := s.Events.Submit(r.Context(), p.Member.ID, one.ev[:], one.out[:]); err != nil {
@@ -63,14 +65,36 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 	if one.out[0].Err != nil {
 		return one.out[0].Err
 	}
-	s.writeJSON(w, r, http.StatusOK, &one.out[0])
+	sc := &one.out[0]
+	if !plainScored(sc) {
+		s.writeJSON(w, r, http.StatusOK, sc)
+		return nil
+	}
+	// The common answer (allow, no reasons) by hand, as the batch path
+	// writes its lines, into the body's buffer, which is no longer needed.
+	one.body.Reset()
+	b := append(one.body.AvailableBuffer(), '{')
+	b = appendPlainScored(b, sc)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 	return nil
 }
 
-// single is the event and the result of one POST /v1/events.
+// single is the body, the event and the result of one POST /v1/events.
 type single struct {
-	ev  [1]occsimore.Event
-	out [1]pipeline.Scored
+	body bytes.Buffer
+	ev   [1]occsimore.Event
+	out  [1]pipeline.Scored
+}
+
+// putSingle returns one to the pool, unless an unusually large body would
+// keep its buffer alive there.
+func (s *Server) putSingle(one *single) {
+	if one.body.Cap() > 64<<10 {
+		return
+	}
+	s.singles.Put(one)
 }
 
 // batchLine is one line of a batch response: a scored event, or the error of
@@ -261,8 +285,7 @@ func readChunks(ctx context.Context, dec eventReader, free <-chan *batchChunk, c
 // line, without reasons or error, is written by hand: through encoding/json's
 // reflection it cost 11% of the batch path.
 func appendScoredLine(b []byte, line int, sc *pipeline.Scored) []byte {
-	if sc.Err != nil || len(sc.Reasons) > 0 || !plainJSON(sc.EventID) || !plainJSON(sc.AlertID) || !plainJSON(string(sc.Decision)) ||
-		math.IsNaN(sc.Score) || math.IsInf(sc.Score, 0) {
+	if sc.Err != nil || !plainScored(sc) {
 		l := batchLine{Line: line, Scored: sc}
 		if sc.Err != nil {
 			l.Error = problemOf(sc.Err)
@@ -271,10 +294,26 @@ func appendScoredLine(b []byte, line int, sc *pipeline.Scored) []byte {
 	}
 	b = append(b, `{"line":`...)
 	b = strconv.AppendInt(b, int64(line), 10)
-	b = append(b, `,"event_id":"`...)
+	b = append(b, ',')
+	return appendPlainScored(b, sc)
+}
+
+// plainScored reports whether appendPlainScored can write sc: no reasons,
+// and nothing that JSON would have to escape or cannot hold.
+func plainScored(sc *pipeline.Scored) bool {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	return len(sc.Reasons) == 0 && plainJSON(sc.EventID) && plainJSON(sc.AlertID) && plainJSON(string(sc.Decision)) &&
+		finite(sc.Score) && finite(sc.ModelScore) && finite(sc.ShadowScore) && finite(sc.AnomalyScore)
+}
+
+// appendPlainScored appends sc's fields, as encoding/json writes them, and
+// closes the object with a newline. The caller has written "{" and any
+// field before.
+func appendPlainScored(b []byte, sc *pipeline.Scored) []byte {
+	b = append(b, `"event_id":"`...)
 	b = append(b, sc.EventID...)
 	b = append(b, `","score":`...)
-	b = strconv.AppendFloat(b, sc.Score, 'g', -1, 64)
+	b = appendJSONFloat(b, sc.Score)
 	if sc.Decision != "" {
 		b = append(b, `,"decision":"`...)
 		b = append(b, sc.Decision...)
@@ -285,7 +324,45 @@ func appendScoredLine(b []byte, line int, sc *pipeline.Scored) []byte {
 		b = append(b, sc.AlertID...)
 		b = append(b, '"')
 	}
+	if sc.ModelScore != 0 {
+		b = append(b, `,"model_score":`...)
+		b = appendJSONFloat(b, sc.ModelScore)
+	}
+	if sc.ModelVersion != 0 {
+		b = append(b, `,"model_version":`...)
+		b = strconv.AppendInt(b, int64(sc.ModelVersion), 10)
+	}
+	if sc.ShadowScore != 0 {
+		b = append(b, `,"shadow_score":`...)
+		b = appendJSONFloat(b, sc.ShadowScore)
+	}
+	if sc.ShadowVersion != 0 {
+		b = append(b, `,"shadow_version":`...)
+		b = strconv.AppendInt(b, int64(sc.ShadowVersion), 10)
+	}
+	if sc.AnomalyScore != 0 {
+		b = append(b, `,"anomaly_score":`...)
+		b = appendJSONFloat(b, sc.AnomalyScore)
+	}
 	return append(b, "}\n"...)
+}
+
+// appendJSONFloat writes f as encoding/json does: the shortest form, with
+// an exponent only for very small or very large magnitudes.
+func appendJSONFloat(b []byte, f float64) []byte {
+	abs, format := math.Abs(f), byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // plainJSON reports whether s can be written between JSON quotes as is.

@@ -45,7 +45,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // newPipeline returns a real event pipeline: the behaviour engine, a journal
 // in a temporary directory and the SQLite alert store.
-func newPipeline(t *testing.T, db *sqlstore.DB, now occsimore.Now) *pipeline.Pipeline {
+func newPipeline(t testing.TB, db *sqlstore.DB, now occsimore.Now) *pipeline.Pipeline {
 	t.Helper()
 	eng, err := behavior.NewEngine(behavior.DefaultConfig())
 	if err != nil {
@@ -68,7 +68,7 @@ func newPipeline(t *testing.T, db *sqlstore.DB, now occsimore.Now) *pipeline.Pip
 
 // env is a running server over a real SQLite store.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlstore.DB
 	pl    *pipeline.Pipeline
 	clock *clock
@@ -78,7 +78,7 @@ type env struct {
 
 // newEnv starts a server. configure adjusts its config and setup the server
 // before its handler is built; either may be nil.
-func newEnv(t *testing.T, configure func(*occhttp.Config), setup func(*occhttp.Server)) *env {
+func newEnv(t testing.TB, configure func(*occhttp.Config), setup func(*occhttp.Server)) *env {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), t.TempDir())
 	if err != nil {
@@ -93,7 +93,11 @@ func newEnv(t *testing.T, configure func(*occhttp.Config), setup func(*occhttp.S
 	if configure != nil {
 		configure(&cfg)
 	}
-	srv := occhttp.NewServer(cfg, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	logOpts := &slog.HandlerOptions{}
+	if _, ok := t.(*testing.B); ok {
+		logOpts.Level = slog.LevelWarn // a line per request would measure the log
+	}
+	srv := occhttp.NewServer(cfg, slog.New(slog.NewTextHandler(t.Output(), logOpts)))
 	srv.Members, srv.Tokens, srv.Users = db, db, db
 	srv.Now = clk.Now
 	pl := newPipeline(t, db, clk.Now)
@@ -231,8 +235,9 @@ type scenario struct {
 // run runs scenarios in order: some depend on earlier ones' effects.
 func (e *env) run(scenarios []scenario) {
 	e.t.Helper()
+	tt := e.t.(*testing.T) // scenario tables run in tests, not benchmarks
 	for _, sc := range scenarios {
-		e.t.Run(sc.name, func(t *testing.T) {
+		tt.Run(sc.name, func(t *testing.T) {
 			r := e.do(t, sc.method, sc.path, sc.bearer, sc.body)
 			if r.status != sc.status {
 				t.Fatalf("%s %s: status %d, want %d; body %s", sc.method, sc.path, r.status, sc.status, r.body)

@@ -124,12 +124,18 @@ func replayAll(t *testing.T, j *Journal, fromSeq uint64) ([]uint64, []Record) {
 }
 
 func TestAppendReplay(t *testing.T) {
+	for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
+		t.Run(fmt.Sprintf("sync_interval=%s", interval), func(t *testing.T) { testAppendReplay(t, interval) })
+	}
+}
+
+func testAppendReplay(t *testing.T, interval time.Duration) {
 	dir := t.TempDir()
 	var want []Record
 	for i := range 40 {
 		want = append(want, testRecord(i))
 	}
-	j := openTest(t, dir, Options{SegmentSize: 2 << 10})
+	j := openTest(t, dir, Options{SegmentSize: 2 << 10, SyncInterval: interval})
 	appendAll(t, j, want)
 
 	check := func(j *Journal) {
@@ -157,7 +163,7 @@ func TestAppendReplay(t *testing.T) {
 		t.Fatalf("%d segments after 40 records of 2 KiB segments, want rotation", len(segs))
 	}
 
-	j = openTest(t, dir, Options{SegmentSize: 2 << 10})
+	j = openTest(t, dir, Options{SegmentSize: 2 << 10, SyncInterval: interval})
 	if got, want := j.NextSeq(), uint64(41); got != want {
 		t.Fatalf("NextSeq after reopen = %d, want %d", got, want)
 	}
@@ -781,5 +787,55 @@ func TestSegmentsGrow(t *testing.T) {
 	j = openTest(t, dir, Options{SegmentSize: 4 << 20})
 	if _, got := replayAll(t, j, 1); !cmp.Equal(want, got, cmpTime) {
 		t.Fatalf("replayed %d records, want %d equal ones", len(got), len(want))
+	}
+}
+
+// TestSyncInterval: with a sync interval, appends are acknowledged before
+// any sync; the data is synced by the interval's tick, before a snapshot
+// that covers it, at rotation and at Close.
+func TestSyncInterval(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{SegmentSize: 4 << 10, SyncInterval: time.Hour} // no tick during the test
+	j := openTest(t, dir, opts)
+	appendAll(t, j, []Record{testRecord(0), testRecord(1), testRecord(2)})
+	if appends, syncs := j.Stats(); appends != 3 || syncs != 0 {
+		t.Fatalf("after 3 appends: %d appends, %d syncs; want 3 acknowledged without a sync", appends, syncs)
+	}
+	if err := j.WriteSnapshot(t.Context(), 3, writeString("state@3")); err != nil {
+		t.Fatal(err)
+	}
+	if _, syncs := j.Stats(); syncs != 1 {
+		t.Fatalf("%d syncs after a snapshot, want the records it covers synced first", syncs)
+	}
+	var recs []Record
+	for i := range 60 { // past several 4 KiB segments
+		recs = append(recs, testRecord(3+i))
+	}
+	for _, rec := range recs {
+		if _, err := j.Append(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, syncs := j.Stats()
+	if n := len(segmentBases(t, dir)); syncs < uint64(n)-1 {
+		t.Fatalf("%d syncs for %d segments: every rotation must sync the old one", syncs, n)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = openTest(t, dir, opts)
+	if _, got := replayAll(t, j, 4); !cmp.Equal(recs, got, cmpTime) {
+		t.Fatalf("replayed %d records after close, want the %d appended", len(got), len(recs))
+	}
+
+	// A short interval syncs on its own.
+	j2 := openTest(t, t.TempDir(), Options{SyncInterval: time.Millisecond})
+	appendAll(t, j2, []Record{testRecord(0)})
+	for _, syncs := j2.Stats(); syncs == 0; _, syncs = j2.Stats() {
+		select {
+		case <-t.Context().Done():
+			t.Fatal("never synced")
+		case <-time.After(time.Millisecond):
+		}
 	}
 }

@@ -35,6 +35,14 @@ func (j *Journal) WriteSnapshot(ctx context.Context, seq uint64, write func(w io
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if j.opts.SyncInterval > 0 {
+		// The snapshot must not become durable before the records it
+		// covers: after a power failure the log would end before it.
+		if err := j.syncActive(); err != nil {
+			j.fail(err)
+			return err
+		}
+	}
 	f, err := os.CreateTemp(j.dir, "snapshot-*"+tempExt)
 	if err != nil {
 		return fmt.Errorf("create snapshot: %w", err)

@@ -36,8 +36,14 @@ type benchReport struct {
 	// generator's doing, not the server's.
 	SendLagP50Micros float64 `json:"send_lag_p50_us,omitempty"`
 	SendLagP99Micros float64 `json:"send_lag_p99_us,omitempty"`
-	GoMaxProcs       int     `json:"gomaxprocs"`
-	Arch             string  `json:"arch"`
+	// FromSend is the latency from the moment each request was actually
+	// sent, as load generators such as vegeta and hey measure it: the
+	// server's own share, without the generator's lateness.
+	FromSendP50Micros  float64 `json:"from_send_p50_us,omitempty"`
+	FromSendP99Micros  float64 `json:"from_send_p99_us,omitempty"`
+	FromSendP999Micros float64 `json:"from_send_p999_us,omitempty"`
+	GoMaxProcs         int     `json:"gomaxprocs"`
+	Arch               string  `json:"arch"`
 }
 
 func (m *Main) benchCommand() *cobra.Command {
@@ -116,7 +122,10 @@ func (m *Main) benchHTTPCommand() *cobra.Command {
 		Long: `Send single card.tx events to a running server at a fixed rate, each request on
 its own schedule (open loop), and report the latency from each request's
 scheduled start, so that a stalled server shows in the tail instead of
-slowing the load down (no coordinated omission).`,
+slowing the load down (no coordinated omission). The latency from the moment
+each request was actually sent is reported beside it: the difference is the
+generator's own lateness (the Go runtime wakes a sleeping goroutine with
+about a millisecond of granularity).`,
 		Example: "  occsimore bench http --url http://127.0.0.1:8080 --token $TOKEN --rate 2000 --duration 20s",
 		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -143,6 +152,7 @@ func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, durat
 	n := int(duration.Seconds() * float64(rate))
 	lat := make([]time.Duration, n)
 	lag := make([]time.Duration, n)
+	fromSend := make([]time.Duration, n)
 	failed := make([]bool, n)
 	interval := time.Second / time.Duration(rate)
 	var wg sync.WaitGroup
@@ -163,7 +173,8 @@ func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, durat
 			req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/events", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
-			lag[i] = time.Since(due)
+			sent := time.Now()
+			lag[i] = sent.Sub(due)
 			resp, err := client.Do(req)
 			if err == nil {
 				io.Copy(io.Discard, resp.Body)
@@ -172,13 +183,16 @@ func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, durat
 			} else {
 				failed[i] = true
 			}
-			lat[i] = time.Since(due)
+			done := time.Now()
+			lat[i], fromSend[i] = done.Sub(due), done.Sub(sent)
 		})
 	}
 	wg.Wait()
 	rep := latencyReport(fmt.Sprintf("POST /v1/events at %d requests/s, open loop", rate), lat, time.Since(start))
 	lagRep := latencyReport("", lag, 0)
 	rep.SendLagP50Micros, rep.SendLagP99Micros = lagRep.P50Micros, lagRep.P99Micros
+	sendRep := latencyReport("", fromSend, 0)
+	rep.FromSendP50Micros, rep.FromSendP99Micros, rep.FromSendP999Micros = sendRep.P50Micros, sendRep.P99Micros, sendRep.P999Micros
 	for _, f := range failed {
 		if f {
 			rep.Errors++
@@ -215,6 +229,10 @@ func printBench(w io.Writer, r benchReport) error {
 	if err == nil && r.SendLagP99Micros > 0 {
 		_, err = fmt.Fprintf(w, "  of which sent late by the load generator: p50 %.1fµs  p99 %.1fµs\n",
 			r.SendLagP50Micros, r.SendLagP99Micros)
+	}
+	if err == nil && r.FromSendP99Micros > 0 {
+		_, err = fmt.Fprintf(w, "  latency from the actual send: p50 %.1fµs  p99 %.1fµs  p99.9 %.1fµs\n",
+			r.FromSendP50Micros, r.FromSendP99Micros, r.FromSendP999Micros)
 	}
 	return err
 }

@@ -146,10 +146,20 @@ func (s *server) entity(t *testing.T, token, role, id string) string {
 // acknowledged event is there and that the restarted state equals an
 // uninterrupted server's fed the same events. Both then take the rest of
 // the stream and must still agree.
+// TestKill9HTTP kills a server in the middle of a stream of batches, in both
+// durability modes: fsync before every answer, and a sync interval, where an
+// answer waits only for the write to the operating system, which a killed
+// process cannot lose.
 func TestKill9HTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers")
 	}
+	for _, interval := range []string{"0s", "50ms"} {
+		t.Run("journal_sync_interval="+interval, func(t *testing.T) { testKill9HTTP(t, interval) })
+	}
+}
+
+func testKill9HTTP(t *testing.T, syncInterval string) {
 	cfg := simulate.DefaultCards()
 	cfg.Customers, cfg.Terminals, cfg.Days = 200, 400, 8
 	w, err := simulate.NewCardWorld(cfg)
@@ -188,6 +198,7 @@ func TestKill9HTTP(t *testing.T) {
 			"OCCSIMORE_SERVER_ADDR=127.0.0.1:0",
 			"OCCSIMORE_ENGINE_CHECKPOINT_EVERY=1000", // snapshots amid the stream
 			"OCCSIMORE_SERVER_TOKEN_CACHE_TTL=0s",
+			"OCCSIMORE_ENGINE_JOURNAL_SYNC_INTERVAL=" + syncInterval,
 		}
 		c := &cli{t: t, env: env}
 		c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")

@@ -12,6 +12,7 @@ import (
 	"github.com/occsimore/occsimore/auth"
 	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/config"
+	"github.com/occsimore/occsimore/gcfloor"
 	occhttp "github.com/occsimore/occsimore/http"
 	"github.com/occsimore/occsimore/journal"
 	"github.com/occsimore/occsimore/logingest"
@@ -114,6 +115,14 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		m.ready(url)
 	}
 	go sweepSessions(ctx, db, logger)
+	// The floor is process-wide; it ends with serve, so GOGC is as found.
+	gcCtx, stopGC := context.WithCancel(ctx)
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		gcfloor.Run(gcCtx, uint64(c.Server.GCHeapFloor))
+	}()
+	defer func() { stopGC(); <-gcDone }()
 	return srv.Serve(ctx, ln)
 }
 
@@ -164,7 +173,7 @@ func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger 
 	if err != nil {
 		return nil, nil, fmt.Errorf("behaviour engine: %w", err)
 	}
-	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger})
+	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger, SyncInterval: c.Engine.JournalSyncInterval.D()})
 	if err != nil {
 		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// TestBenchHTTP runs the open-loop load generator against a real server in
+// another process and checks what it reports.
+func TestBenchHTTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	dir := t.TempDir()
+	c := &cli{t: t, env: []string{"OCCSIMORE_STORE_DATA_DIR=" + dir, "OCCSIMORE_SERVER_ADDR=127.0.0.1:0"}}
+	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
+	token := c.token("bank", "admin")
+	srv := startServer(t, c.env)
+
+	out := c.mustRun("", "bench", "http", "--url", srv.url, "--token", token, "--rate", "200", "--duration", "1s", "-o", "json")
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bench http -o json: %v\n%s", err, out)
+	}
+	if got, want := rep.Events, 200; got != want {
+		t.Errorf("events = %d, want %d", got, want)
+	}
+	if rep.Errors != 0 {
+		t.Errorf("%d requests failed", rep.Errors)
+	}
+	if !(0 < rep.P50Micros && rep.P50Micros <= rep.P99Micros && rep.P99Micros <= rep.P999Micros && rep.P999Micros <= rep.MaxMicros) {
+		t.Errorf("quantiles out of order: %+v", rep)
+	}
+	// Latency from the actual send leaves out the generator's lateness, so
+	// it can never exceed the latency from the scheduled start.
+	if !(0 < rep.FromSendP50Micros && rep.FromSendP50Micros <= rep.P50Micros && rep.FromSendP99Micros <= rep.P99Micros) {
+		t.Errorf("latency from send (p50 %.1f, p99 %.1f) against from schedule (p50 %.1f, p99 %.1f)",
+			rep.FromSendP50Micros, rep.FromSendP99Micros, rep.P50Micros, rep.P99Micros)
+	}
+
+	// Without a valid token every request fails, and the report says so.
+	out = c.mustRun("", "bench", "http", "--url", srv.url, "--token", "occ_tok_bad.bad", "--rate", "50", "--duration", "200ms", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Errors, rep.Events; got != want || got == 0 {
+		t.Errorf("bad token: %d errors of %d requests, want all", got, want)
+	}
+}

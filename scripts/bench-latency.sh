@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Peer benchmark, not a test: the latency of single-event POST /v1/events at a
+# fixed rate, open loop, against `occsimore serve` on a fresh SQLite data
+# directory (journal fsynced before every answer, log level warn). Two load
+# generators, each a process of its own on loopback, take turns, each against
+# a fresh server:
+#   - `occsimore bench http`: latency from each request's scheduled start and
+#     from its actual send, and how late the generator sent;
+#   - vegeta (github.com/tsenart/vegeta, installed from the Go module proxy):
+#     latency from the actual send, as it defines latency.
+# Both send card.tx events over 5,000 cards and 800 terminals.
+#
+#   scripts/bench-latency.sh
+#
+# Environment: RATE (2000), DURATION (10s), RUNS (3), PIN (0: processes free on
+# all cores; 1: server on the last core, generators on the others, with
+# taskset), SERVER_ENV (extra environment for the server, e.g. "GOGC=off"),
+# BIN (an occsimore binary to measure instead of building one), DIR (work
+# directory, default /tmp/occsimore-latency).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATE=${RATE:-2000}
+DURATION=${DURATION:-10s}
+RUNS=${RUNS:-3}
+PIN=${PIN:-0}
+DIR=${DIR:-/tmp/occsimore-latency}
+PY=/usr/bin/python3
+PORT=18189
+mkdir -p "$DIR/bin"
+if [[ -z ${BIN:-} ]]; then
+	go build -o "$DIR/bin/occsimore" ./cmd/occsimore
+	BIN=$DIR/bin/occsimore
+fi
+[[ -x $DIR/bin/vegeta ]] || GOBIN=$DIR/bin go install github.com/tsenart/vegeta/v12@v12.13.0
+
+SERVER_PIN=() CLIENT_PIN=()
+if [[ $PIN == 1 ]]; then
+	last=$(($(nproc) - 1))
+	SERVER_PIN=(taskset -c "$last") CLIENT_PIN=(taskset -c "0-$((last - 1))")
+fi
+
+# start_server creates a fresh data directory with a member and an ingest
+# token (in $TOKEN), and starts the server (in $PID).
+start_server() {
+	local data=$DIR/data
+	rm -rf "$data"
+	export OCCSIMORE_STORE_DATA_DIR=$data OCCSIMORE_SERVER_ADDR=127.0.0.1:$PORT
+	"$BIN" member add --slug bank --name Bank --sector banking >/dev/null
+	TOKEN=$("$BIN" token create --member bank --name load --role ingest -o json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["bearer"])')
+	env ${SERVER_ENV:-} "${SERVER_PIN[@]}" "$BIN" serve --log-level warn 2>"$DIR/serve.log" &
+	PID=$!
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
+		sleep 0.1
+	done
+	sleep 1 # let start-up work (the console's dummy password hash) finish
+}
+
+stop_server() {
+	kill -INT "$PID"
+	wait "$PID" || true
+}
+
+# vegeta_targets writes one target per request, each with its own event.
+vegeta_targets() {
+	"$PY" - "$TOKEN" "$RATE" "$DURATION" "$PORT" >"$DIR/targets.ndjson" <<'EOF'
+import base64, datetime, json, sys
+token, rate, duration, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+seconds = float(duration.rstrip("s"))
+t0 = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=30)
+for i in range(int(rate * seconds) + rate):
+    t = (t0 + datetime.timedelta(seconds=i / rate)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    body = '{"kind":"card.tx","time":"%s","card":"c%d","terminal":"t%d","amount":%d.%02d,"country":"FR"}' % (
+        t, i % 5000, i % 800, 10 + i % 90, i % 100)
+    print(json.dumps({"method": "POST", "url": "http://127.0.0.1:%s/v1/events" % port,
+                      "header": {"Authorization": ["Bearer " + token], "Content-Type": ["application/json"]},
+                      "body": base64.b64encode(body.encode()).decode()}))
+EOF
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); rate $RATE/s for $DURATION; pinned: $PIN; server env: ${SERVER_ENV:-none}"
+for run in $(seq "$RUNS"); do
+	start_server
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	"${CLIENT_PIN[@]}" "$BIN" bench http --no-progress --url "http://127.0.0.1:$PORT" --token "$TOKEN" --rate "$RATE" --duration "$DURATION" -o json |
+		"$PY" -c 'import json,sys; r=json.load(sys.stdin); print("run %s occsimore bench http (load %s): from schedule p50 %.2f ms p99 %.2f ms p99.9 %.2f ms | from send p50 %.2f ms p99 %.2f ms p99.9 %.2f ms | sent late p99 %.2f ms | errors %d" % (sys.argv[1], sys.argv[2], r["p50_us"]/1e3, r["p99_us"]/1e3, r["p999_us"]/1e3, r.get("from_send_p50_us",0)/1e3, r.get("from_send_p99_us",0)/1e3, r.get("from_send_p999_us",0)/1e3, r.get("send_lag_p99_us",0)/1e3, r.get("errors",0)))' "$run" "$load"
+	stop_server
+
+	start_server
+	vegeta_targets
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	"${CLIENT_PIN[@]}" "$DIR/bin/vegeta" attack -rate "$RATE/s" -duration "$DURATION" -format json -targets "$DIR/targets.ndjson" |
+		"$DIR/bin/vegeta" report -type json |
+		"$PY" -c 'import json,sys; r=json.load(sys.stdin); l=r["latencies"]; print("run %s vegeta            (load %s): from send p50 %.2f ms p90 %.2f ms p99 %.2f ms max %.2f ms | status %s" % (sys.argv[1], sys.argv[2], l["50th"]/1e6, l["90th"]/1e6, l["99th"]/1e6, l["max"]/1e6, r["status_codes"]))' "$run" "$load"
+	stop_server
+done
