@@ -150,6 +150,7 @@ type Pipeline struct {
 	anomalies *anomalies // guarded by seqMu
 
 	results sync.Pool // *behavior.Result, for Submit
+	chunks  sync.Pool // *chunk, for Submit and Recover
 }
 
 type subscriber struct {
@@ -176,6 +177,7 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 	}
 	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
 	p.results.New = func() any { return new(behavior.Result) }
+	p.chunks.New = func() any { return new(chunk) }
 	for m, t := range cfg.Thresholds {
 		p.thr[m] = t
 	}
@@ -229,13 +231,13 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 		}
 		switch rec.Kind {
 		case journal.KindEvents:
-			for i := range rec.Events {
-				if p.eng.Process(&rec.Events[i], &res) != nil {
+			p.eachResult(rec.Events, &res, func(_ int, res *behavior.Result, err error) {
+				if err != nil {
 					refused++
-					continue
+					return
 				}
-				p.anomalies.observe(rec.MemberID, &res)
-			}
+				p.anomalies.observe(rec.MemberID, res)
+			})
 			events += len(rec.Events)
 		case journal.KindLabel:
 			p.applyLabel(rec.MemberID, &rec.Label)
@@ -370,21 +372,21 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 		row = make([]float32, ms.width)
 	}
 	p.apply(seq, len(batch), func() {
-		for k := range batch {
+		p.eachResult(batch, res, func(k int, res *behavior.Result, err error) {
 			i := k
 			if idx != nil {
 				i = idx[k]
 			}
-			if err := p.eng.Process(&batch[k], res); err != nil {
+			if err != nil {
 				out[i].Err = err
-				continue
+				return
 			}
 			s := &out[i]
 			s.Score, s.Decision = res.Score, decision(res.Decision)
 			raised := scoreModels(ms, memberID, res, s, row)
 			anomaly := p.anomalies.score(memberID, res, s)
 			if s.Decision == occsimore.DecisionAllow {
-				continue
+				return
 			}
 			s.Reasons = reasons(res)
 			if raised {
@@ -396,7 +398,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			if p.cfg.Models != nil {
 				feats = append(feats, alertFeatures(ms, p.eng.FeatureNames, &batch[k], res, s))
 			}
-		}
+		})
 	})
 
 	var alertErr error
@@ -416,6 +418,35 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 	}
 	p.maybeCheckpoint(ctx)
 	return alertErr
+}
+
+// chunk holds the results of ProcessBatch: 64 events at a time, since a
+// Result holds a whole feature vector and more of them would push the
+// profiles out of the CPU's cache.
+type chunk struct {
+	res  [64]behavior.Result
+	errs [64]error
+}
+
+// eachResult processes evs through the engine in order and calls fn with
+// each event's index, result and error. One event goes through Process
+// with res; more go through ProcessBatch, which overlaps the memory
+// accesses of successive events, a chunk at a time.
+func (p *Pipeline) eachResult(evs []occsimore.Event, res *behavior.Result, fn func(k int, res *behavior.Result, err error)) {
+	if len(evs) == 1 {
+		fn(0, res, p.eng.Process(&evs[0], res))
+		return
+	}
+	c := p.chunks.Get().(*chunk)
+	defer p.chunks.Put(c)
+	for lo := 0; lo < len(evs); lo += len(c.res) {
+		hi := min(lo+len(c.res), len(evs))
+		p.eng.ProcessBatch(evs[lo:hi], c.res[:hi-lo], c.errs[:hi-lo])
+		for k := lo; k < hi; k++ {
+			fn(k, &c.res[k-lo], c.errs[k-lo])
+		}
+	}
+	clear(c.errs[:]) // no error kept alive in the pool
 }
 
 func (p *Pipeline) ready() error {

@@ -12,7 +12,10 @@
 #
 #   scripts/bench-latency.sh
 #
-# Environment: RATE (2000), DURATION (10s), RUNS (3), PIN (0: processes free on
+# Each measurement follows WARMUP at the same rate, sent but not measured
+# (connections open, the 5,000 cards get their profiles).
+#
+# Environment: RATE (2000), DURATION (10s), WARMUP (2s), RUNS (3), PIN (0: processes free on
 # all cores; 1: server on the last core, generators on the others, with
 # taskset), SERVER_ENV (extra environment for the server, e.g. "GOGC=off"),
 # BIN (an occsimore binary to measure instead of building one), DIR (work
@@ -22,6 +25,7 @@ cd "$(dirname "$0")/.."
 
 RATE=${RATE:-2000}
 DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
 RUNS=${RUNS:-3}
 PIN=${PIN:-0}
 DIR=${DIR:-/tmp/occsimore-latency}
@@ -62,34 +66,41 @@ stop_server() {
 	wait "$PID" || true
 }
 
-# vegeta_targets writes one target per request, each with its own event.
+# vegeta_targets writes one target per request of the warm-up (to
+# warmup.ndjson) and of the measurement (to targets.ndjson), each with its
+# own event, in time order across both.
 vegeta_targets() {
-	"$PY" - "$TOKEN" "$RATE" "$DURATION" "$PORT" >"$DIR/targets.ndjson" <<'EOF'
+	"$PY" - "$TOKEN" "$RATE" "$WARMUP" "$DURATION" "$PORT" "$DIR" <<'EOF'
 import base64, datetime, json, sys
-token, rate, duration, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-seconds = float(duration.rstrip("s"))
+token, rate, warmup, duration, port, d = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+n_warm = int(rate * float(warmup.rstrip("s")))
+n = n_warm + int(rate * float(duration.rstrip("s"))) + rate
 t0 = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=30)
-for i in range(int(rate * seconds) + rate):
+files = [open(d + "/warmup.ndjson", "w"), open(d + "/targets.ndjson", "w")]
+for i in range(n):
     t = (t0 + datetime.timedelta(seconds=i / rate)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     body = '{"kind":"card.tx","time":"%s","card":"c%d","terminal":"t%d","amount":%d.%02d,"country":"FR"}' % (
         t, i % 5000, i % 800, 10 + i % 90, i % 100)
     print(json.dumps({"method": "POST", "url": "http://127.0.0.1:%s/v1/events" % port,
                       "header": {"Authorization": ["Bearer " + token], "Content-Type": ["application/json"]},
-                      "body": base64.b64encode(body.encode()).decode()}))
+                      "body": base64.b64encode(body.encode()).decode()}), file=files[i >= n_warm])
 EOF
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); rate $RATE/s for $DURATION; pinned: $PIN; server env: ${SERVER_ENV:-none}"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); rate $RATE/s for $DURATION after $WARMUP; pinned: $PIN; server env: ${SERVER_ENV:-none}"
 for run in $(seq "$RUNS"); do
 	start_server
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	"${CLIENT_PIN[@]}" "$BIN" bench http --no-progress --url "http://127.0.0.1:$PORT" --token "$TOKEN" --rate "$RATE" --duration "$DURATION" -o json |
+	"${CLIENT_PIN[@]}" "$BIN" bench http --no-progress --url "http://127.0.0.1:$PORT" --token "$TOKEN" --rate "$RATE" --warmup "$WARMUP" --duration "$DURATION" -o json |
 		"$PY" -c 'import json,sys; r=json.load(sys.stdin); print("run %s occsimore bench http (load %s): from schedule p50 %.2f ms p99 %.2f ms p99.9 %.2f ms | from send p50 %.2f ms p99 %.2f ms p99.9 %.2f ms | sent late p99 %.2f ms | errors %d" % (sys.argv[1], sys.argv[2], r["p50_us"]/1e3, r["p99_us"]/1e3, r["p999_us"]/1e3, r.get("from_send_p50_us",0)/1e3, r.get("from_send_p99_us",0)/1e3, r.get("from_send_p999_us",0)/1e3, r.get("send_lag_p99_us",0)/1e3, r.get("errors",0)))' "$run" "$load"
 	stop_server
 
 	start_server
 	vegeta_targets
 	load=$(cut -d' ' -f1 /proc/loadavg)
+	if [[ $WARMUP != 0s && $WARMUP != 0 ]]; then
+		"${CLIENT_PIN[@]}" "$DIR/bin/vegeta" attack -rate "$RATE/s" -duration "$WARMUP" -format json -targets "$DIR/warmup.ndjson" >/dev/null
+	fi
 	"${CLIENT_PIN[@]}" "$DIR/bin/vegeta" attack -rate "$RATE/s" -duration "$DURATION" -format json -targets "$DIR/targets.ndjson" |
 		"$DIR/bin/vegeta" report -type json |
 		"$PY" -c 'import json,sys; r=json.load(sys.stdin); l=r["latencies"]; print("run %s vegeta            (load %s): from send p50 %.2f ms p90 %.2f ms p99 %.2f ms max %.2f ms | status %s" % (sys.argv[1], sys.argv[2], l["50th"]/1e6, l["90th"]/1e6, l["99th"]/1e6, l["max"]/1e6, r["status_codes"]))' "$run" "$load"

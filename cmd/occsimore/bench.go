@@ -115,7 +115,7 @@ latency distribution of Process (score, then update).`,
 func (m *Main) benchHTTPCommand() *cobra.Command {
 	var url, token string
 	var rate int
-	var duration time.Duration
+	var duration, warmup time.Duration
 	cmd := &cobra.Command{
 		Use:   "http",
 		Short: "Open-loop load of single-event POST /v1/events at a fixed rate",
@@ -129,27 +129,29 @@ about a millisecond of granularity).`,
 		Example: "  occsimore bench http --url http://127.0.0.1:8080 --token $TOKEN --rate 2000 --duration 20s",
 		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if token == "" || rate <= 0 || duration <= 0 {
-				return usageError{fmt.Errorf("--token, a positive --rate and --duration are required")}
+			if token == "" || rate <= 0 || duration <= 0 || warmup < 0 {
+				return usageError{fmt.Errorf("--token, a positive --rate and --duration, and a --warmup of 0 or more are required")}
 			}
-			return m.benchHTTP(cmd.Context(), url, token, rate, duration)
+			return m.benchHTTP(cmd.Context(), url, token, rate, warmup, duration)
 		},
 	}
 	cmd.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "server base URL")
 	cmd.Flags().StringVar(&token, "token", "", "bearer token with the ingest role")
 	cmd.Flags().IntVar(&rate, "rate", 2000, "requests per second")
-	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to send")
+	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to send and measure")
+	cmd.Flags().DurationVar(&warmup, "warmup", 0, "how long to send at the same rate before measuring (connections, new profiles)")
 	return cmd
 }
 
-func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, duration time.Duration) error {
+func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, warmup, duration time.Duration) error {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}, Timeout: 10 * time.Second}
 	// The generator's own garbage collections would delay sends and show as
 	// server latency: collect only past 1 GiB, which a run of 20,000
 	// requests does not reach.
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	n := int(duration.Seconds() * float64(rate))
+	w := int(warmup.Seconds() * float64(rate)) // requests sent, not measured
+	n := w + int(duration.Seconds()*float64(rate))
 	lat := make([]time.Duration, n)
 	lag := make([]time.Duration, n)
 	fromSend := make([]time.Duration, n)
@@ -188,7 +190,8 @@ func (m *Main) benchHTTP(ctx context.Context, url, token string, rate int, durat
 		})
 	}
 	wg.Wait()
-	rep := latencyReport(fmt.Sprintf("POST /v1/events at %d requests/s, open loop", rate), lat, time.Since(start))
+	lat, lag, fromSend, failed = lat[w:], lag[w:], fromSend[w:], failed[w:]
+	rep := latencyReport(fmt.Sprintf("POST /v1/events at %d requests/s, open loop", rate), lat, time.Since(start.Add(warmup)))
 	lagRep := latencyReport("", lag, 0)
 	rep.SendLagP50Micros, rep.SendLagP99Micros = lagRep.P50Micros, lagRep.P99Micros
 	sendRep := latencyReport("", fromSend, 0)

@@ -17,7 +17,7 @@ func TestBenchHTTP(t *testing.T) {
 	token := c.token("bank", "admin")
 	srv := startServer(t, c.env)
 
-	out := c.mustRun("", "bench", "http", "--url", srv.url, "--token", token, "--rate", "200", "--duration", "1s", "-o", "json")
+	out := c.mustRun("", "bench", "http", "--url", srv.url, "--token", token, "--rate", "200", "--warmup", "500ms", "--duration", "1s", "-o", "json")
 	var rep benchReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("bench http -o json: %v\n%s", err, out)
