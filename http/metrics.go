@@ -23,8 +23,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Help: "HTTP requests served, by route pattern and status code.",
 	}, []string{"route", "code"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "occsimore_http_request_duration_seconds",
-		Help:    "Time to serve an HTTP request, by route pattern.",
+		Name: "occsimore_http_request_duration_seconds",
+		Help: "Time to serve an HTTP request, by route pattern.",
 		// Finer than prometheus.DefBuckets (which start at 5 ms) below
 		// 5 ms, where a single event's 2 ms objective lies.
 		Buckets: []float64{.00025, .0005, .001, .002, .003, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
