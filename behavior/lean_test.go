@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -84,11 +85,7 @@ func TestLeanSpec(t *testing.T) {
 	for _, want := range []string{"card.amount.mean_1d", "card.amount.z_30d", "card.country.llr", "card.merchant.new",
 		"card.device.new", "card.hour.llr", "card.weekday.llr", "card.count_1h", "card.count_1d", "card.gap.z",
 		"card.travel_kmh", "terminal.risk"} {
-		found := false
-		for _, n := range names {
-			found = found || n == want
-		}
-		if !found {
+		if !slices.Contains(names, want) {
 			t.Errorf("lean spec has no feature %q; features: %v", want, names)
 		}
 	}

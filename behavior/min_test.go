@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,11 +24,7 @@ func TestMinSpec(t *testing.T) {
 	}
 	for _, want := range []string{"card.amount.z_30d", "card.country.llr", "card.merchant.new", "card.device.new",
 		"card.count_1h", "card.count_1d", "card.gap.z"} {
-		found := false
-		for _, n := range names {
-			found = found || n == want
-		}
-		if !found {
+		if !slices.Contains(names, want) {
 			t.Errorf("minimal spec has no feature %q; features: %v", want, names)
 		}
 	}
