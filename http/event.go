@@ -50,8 +50,7 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 		one = new(single)
 	}
 	defer s.putSingle(one)
-	body := one.body
-	*one = single{body: body}
+	one.ev, one.out = [1]occsimore.Event{}, [1]pipeline.Scored{}
 	one.body.Reset()
 	if _, err := one.body.ReadFrom(r.Body); err != nil {
 		return bodyError(err)
