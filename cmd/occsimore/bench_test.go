@@ -47,3 +47,27 @@ func TestBenchHTTP(t *testing.T) {
 		t.Errorf("bad token: %d errors of %d requests, want all", got, want)
 	}
 }
+
+// TestBenchScore runs the in-process benchmark one event at a time and in
+// batches, over the same simulated transactions.
+func TestBenchScore(t *testing.T) {
+	c := newCLI(t)
+	var reps []benchReport
+	for _, batch := range []string{"0", "16"} {
+		out := c.mustRun("", "bench", "score", "--customers", "200", "--days", "5", "--batch", batch, "-o", "json")
+		var rep benchReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("bench score --batch %s: %v\n%s", batch, err, out)
+		}
+		if rep.Events == 0 || rep.Errors != 0 || rep.Features < 20 || rep.PerSecond <= 0 {
+			t.Errorf("bench score --batch %s: %+v", batch, rep)
+		}
+		reps = append(reps, rep)
+	}
+	if reps[0].Events != reps[1].Events {
+		t.Errorf("batches scored %d events, one at a time %d", reps[1].Events, reps[0].Events)
+	}
+	if code, _, errOut := c.run("", "bench", "score", "--batch", "-1"); code != exitUsage {
+		t.Errorf("--batch -1: exit %d, want %d (usage); stderr %s", code, exitUsage, errOut)
+	}
+}
