@@ -390,9 +390,10 @@ func (j *Journal) snapshotPath(seq uint64) string {
 // change that fdatasync must commit like an fsync.
 //
 // paced is for the spare prepared while appends go on: it syncs every
-// spareChunk and pauses between chunks, unless a rotation is waiting for it. Left to one flush at the end, a
-// 64 MiB segment's writeback holds the disk for tens of milliseconds, and
-// every append's fdatasync waits behind it (measured: a 64 ms stall).
+// spareChunk and pauses between chunks, unless a rotation is waiting for
+// it. Left to one flush at the end, a 64 MiB segment's writeback holds the
+// disk for tens of milliseconds, and every append's fdatasync waits behind
+// it (measured: a 64 ms stall).
 func (j *Journal) prepare(size int64, paced bool) (*os.File, error) {
 	f, err := os.CreateTemp(j.dir, "segment-*"+spareExt)
 	if err != nil {
