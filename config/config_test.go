@@ -135,6 +135,35 @@ func TestAnomalyKeys(t *testing.T) {
 	}
 }
 
+// TestLatencyKeys: the collector's heap floor and the journal's sync
+// interval are read from the environment, and out-of-range values name
+// their key.
+func TestLatencyKeys(t *testing.T) {
+	c, err := Load("", []string{"OCCSIMORE_SERVER_GC_HEAP_FLOOR=0", "OCCSIMORE_ENGINE_JOURNAL_SYNC_INTERVAL=10ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.GCHeapFloor != 0 || c.Engine.JournalSyncInterval.D() != 10*time.Millisecond {
+		t.Errorf("gc_heap_floor = %d, journal_sync_interval = %s; want 0 and 10ms", c.Server.GCHeapFloor, c.Engine.JournalSyncInterval.D())
+	}
+	if d := DefaultConfig(); d.Server.GCHeapFloor != 256<<20 || d.Engine.JournalSyncInterval.D() != 0 {
+		t.Errorf("defaults: gc_heap_floor %d, journal_sync_interval %s; want 256 MiB and 0s (sync before every answer)",
+			d.Server.GCHeapFloor, d.Engine.JournalSyncInterval.D())
+	}
+	for _, tc := range []struct{ env, key string }{
+		{"OCCSIMORE_SERVER_GC_HEAP_FLOOR=-1", "server.gc_heap_floor"},
+		{"OCCSIMORE_SERVER_GC_HEAP_FLOOR=lots", "server.gc_heap_floor"},
+		{"OCCSIMORE_ENGINE_JOURNAL_SYNC_INTERVAL=-1ms", "engine.journal_sync_interval"},
+		{"OCCSIMORE_ENGINE_JOURNAL_SYNC_INTERVAL=2s", "engine.journal_sync_interval"},
+	} {
+		_, err := Load("", []string{tc.env})
+		ce, ok := errors.AsType[*Error](err)
+		if !ok || ce.Key != tc.key {
+			t.Errorf("Load(env %s) = %v, want an error about %s", tc.env, err, tc.key)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("[server]\naddr = \"127.0.0.1:1\"\n"))
 	f.Add([]byte("[store]\ndriver = \"postgres\"\npostgres_dsn = \"x\"\n"))

@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -29,16 +28,8 @@ func (e *env) apiKey(t *testing.T, path, key string) (int, []byte) {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Api-Key", key)
-	resp, err := e.ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, body
+	r := e.roundTrip(t, req)
+	return r.status, r.body
 }
 
 func csValues(ds []csDecision) []string {

@@ -182,6 +182,12 @@ func (e *env) request(t *testing.T, method, path, authz, body string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return e.roundTrip(t, req)
+}
+
+// roundTrip sends req to the test server and reads the whole response.
+func (e *env) roundTrip(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := e.ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,9 @@ func TestBenchScore(t *testing.T) {
 	if reps[0].Events != reps[1].Events {
 		t.Errorf("batches scored %d events, one at a time %d", reps[1].Events, reps[0].Events)
 	}
+	if code, _, errOut := c.run("", "bench", "http", "--token", "x", "--warmup", "-1s"); code != exitUsage {
+		t.Errorf("--warmup -1s: exit %d, want %d (usage); stderr %s", code, exitUsage, errOut)
+	}
 	if code, _, errOut := c.run("", "bench", "score", "--batch", "-1"); code != exitUsage {
 		t.Errorf("--batch -1: exit %d, want %d (usage); stderr %s", code, exitUsage, errOut)
 	}
