@@ -366,14 +366,19 @@ func TestLogsFollowShips(t *testing.T) {
 	// A brute force in the new file ends as a ban.
 	write(path, "45.40.0.3", 8)
 	waitLines(15)
-	var list struct{ Decisions []struct{ Value string } }
-	getJSON(t, url+"/v1/decisions", reader, &list)
-	found := false
-	for _, d := range list.Decisions {
-		found = found || d.Value == "45.40.0.3"
-	}
-	if !found {
-		t.Fatalf("no decision for the brute force: %+v", list.Decisions)
+	// The line count moves before the request's attacks are stored, so the
+	// decision is awaited (a failure guard, not a timing assertion).
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var list struct{ Decisions []struct{ Value string } }
+		getJSON(t, url+"/v1/decisions", reader, &list)
+		if slices.ContainsFunc(list.Decisions, func(d struct{ Value string }) bool { return d.Value == "45.40.0.3" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no decision for the brute force: %+v", list.Decisions)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
