@@ -198,18 +198,20 @@ func TestReplayStopsOnCallbackError(t *testing.T) {
 }
 
 func TestAppendAfterClose(t *testing.T) {
-	j := openTest(t, t.TempDir(), Options{})
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := j.Append(t.Context(), testRecord(0)); !errors.Is(err, ErrClosed) {
-		t.Fatalf("append after close: %v, want ErrClosed", err)
+	for _, interval := range []time.Duration{0, time.Millisecond} {
+		j := openTest(t, t.TempDir(), Options{SyncInterval: interval})
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Append(t.Context(), testRecord(0)); !errors.Is(err, ErrClosed) {
+			t.Fatalf("sync interval %s: append after close: %v, want ErrClosed", interval, err)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatalf("second close: %v", err)
+		}
 	}
 	if got, want := occsimore.ErrorCode(ErrClosed), occsimore.EUNAVAILABLE; got != want {
 		t.Fatalf("ErrClosed code = %q, want %q", got, want)
-	}
-	if err := j.Close(); err != nil {
-		t.Fatalf("second close: %v", err)
 	}
 }
 
@@ -536,9 +538,19 @@ func TestMissingSegment(t *testing.T) {
 // TestGroupCommit appends from many goroutines while replaying: every
 // record gets a distinct sequence number, all of 1..n are used, each replays
 // with its own content, and fsyncs are shared.
+// TestGroupCommit: concurrent appends get distinct sequence numbers that
+// replay to their records, while the segments rotate under them. Synced
+// before the answer, they share fsyncs; with a sync interval, each is written
+// by its own goroutine and the syncer runs beside them.
 func TestGroupCommit(t *testing.T) {
+	for _, interval := range []time.Duration{0, time.Millisecond} {
+		t.Run(fmt.Sprintf("sync_interval=%s", interval), func(t *testing.T) { testGroupCommit(t, interval) })
+	}
+}
+
+func testGroupCommit(t *testing.T, interval time.Duration) {
 	const workers, per = 16, 40
-	j := openTest(t, t.TempDir(), Options{SegmentSize: 32 << 10})
+	j := openTest(t, t.TempDir(), Options{SegmentSize: 32 << 10, SyncInterval: interval})
 	got := make(map[uint64]string) // seq -> first event ID or alert ID
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -600,7 +612,71 @@ func TestGroupCommit(t *testing.T) {
 	if syncs >= appends {
 		t.Fatalf("%d fsyncs for %d concurrent appends: no group commit", syncs, appends)
 	}
+	if segs := len(segmentBases(t, j.dir)); segs < 2 {
+		t.Fatalf("%d segment: the appends did not rotate", segs)
+	}
 	t.Logf("%d appends in %d fsyncs", appends, syncs)
+}
+
+// TestCloseDuringAppends: appends racing with Close either succeed, and
+// replay after reopening, or fail with ErrClosed; none is half written.
+func TestCloseDuringAppends(t *testing.T) {
+	for _, interval := range []time.Duration{0, time.Millisecond} {
+		t.Run(fmt.Sprintf("sync_interval=%s", interval), func(t *testing.T) {
+			dir := t.TempDir()
+			opts := Options{SegmentSize: 16 << 10, SyncInterval: interval}
+			j, err := Open(t.Context(), dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var (
+				mu    sync.Mutex
+				acked = map[uint64]string{}
+				wg    sync.WaitGroup
+			)
+			for w := range 8 {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						rec := eventsRecord("mem_a", w*100000+i, 1)
+						seq, err := j.Append(t.Context(), rec)
+						if errors.Is(err, ErrClosed) {
+							return
+						}
+						if err != nil {
+							t.Errorf("append: %v", err)
+							return
+						}
+						mu.Lock()
+						acked[seq] = rec.Events[0].ID
+						mu.Unlock()
+					}
+				})
+			}
+			for {
+				mu.Lock()
+				n := len(acked)
+				mu.Unlock()
+				if n >= 200 {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			j = openTest(t, dir, opts)
+			seqs, recs := replayAll(t, j, 1)
+			if len(seqs) != len(acked) {
+				t.Fatalf("replayed %d records, %d were acknowledged", len(seqs), len(acked))
+			}
+			for i, seq := range seqs {
+				if got, want := recs[i].Events[0].ID, acked[seq]; got != want {
+					t.Fatalf("record %d holds %s, its append was acknowledged for %s", seq, got, want)
+				}
+			}
+		})
+	}
 }
 
 func TestSnapshotCompaction(t *testing.T) {
