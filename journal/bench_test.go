@@ -70,12 +70,20 @@ func BenchmarkJournalAppendOne(b *testing.B) {
 // to a fresh journal, so that segments fill, spares are prepared and
 // rotations happen as under steady single-event load, and reports the
 // quantiles of each append's latency: the tail is what a single-event POST
-// pays. Run it with -benchtime 40000x (10 s).
+// pays. Run it with -benchtime 40000x (10 s). It runs in both durability
+// modes: synced before each append returns, and synced every 10 ms, where
+// an append can still wait for a sync of the page it writes to.
 func BenchmarkJournalAppendPaced(b *testing.B) {
+	for _, interval := range []time.Duration{0, 10 * time.Millisecond} {
+		b.Run("sync_interval="+interval.String(), func(b *testing.B) { benchAppendPaced(b, interval) })
+	}
+}
+
+func benchAppendPaced(b *testing.B, interval time.Duration) {
 	rec := eventsRecord("mem_bench", 0, 1)
 	// Records of about 1 KiB, so that 10 s cross several segment sizes.
 	rec.Events[0].UserAgent = strings.Repeat("x", 900)
-	j, err := Open(b.Context(), b.TempDir(), Options{})
+	j, err := Open(b.Context(), b.TempDir(), Options{SyncInterval: interval})
 	if err != nil {
 		b.Fatal(err)
 	}

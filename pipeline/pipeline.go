@@ -2,8 +2,10 @@
 // notify. It does no I/O of its own; the journal, the behaviour engine and
 // the alert store come in as values.
 //
-// Every batch of events and every label is journaled, and made durable,
-// before the engine sees it. The engine applies records strictly in journal
+// Every batch of events and every label is journaled before the engine sees
+// it: written to the operating system, so that a killed process loses
+// nothing, and synced to disk before the answer or within the journal's
+// sync interval. The engine applies records strictly in journal
 // order, one at a time, so that replaying the journal over the latest
 // snapshot rebuilds exactly the state the live path built: the same events
 // are folded in, and the same events are refused as too late.
@@ -29,7 +31,8 @@ import (
 // Journal is what the pipeline needs of a durable log; *journal.Journal
 // implements it.
 type Journal interface {
-	// Append returns once rec is durable, with its sequence number.
+	// Append returns once rec is durable (written, and synced or due to be
+	// within the journal's sync interval), with its sequence number.
 	Append(ctx context.Context, rec journal.Record) (seq uint64, err error)
 	Replay(ctx context.Context, fromSeq uint64, fn func(seq uint64, rec journal.Record) error) error
 	WriteSnapshot(ctx context.Context, seq uint64, write func(w io.Writer) error) error
@@ -295,7 +298,7 @@ func (p *Pipeline) Seq() uint64 {
 // Events at or above their review threshold become alerts, stored with one
 // CreateAlerts call and sent to subscribers.
 //
-// Nothing is acknowledged before the record is durable: an error means the
+// Nothing is acknowledged before the record is journaled: an error means the
 // batch was not applied, except that alerts may fail to be stored after it
 // was, which is reported as an error too.
 func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.Event, out []Scored) error {
