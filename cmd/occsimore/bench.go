@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,6 +45,26 @@ type benchReport struct {
 	FromSendP999Micros float64 `json:"from_send_p999_us,omitempty"`
 	GoMaxProcs         int     `json:"gomaxprocs"`
 	Arch               string  `json:"arch"`
+	// Reference is the machine's speed just before and just after the
+	// measurement, by a fixed CPU-bound peer (SHA-256 of 1 KiB blocks, on
+	// the measuring goroutine), in MB/s. On a shared virtual machine the
+	// same binary's throughput moves with it, so a figure is comparable
+	// with another only beside its reference.
+	ReferenceMBs []float64 `json:"reference_sha256_mb_s,omitempty"`
+}
+
+// referenceMBs runs the reference peer of benchReport.ReferenceMBs for about
+// 150 ms and returns its speed in MB/s.
+func referenceMBs() float64 {
+	const blocks = 150_000
+	var buf [1024]byte
+	var sum [sha256.Size]byte
+	start := time.Now()
+	for range blocks {
+		buf[0] = sum[0] // chain the blocks so that none can be skipped
+		sum = sha256.Sum256(buf[:])
+	}
+	return blocks * float64(len(buf)) / time.Since(start).Seconds() / 1e6
 }
 
 func (m *Main) benchCommand() *cobra.Command {
@@ -67,7 +88,11 @@ profile specs from engine.specs_file, as the server does.
 
 With --batch N, events go through ProcessBatch N at a time, which overlaps the
 memory accesses of successive events (the pipeline uses 64); latency is then
-per batch.`,
+per batch.
+
+Each run also reports the machine's speed just before and after, by a fixed
+peer (SHA-256 of 1 KiB blocks on the same goroutine): on a shared virtual
+machine the same build's throughput moves with it.`,
 		Example: "  occsimore bench score\n" +
 			"  OCCSIMORE_ENGINE_SPECS_FILE=behavior/testdata/card-min.toml occsimore bench score --batch 64",
 		Args: argsUsage(cobra.NoArgs),
@@ -101,6 +126,7 @@ per batch.`,
 			if err != nil {
 				return err
 			}
+			before := referenceMBs()
 			bar := progressbar.NewOptions(len(evs), progressbar.OptionSetWriter(m.Stderr),
 				progressbar.OptionSetVisibility(!m.NoProgress),
 				progressbar.OptionSetDescription("scoring"), progressbar.OptionThrottle(200*time.Millisecond))
@@ -145,6 +171,7 @@ per batch.`,
 				rep.Events, rep.PerSecond = len(evs), float64(len(evs))/elapsed.Seconds()
 				rep.Errors, rep.Features = errs, res[0].NFeatures
 			}
+			rep.ReferenceMBs = []float64{before, referenceMBs()}
 			return m.print(rep, func(w io.Writer) error { return printBench(w, rep) })
 		},
 	}
@@ -271,6 +298,10 @@ func printBench(w io.Writer, r benchReport) error {
 	}
 	_, err := fmt.Fprintf(w, "\n  latency p50 %.1fµs  p99 %.1fµs  p99.9 %.1fµs  max %.1fµs (GOMAXPROCS %d)\n",
 		r.P50Micros, r.P99Micros, r.P999Micros, r.MaxMicros, r.GoMaxProcs)
+	if err == nil && len(r.ReferenceMBs) == 2 {
+		_, err = fmt.Fprintf(w, "  machine reference, SHA-256 on the same goroutine: %.0f MB/s before, %.0f MB/s after\n",
+			r.ReferenceMBs[0], r.ReferenceMBs[1])
+	}
 	if err == nil && r.SendLagP99Micros > 0 {
 		_, err = fmt.Fprintf(w, "  of which sent late by the load generator: p50 %.1fµs  p99 %.1fµs\n",
 			r.SendLagP50Micros, r.SendLagP99Micros)

@@ -62,6 +62,9 @@ func TestBenchScore(t *testing.T) {
 		if rep.Events == 0 || rep.Errors != 0 || rep.Features < 20 || rep.PerSecond <= 0 {
 			t.Errorf("bench score --batch %s: %+v", batch, rep)
 		}
+		if len(rep.ReferenceMBs) != 2 || rep.ReferenceMBs[0] <= 0 || rep.ReferenceMBs[1] <= 0 {
+			t.Errorf("bench score --batch %s: machine reference %v, want two speeds", batch, rep.ReferenceMBs)
+		}
 		reps = append(reps, rep)
 	}
 	if reps[0].Events != reps[1].Events {
