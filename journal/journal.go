@@ -12,7 +12,9 @@
 // Appends are group-committed: one writer goroutine takes every pending
 // record, writes them with one write and one fdatasync, and only then answers
 // the callers. Throughput therefore grows with the number of concurrent
-// callers.
+// callers. With Options.SyncInterval, each caller writes its own record under
+// a mutex and is answered at once; a syncer goroutine fdatasyncs every
+// interval.
 //
 // Segments are preallocated: a new one is written full of zeros and synced
 // before it is used, so that an append overwrites blocks that already exist
@@ -82,8 +84,9 @@ type Options struct {
 	// to the operating system, and syncs the data at most this long after:
 	// a killed process loses nothing, a power failure or kernel crash the
 	// appends of the last interval (PostgreSQL's synchronous_commit=off,
-	// Redis's appendfsync everysec). Zero, the default, syncs every group
-	// commit before acknowledging it.
+	// Redis's appendfsync everysec). Zero, the package's default, syncs
+	// every group commit before acknowledging it; the server's default is
+	// 10ms (engine.journal_sync_interval).
 	SyncInterval time.Duration
 }
 
