@@ -108,17 +108,9 @@ type batchCache struct {
 // events before it: it checks ev and resolves it into pe. The caller holds
 // e.mu.
 func (e *Engine) prepare(ev *occsimore.Event, pe *prepared, now time.Time, last *batchCache) error {
-	if ev.MemberID == "" {
-		return occsimore.FieldErrorf("member_id", "member is required")
-	}
-	if err := ev.Validate(); err != nil {
+	ki, err := e.kindOf(ev, last)
+	if err != nil {
 		return err
-	}
-	ki := last.ki
-	if last.tn == nil || ev.Kind != last.kind {
-		if ki = e.spec(ev.Kind); ki < 0 {
-			return occsimore.FieldErrorf("kind", "no profile spec for kind %q", ev.Kind)
-		}
 	}
 	var ids [MaxRoles]string
 	if err := e.admit(ev, ki, now, &ids); err != nil {

@@ -470,7 +470,7 @@ func (e *Engine) Score(ev *occsimore.Event, res *Result) error {
 }
 
 func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
-	ki, err := e.kindOf(ev)
+	ki, err := e.kindOf(ev, nil)
 	if err != nil {
 		return err
 	}
@@ -504,13 +504,17 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	return nil
 }
 
-// kindOf checks ev and returns the index of its kind's spec.
-func (e *Engine) kindOf(ev *occsimore.Event) (int, error) {
+// kindOf checks ev and returns the index of its kind's spec. last, if not
+// nil, is the previous event of a batch, whose kind it reuses.
+func (e *Engine) kindOf(ev *occsimore.Event, last *batchCache) (int, error) {
 	if ev.MemberID == "" {
 		return -1, occsimore.FieldErrorf("member_id", "member is required")
 	}
 	if err := ev.Validate(); err != nil {
 		return -1, err
+	}
+	if last != nil && last.tn != nil && ev.Kind == last.kind {
+		return last.ki, nil
 	}
 	ki := e.spec(ev.Kind)
 	if ki < 0 {

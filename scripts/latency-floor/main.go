@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -39,23 +40,23 @@ func run() error {
 	}
 	defer f.Close()
 	var mu sync.Mutex // one append and sync at a time
-	bufs := sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	bufs := sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	answer := []byte(`{"score":0.5,"decision":"allow","reasons":[]}` + "\n")
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
-		bp := bufs.Get().(*[]byte)
-		defer bufs.Put(bp)
-		body, err := readAll(io.LimitReader(r.Body, 1<<20), (*bp)[:0])
-		*bp = body
-		if err != nil {
+		buf := bufs.Get().(*bytes.Buffer)
+		defer bufs.Put(buf)
+		buf.Reset()
+		if _, err := buf.ReadFrom(io.LimitReader(r.Body, 1<<20)); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		if *durable {
 			mu.Lock()
-			_, err = f.Write(append(body, '\n'))
+			buf.WriteByte('\n')
+			_, err := f.Write(buf.Bytes())
 			if err == nil {
 				err = syscall.Fdatasync(int(f.Fd()))
 			}
@@ -79,21 +80,4 @@ func run() error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// readAll reads r to its end into buf.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
