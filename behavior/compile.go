@@ -97,11 +97,15 @@ type numBlock struct {
 	hls     []Duration
 	longest int // index in hls of the half-life used by the score
 	log     bool
-	weight  float64
-	mute    bool
-	feat    int
-	codeHi  string
-	codeLo  string
+	// priorVar stands for the peers' variance while they are not ready
+	// (0: none); minVar floors the variance.
+	priorVar float64
+	minVar   float64
+	weight   float64
+	mute     bool
+	feat     int
+	codeHi   string
+	codeLo   string
 }
 
 type catBlock struct {
@@ -115,6 +119,9 @@ type catBlock struct {
 	mute    bool
 	feat    int
 	codeNew string
+	// The seen filter: seenWords words at seenOff (0: none).
+	seenOff   int
+	seenWords int
 }
 
 type hoursBlock struct {
@@ -131,7 +138,9 @@ type velBlock struct {
 	winSecs  []float64 // wins in seconds, as Duration.Seconds gives them
 	longRate int
 	long     Duration
-	only     uint8 // 0 any, 1 success, 2 failure
+	only     uint8  // 0 any, 1 success, 2 failure
+	novelOf  int    // counts only events new to this categorical block (-1: any)
+	attr     string // that block's attribute, for reasons
 	minExp   float64
 	weight   float64
 	mute     bool
@@ -241,6 +250,9 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			a, _ := parseAttr(n.Attr)
 			b := numBlock{a: a, off: off, hls: n.HalfLives, log: n.Log, weight: weightOr1(n.Weight) * rl.weight,
 				mute: n.Mute, feat: len(names), codeHi: a.short() + "_high", codeLo: a.short() + "_low"}
+			if n.Log {
+				b.priorVar, b.minVar = logPriorVar, logMinVar
+			}
 			for i, h := range n.HalfLives {
 				b.rates = append(b.rates, halfLife(h))
 				if h > n.HalfLives[b.longest] {
@@ -260,6 +272,11 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			names = append(names, pre+a.short()+".new", pre+a.short()+".share", pre+a.short()+".llr")
 			fmt.Fprintf(&fp, "cat %s %d %s %v@%d;", a.name, c.TopK, c.HalfLife, c.Population, off)
 			off += 2 + 2*c.TopK
+			if c.Seen > 0 {
+				b.seenOff, b.seenWords = off, c.Seen/32
+				fmt.Fprintf(&fp, "seen %d@%d;", c.Seen, off)
+				off += b.seenWords
+			}
 			rl.cat = append(rl.cat, b)
 		}
 		if h := r.Hours; h != nil {
@@ -269,7 +286,7 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			off += 8
 		}
 		for _, v := range r.Velocity {
-			b := velBlock{off: off, wins: v.Windows, long: v.Long, minExp: v.MinExpected,
+			b := velBlock{off: off, wins: v.Windows, long: v.Long, minExp: v.MinExpected, novelOf: -1,
 				weight: weightOr1(v.Weight) * rl.weight, mute: v.Mute, feat: len(names), code: "velocity_burst"}
 			if b.long == 0 {
 				b.long = days(30)
@@ -284,6 +301,13 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			case "failure":
 				b.only, noun, b.code = onlyFailure, "failures", "failure_burst"
 			}
+			if v.NewOf != "" {
+				a, _ := parseAttr(v.NewOf)
+				b.novelOf = slices.IndexFunc(rl.cat, func(c catBlock) bool { return c.a.name == a.name })
+				noun = "new_" + a.short()
+				b.code = noun + "_rate"
+				b.attr = a.name
+			}
 			for _, w := range v.Windows {
 				b.rates = append(b.rates, window(w))
 				b.winSecs = append(b.winSecs, w.D().Seconds())
@@ -291,7 +315,7 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			}
 			b.longRate = window(b.long)
 			names = append(names, pre+noun+"_rate_per_day")
-			fmt.Fprintf(&fp, "vel %v %s %d@%d;", v.Windows, b.long, b.only, off)
+			fmt.Fprintf(&fp, "vel %v %s %d %d@%d;", v.Windows, b.long, b.only, b.novelOf, off)
 			off += len(v.Windows) + 2
 			rl.vel = append(rl.vel, b)
 		}

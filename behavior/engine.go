@@ -423,6 +423,11 @@ type evCtx struct {
 	peerG    memo    // peer weights
 	settle   memo    // top-K settling, the same for blocks seen together
 	country  uint64  // hash of the event's country, once countryHash has run
+	novel    uint32  // the categorical blocks of the current role whose value is new
+	role     int     // the index of the current entity in prepared
+	// For learn: each entity's time before the event and its peer group.
+	last [MaxRoles]int64
+	grps [MaxRoles]*peerStats
 }
 
 // countryHash is the hash of the event's country, which a categorical
@@ -743,7 +748,18 @@ func (e *Engine) processRoles(c *evCtx, pe *prepared) {
 	}
 	c.touch = touch
 	for i := range n {
+		c.role = i
 		e.scoreRole(c, pe.rss[i], pe.ps[i])
+	}
+	// A blocked event is counted (velocity, last time) but teaches no
+	// habit, neither its entities' nor their peers'.
+	if c.res.Score+max(c.familiar, -familiarityCap) < pe.ks.thresholds.Load().Block {
+		for i := range n {
+			rs := pe.rss[i]
+			rs.peerMu.Lock()
+			rs.layout.learn(c, pe.ps[i], rs, c.grps[i], c.last[i])
+			rs.peerMu.Unlock()
+		}
 	}
 	for _, sh := range pe.shs[:n] {
 		sh.mu.Unlock()
@@ -781,6 +797,7 @@ func (e *Engine) scoreRole(c *evCtx, rs *roleStore, p []uint32) {
 			rs.labels.promote(c.t, e.peerHL)
 		}
 	}
+	c.grps[c.role] = grp
 	rl.run(c, p, rs, sp, grp)
 	rs.peerMu.Unlock()
 }

@@ -31,6 +31,15 @@ func mustProcess(t testing.TB, e *Engine, ev occsimore.Event) Result {
 	return res
 }
 
+func mustScore(t testing.TB, e *Engine, ev occsimore.Event) Result {
+	t.Helper()
+	var res Result
+	if err := e.Score(&ev, &res); err != nil {
+		t.Fatalf("score %s at %s: %v", ev.Kind, ev.Time, err)
+	}
+	return res
+}
+
 // reason returns the reason with code, if any.
 func reason(res *Result, code string) (Reason, bool) {
 	for _, r := range res.TopReasons() {
@@ -75,7 +84,7 @@ func TestReasonSentences(t *testing.T) {
 	if !ok {
 		t.Fatalf("no amount_high reason in %v", res.TopReasons())
 	}
-	if got, want := r.String(), `^amount 412\.50 is \d+\.\dσ above this card's usual 4\d\.\d\d$`; !regexp.MustCompile(want).MatchString(got) {
+	if got, want := r.String(), `^amount 412\.50 is \d\.\dx this card's usual 4\d\.\d\d \(\d+\.\dσ\)$`; !regexp.MustCompile(want).MatchString(got) {
 		t.Errorf("sentence = %q, want match %s", got, want)
 	}
 	if r.Value != 412.50 || r.Baseline < 44 || r.Baseline > 53 || r.Sigma < 5 {
@@ -521,7 +530,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 
 func TestThresholds(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Thresholds = map[string]map[string]Thresholds{"mem_strict": {"card.tx": {Review: 0.1, Block: 0.2}}}
+	// Block thresholds change what is learnt (a blocked event teaches no
+	// habit, TestBlockedTeachesNothing): keep them out of reach here.
+	cfg.Thresholds = map[string]map[string]Thresholds{"mem_strict": {"card.tx": {Review: 0.1, Block: 90}}}
 	e, err := NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -531,6 +542,12 @@ func TestThresholds(t *testing.T) {
 	ev := cardEv("mem_a", "c1", last.Add(20*time.Hour), 56)
 	a := mustProcess(t, e, ev)
 	ev.MemberID = "mem_strict"
+	if r := mustScore(t, e, ev); r.Decision != Review {
+		t.Errorf("configured thresholds: %s (score %g), want review", r.Decision, r.Score)
+	}
+	if err := e.SetThresholds("mem_strict", "card.tx", Thresholds{Review: 0.1, Block: 0.2}); err != nil {
+		t.Fatal(err)
+	}
 	s := mustProcess(t, e, ev)
 	if math.Abs(a.Score-s.Score) > 1e-9 {
 		t.Fatalf("same history, different scores %g and %g", a.Score, s.Score)
@@ -707,8 +724,10 @@ func TestProfileMemory(t *testing.T) {
 	n := 200_000
 	got := profileBytes(t, n)
 	t.Logf("%.0f bytes per card profile at %d profiles", got, n)
-	if got > 400 {
-		t.Errorf("%.0f bytes per card profile, want <= 400", got)
+	// 400 bytes until card profiles kept a device habit and seen filters
+	// of their terminals, merchants and devices (112 bytes).
+	if got > 600 {
+		t.Errorf("%.0f bytes per card profile, want <= 600", got)
 	}
 }
 

@@ -37,6 +37,9 @@ func FuzzProcess(f *testing.F) {
 			for _, r := range res.TopReasons() {
 				_ = r.String()
 			}
+			// Every number an accepted event leaves behind stays finite,
+			// so that its profile can always be shown.
+			assertFiniteProfile(t, e, "mem_fuzz", ev)
 		}
 		_ = e.Score(&ev, &res)
 		_ = e.Label("mem_fuzz", "terminal", id, success, ev.Time, ev.Time)

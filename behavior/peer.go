@@ -106,6 +106,17 @@ func (s *peerNum) add(w, x float64) {
 	s.W = w1
 }
 
+// addRobust is add with weight ps.g, once ps has peerReadyEvents events
+// with x clipped to winsorK standard deviations of the mean (at least
+// minVar): one member's outliers must not move every entity's prior.
+func (s *peerNum) addRobust(ps *peerStats, x, minVar float64) {
+	if ps.n > peerReadyEvents && s.W > 0 {
+		r := winsorK * math.Sqrt(max(s.Var, minVar))
+		x = min(max(x, s.Mean-r), s.Mean+r)
+	}
+	s.add(ps.g, x)
+}
+
 // addValue counts value h in the population table, replacing the least
 // frequent value when full.
 func (c *peerCat) addValue(h uint64, g float64) {

@@ -42,8 +42,11 @@ const (
 	capContribution = 20.0
 	// minReason is the smallest contribution worth a reason.
 	minReason = 0.5
-	// travelBase is the contribution of a move at exactly the speed limit.
-	travelBase = 7.0
+	// travelBase is the contribution of a move at exactly the speed limit,
+	// and travelSlope how much each factor e of speed above it adds: 500 km
+	// in 12 minutes weighs more than 300 km in an hour.
+	travelBase  = 7.0
+	travelSlope = 3.0
 	// peerReadyEvents is how many events peer statistics need before
 	// numeric scores lean on them.
 	peerReadyEvents = 20
@@ -53,6 +56,25 @@ const (
 	// ratePriorSeconds is the time, in seconds at the peer rate, that a
 	// velocity estimate starts from.
 	ratePriorSeconds = 86400.0
+	// enoughHistory is how many events of its own an entity needs before
+	// its peers no longer weigh in its numeric habits.
+	enoughHistory = 10.0
+	// robustEvents is how many events an entity (or peer group) needs
+	// before a value it learns is clipped to winsorK standard deviations
+	// of its mean.
+	robustEvents = 3.0
+	winsorK      = 4.0
+	// logPriorVar is the variance a log-scale attribute is given when no
+	// peers are ready: amounts within a factor of about 1.6 of each other.
+	logPriorVar = 0.25
+	// logMinVar floors the variance of a log-scale attribute: an entity
+	// that always spends the same is not expected to be a clock.
+	logMinVar = 0.04
+	// maxLinear bounds a linear numeric value so that every statistic
+	// (squares included) stays finite in a float32 profile; maxNumVar
+	// bounds a variance likewise.
+	maxLinear = 1e15
+	maxNumVar = 1e36
 )
 
 // Word accessors. Profiles are []uint32; floats are float32 bits.
@@ -87,24 +109,21 @@ func (c *evCtx) reason(v float64, r *Reason) {
 	c.res.addReason(r)
 }
 
-// run scores the event against profile p and, if c.update, folds it in.
-// sp is the reference peer statistics; rs.pop and grp (if not nil) are
-// updated.
+// run scores the event against profile p and, if c.update, moves the
+// profile to the event's time and counts it (velocity, count, last time).
+// What the event teaches the habits is folded in by learn, once the whole
+// event is scored, unless it is blocked. sp is the reference peer
+// statistics; rs.pop and grp (if not nil) are the ones to update.
 func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStats) {
-	// The weight of this event's observation at each rate: 1, unless the
-	// event is older than the profile, which then decays it to its time.
-	obs := &unitRates
-	var lateObs [maxRates]float64
 	last := lastTime(p)
 	isNew := last == 0
 	late := !isNew && c.t < last
+	obs := &unitRates
+	var lateObs [maxRates]float64
 	switch {
 	case isNew:
 	case late:
-		dt := float64(last-c.t) / 1e9
-		for i, r := range rl.rates {
-			lateObs[i] = decay(dt * r)
-		}
+		rl.lateWeights(last-c.t, &lateObs)
 		obs = &lateObs
 	default:
 		if dt := float64(c.t-last) / 1e9; dt > 0 {
@@ -132,20 +151,21 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	f[rl.feat] = float32(count)
 	f[rl.feat+1] = float32(age / 86400)
 
+	c.novel = 0
 	for i := range rl.num {
-		rl.num[i].run(c, rl, p, obs, sp, rs.pop, grp, i)
+		rl.num[i].run(c, rl, p, sp, i)
 	}
 	for i := range rl.cat {
-		rl.cat[i].run(c, rl, p, obs, sp, rs.pop, grp, i)
+		rl.cat[i].run(c, rl, p, sp, i)
 	}
 	if rl.hours != nil {
-		rl.hours.run(c, rl, p, sp, rs.pop, grp)
+		rl.hours.run(c, rl, p, sp)
 	}
 	for i := range rl.vel {
 		rl.vel[i].run(c, rl, p, obs, age, sp, rs.pop, grp, i)
 	}
 	if rl.gap != nil {
-		rl.gap.run(c, rl, p, last, isNew || late, sp, rs.pop, grp)
+		rl.gap.run(c, rl, p, last, isNew || late, sp)
 	}
 	if rl.travel != nil {
 		rl.travel.run(c, rl, p)
@@ -157,6 +177,7 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	if !c.update {
 		return
 	}
+	c.last[c.role] = last
 	if isNew {
 		p[hdrFirst] = uint32(c.t / 1e9)
 	} else if s := uint32(c.t / 1e9); s < p[hdrFirst] {
@@ -167,6 +188,42 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	}
 	if count < math.MaxUint32 {
 		p[hdrCount] = count + 1
+	}
+}
+
+// learn folds the event into the habits of profile p, whose time before
+// the event was last, and into the peer statistics: the second half of
+// Process for an event that is not blocked, so that fraud stopped at the
+// door does not become the card's habit.
+func (rl *roleLayout) learn(c *evCtx, p []uint32, rs *roleStore, grp *peerStats, last int64) {
+	isNew := last == 0
+	late := !isNew && c.t < last
+	obs := &unitRates
+	var lateObs [maxRates]float64
+	if late {
+		rl.lateWeights(last-c.t, &lateObs)
+		obs = &lateObs
+	}
+	for i := range rl.num {
+		rl.num[i].learn(c, p, obs, rs.pop, grp, i)
+	}
+	for i := range rl.cat {
+		rl.cat[i].learn(c, p, obs, rs.pop, grp, i)
+	}
+	if rl.hours != nil {
+		rl.hours.learn(c, p, rs.pop, grp)
+	}
+	if rl.gap != nil && !isNew && !late {
+		rl.gap.learn(c, p, last, rs.pop, grp)
+	}
+}
+
+// lateWeights is the weight, at each rate, of an event ns nanoseconds
+// older than its profile.
+func (rl *roleLayout) lateWeights(ns int64, w *[maxRates]float64) {
+	dt := float64(ns) / 1e9
+	for i, r := range rl.rates {
+		w[i] = decay(dt * r)
 	}
 }
 
@@ -196,35 +253,54 @@ func (rl *roleLayout) advance(p []uint32, fac *[maxRates]float64) {
 }
 
 // numObserve folds x with weight w into the decayed mean and variance at o.
-func numObserve(p []uint32, o int, w, x float64) {
+// Once the entity has robustEvents events, x is first clipped to
+// winsorK standard deviations of the mean, so that one outlier the score
+// let through moves the habit by at most that much.
+func numObserve(p []uint32, o int, w, x, minVar float64) {
 	W, mu, v := f32(p, o), f32(p, o+1), f32(p, o+2)
 	W1 := W + w
 	if !(W1 > 0) {
 		return
+	}
+	if W >= robustEvents {
+		r := winsorK * math.Sqrt(max(v, minVar))
+		x = min(max(x, mu-r), mu+r)
 	}
 	d := x - mu
 	mu1 := mu + w*d/W1
 	v1 := (W*v + w*d*(x-mu1)) / W1
 	setF32(p, o, W1)
 	setF32(p, o+1, mu1)
-	setF32(p, o+2, max(v1, 0))
+	setF32(p, o+2, min(max(v1, 0), maxNumVar))
 }
 
 // blend mixes an entity's mean and variance (weight W) with its peers'
-// (weight priorEvents), as a mixture, so that little history leans on the
-// peers. Peers with fewer than peerReadyEvents events (a member's first
-// events) are not trusted: the entity stands alone, with a spread of at
-// least 10% of its mean, once it has priorEvents events.
-func blend(W, mu, v float64, peer *peerNum, peerEvents uint64) (mean, variance float64, ok bool) {
-	if peer.W <= 0 || peerEvents < peerReadyEvents {
+// (weight priorEvents at first), so that a new entity is judged against
+// them. The peers' weight fades to nothing at enoughHistory events: they
+// help a cold start but never move the usual value, nor widen the scale,
+// of an entity with a history of its own. Peers with fewer than
+// peerReadyEvents events (a member's first) are not trusted; priorVar, if
+// positive, then stands for their variance (a log-scale attribute has a
+// natural one), else the entity stands alone once it has priorEvents
+// events, with a spread of at least 10% of its mean.
+func blend(W, mu, v float64, peer *peerNum, peerEvents uint64, priorVar float64) (mean, variance float64, ok bool) {
+	a := priorEvents * max(0, 1-W/enoughHistory)
+	switch {
+	case peer.W > 0 && peerEvents >= peerReadyEvents:
+		mean = (W*mu + a*peer.Mean) / (W + a)
+		variance = (W*v + a*peer.Var) / (W + a)
+	case priorVar > 0:
+		if W <= 0 {
+			return 0, 0, false
+		}
+		mean = mu
+		variance = (W*v + a*priorVar) / (W + a)
+	default:
 		if W < priorEvents {
 			return 0, 0, false
 		}
 		return mu, max(v, 0.01*mu*mu), true
 	}
-	a := priorEvents
-	mean = (W*mu + a*peer.Mean) / (W + a)
-	variance = (W*(v+(mu-mean)*(mu-mean)) + a*(peer.Var+(peer.Mean-mean)*(peer.Mean-mean))) / (W + a)
 	return mean, variance, true
 }
 
@@ -239,20 +315,41 @@ func surprisal(z float64) float64 {
 	return huberK*a - 0.5*huberK*huberK - 0.5
 }
 
-func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, sp, pop, grp *peerStats, idx int) {
-	x, ok := numValue(c.ev, b.a)
+// tailSurprisal is -log of the two-sided Gaussian p-value of z: 0 at the
+// mean, 8.5 nats at p = 2e-4 (3.7σ), so that a numeric habit broken that
+// rarely weighs what a new country does for an entity that keeps to one.
+func tailSurprisal(z float64) float64 {
+	a := math.Abs(z) * math.Sqrt2 / 2
+	if a < 5 {
+		return -fastLog(math.Erfc(a))
+	}
+	// erfc(a) ~ exp(-a²)/(a√π) (1 - 1/(2a²)), within 1% here.
+	return a*a + fastLog(a*math.SqrtPi) - fastLog(1-0.5/(a*a))
+}
+
+// value reads the block's attribute of the event, bounded so that every
+// statistic (squares included) stays finite in a float32 profile, and
+// returns it with its modelled form (its log for a log-scale block).
+func (b *numBlock) value(c *evCtx) (raw, x float64, ok bool) {
+	raw, ok = numValue(c.ev, b.a)
+	if !ok || (b.log && raw <= -1) {
+		return 0, 0, false
+	}
+	raw = min(max(raw, -maxLinear), maxLinear)
+	if b.log {
+		return raw, math.Log1p(raw), true
+	}
+	return raw, raw, true
+}
+
+func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx int) {
+	raw, x, ok := b.value(c)
 	if !ok {
 		return
 	}
-	if b.log {
-		if x <= -1 {
-			return
-		}
-		x = math.Log1p(x)
-	}
 	f := &c.res.Features
 	peer := &sp.num[idx]
-	for j, r := range b.rates {
+	for j := range b.rates {
 		o := b.off + 3*j
 		W, mu, v := f32(p, o), f32(p, o+1), f32(p, o+2)
 		fo := b.feat + 3*j
@@ -260,31 +357,49 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		if W > 0 {
 			f[fo+1] = float32(b.raw(mu))
 		}
-		mean, variance, ok := blend(W, mu, v, peer, sp.n)
-		if ok {
-			sd := math.Sqrt(variance + 1e-4*mean*mean + 1e-12)
-			z := (x - mean) / sd
-			f[fo+2] = float32(z)
-			if j == b.longest && !b.mute {
-				if v, ok := c.contribute(b.weight, surprisal(z)); ok {
-					r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
-						Value: b.raw(x), Baseline: b.raw(mean), Sigma: z}
-					if z < 0 {
-						r.Code = b.codeLo
-					}
-					c.reason(v, &r)
-				}
-			}
+		mean, variance, ok := blend(W, mu, v, peer, sp.n, b.priorVar)
+		if !ok {
+			continue
 		}
-		if c.update {
-			numObserve(p, o, obs[r], x)
+		sd := math.Sqrt(max(variance, b.minVar) + 1e-4*mean*mean + 1e-12)
+		z := (x - mean) / sd
+		f[fo+2] = float32(z)
+		if j != b.longest || b.mute {
+			continue
+		}
+		s := tailSurprisal(z)
+		if z < 0 && b.log {
+			// Spending less than usual is no evidence of fraud on its
+			// own (card testing shows as a burst), and a log scale has a
+			// long low tail: coffee on a card that mostly buys groceries.
+			s = 0
+		}
+		if v, ok := c.contribute(b.weight, s); ok {
+			r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
+				Value: raw, Baseline: b.raw(mean), Sigma: z}
+			if b.log {
+				r.form = formRatio
+			}
+			if z < 0 {
+				r.Code = b.codeLo
+			}
+			c.reason(v, &r)
 		}
 	}
-	if c.update {
-		pop.num[idx].add(pop.g, x)
-		if grp != nil {
-			grp.num[idx].add(grp.g, x)
-		}
+}
+
+// learn folds the value into the entity's statistics and its peers'.
+func (b *numBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp *peerStats, idx int) {
+	_, x, ok := b.value(c)
+	if !ok {
+		return
+	}
+	for j, r := range b.rates {
+		numObserve(p, b.off+3*j, obs[r], x, b.minVar)
+	}
+	pop.num[idx].addRobust(pop, x, b.minVar)
+	if grp != nil {
+		grp.num[idx].addRobust(grp, x, b.minVar)
 	}
 }
 
@@ -296,53 +411,75 @@ func (b *numBlock) raw(v float64) float64 {
 	return v
 }
 
-// Categorical block layout: W, novel, then k × (fingerprint, weight).
-func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, sp, pop, grp *peerStats, idx int) {
-	s, n, ok := catValue(c.ev, &b.a)
+// Categorical block layout: W, novel, then k × (fingerprint, weight), then
+// the seen filter's words.
+func (b *catBlock) find(p []uint32, fp uint32) int {
+	for j := 0; j < b.k; j++ {
+		if p[b.off+2+2*j] == fp {
+			return j
+		}
+	}
+	return -1
+}
+
+// seenBits are the two bits of the seen filter that stand for value hash h.
+func (b *catBlock) seenBits(h uint64) (uint32, uint32) {
+	n := uint64(b.seenWords * 32)
+	return uint32(h % n), uint32((h >> 32) % n)
+}
+
+// seen reports whether the entity ever had value h, by its seen filter (a
+// Bloom filter of two bits a value, false positives but never a false
+// negative): a value out of its top K may still be an old one.
+func (b *catBlock) seen(p []uint32, h uint64) bool {
+	if b.seenWords == 0 {
+		return false
+	}
+	i, j := b.seenBits(h)
+	o := b.seenOff
+	return p[o+int(i>>5)]>>(i&31)&1 != 0 && p[o+int(j>>5)]>>(j&31)&1 != 0
+}
+
+func (b *catBlock) hash(c *evCtx) (s string, n, h uint64, ok bool) {
+	s, n, ok = catValue(c.ev, &b.a)
+	if !ok {
+		return "", 0, 0, false
+	}
+	if b.a.kind == attrCountry {
+		return s, n, c.countryHash(), true
+	}
+	return s, n, c.e.catHash(s, n), true
+}
+
+func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx int) {
+	s, n, h, ok := b.hash(c)
 	if !ok {
 		return
 	}
-	var h uint64
-	if b.a.kind == attrCountry {
-		h = c.countryHash()
-	} else {
-		h = c.e.catHash(s, n)
-	}
 	fp := fingerprint(h)
 	W, novel := f32(p, b.off), f32(p, b.off+1)
-	found := -1
-	for j := 0; j < b.k; j++ {
-		if p[b.off+2+2*j] == fp {
-			found = j
-			break
-		}
-	}
-	// A new value needs the entity's top value (for its reason) and the
-	// slot it will take: a free one, else the least frequent.
-	top, free, least := -1, -1, -1
-	var topW, leastW float64
-	if found < 0 {
+	found := b.find(p, fp)
+	isNovel := found < 0 && !b.seen(p, h)
+	// A new value names the entity's top value in its reason.
+	top := -1
+	var topW float64
+	if isNovel {
 		for j := 0; j < b.k; j++ {
 			o := b.off + 2 + 2*j
 			if p[o] == 0 {
-				if free < 0 {
-					free = j
-				}
 				continue
 			}
-			w := f32(p, o+1)
-			if top < 0 || w > topW {
+			if w := f32(p, o+1); top < 0 || w > topW {
 				top, topW = j, w
 			}
-			if least < 0 || w < leastW {
-				least, leastW = j, w
-			}
 		}
+		c.novel |= 1 << idx
 	}
 	pc := &sp.cat[idx]
 	lam := 1 - c.settle.decay(W/settleEvents)
 	var llr, share float64
-	if found >= 0 {
+	switch {
+	case found >= 0:
 		share = f32(p, b.off+3+2*found) / W
 		if b.pop {
 			if pp, ok := pc.share(h); ok {
@@ -356,23 +493,33 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 				}
 			}
 		}
-	} else {
+	case isNovel:
 		rate := (novel + novelPrior*pc.novelRate()) / (W + novelPrior)
 		llr = -fastLog(lam*rate + 1 - lam)
 	}
 	f := &c.res.Features
-	f[b.feat] = b2f(found < 0)
+	f[b.feat] = b2f(isNovel)
 	f[b.feat+1] = float32(share)
 	f[b.feat+2] = float32(llr)
 	if !b.mute {
-		if v, ok := c.contribute(b.weight, llr); ok && found < 0 && top >= 0 {
+		if v, ok := c.contribute(b.weight, llr); ok && isNovel && top >= 0 {
 			c.reason(v, &Reason{Code: b.codeNew, Role: rl.name, Attr: b.a.name, form: formNew, Text: s, Value: float64(n),
 				Share: topW / W, topKey: b.dictID | uint64(p[b.off+2+2*top])})
 		}
 	}
-	if !c.update {
+}
+
+// learn counts the value in the entity's table, replacing its least
+// frequent value if it is new and the table full, and in its peers'.
+func (b *catBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp *peerStats, idx int) {
+	s, n, h, ok := b.hash(c)
+	if !ok {
 		return
 	}
+	fp := fingerprint(h)
+	W := f32(p, b.off)
+	found := b.find(p, fp)
+	isNovel := found < 0 && !b.seen(p, h)
 	w := obs[b.rate]
 	hist := W > 0
 	setF32(p, b.off, W+w)
@@ -380,20 +527,32 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 		o := b.off + 3 + 2*found
 		setF32(p, o, f32(p, o)+w)
 	} else {
-		if hist {
-			setF32(p, b.off+1, novel+w)
+		if hist && isNovel {
+			setF32(p, b.off+1, f32(p, b.off+1)+w)
 		}
-		j := free
-		if j < 0 {
-			j = least
+		j, least := -1, 0.0
+		for i := 0; i < b.k; i++ {
+			o := b.off + 2 + 2*i
+			if p[o] == 0 {
+				j = i
+				break
+			}
+			if w := f32(p, o+1); j < 0 || w < least {
+				j, least = i, w
+			}
 		}
 		p[b.off+2+2*j] = fp
 		setF32(p, b.off+3+2*j, w)
 		c.dict.add(b.dictID|uint64(fp), s, b.a.kind, n)
 	}
-	b.observe(pop, idx, h, hist, found < 0)
+	if b.seenWords > 0 {
+		i, j := b.seenBits(h)
+		p[b.seenOff+int(i>>5)] |= 1 << (i & 31)
+		p[b.seenOff+int(j>>5)] |= 1 << (j & 31)
+	}
+	b.observe(pop, idx, h, hist, isNovel)
 	if grp != nil {
-		b.observe(grp, idx, h, hist, found < 0)
+		b.observe(grp, idx, h, hist, isNovel)
 	}
 }
 
@@ -430,7 +589,7 @@ func bumpByte(p []uint32, off, from, n, i int) {
 	setByte(p, off, from+i, byteAt(p, off, from+i)+1)
 }
 
-func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *peerStats) {
+func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats) {
 	h, d := c.hour, c.dow
 	cnt := func(i int) float64 { return float64(byteAt(p, b.off, i)) }
 	// The counters are small integers: their sums are exact in any order,
@@ -514,14 +673,14 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp, pop, grp *pee
 			c.reason(v, &Reason{Code: "unusual_day", Role: rl.name, form: formDay, Value: float64(d), Share: ownD, Baseline: pd})
 		}
 	}
-	if !c.update {
-		return
-	}
-	bumpByte(p, b.off, 0, 24, h)
-	bumpByte(p, b.off, 24, 7, d)
-	pop.addHour(h, d)
+}
+
+func (b *hoursBlock) learn(c *evCtx, p []uint32, pop, grp *peerStats) {
+	bumpByte(p, b.off, 0, 24, c.hour)
+	bumpByte(p, b.off, 24, 7, c.dow)
+	pop.addHour(c.hour, c.dow)
 	if grp != nil {
-		grp.addHour(h, d)
+		grp.addHour(c.hour, c.dow)
 	}
 }
 
@@ -588,6 +747,9 @@ var hourCos, hourSin = func() (c, s [24]float64) {
 // give over the entity's life), whose ratio is the entity's usual rate.
 func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, age float64, sp, pop, grp *peerStats, idx int) {
 	match := b.only == onlyAny || (c.ev.HasSuccess && c.ev.Success == (b.only == onlySuccess))
+	if b.novelOf >= 0 {
+		match = match && c.novel&(1<<b.novelOf) != 0
+	}
 	f := &c.res.Features
 	lo := b.off + len(b.rates)
 	cLong := f32(p, lo)
@@ -626,7 +788,7 @@ func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 	}
 	if !b.mute && bj >= 0 {
 		if v, ok := c.contribute(b.weight, best); ok {
-			c.reason(v, &Reason{Code: b.code, Role: rl.name, form: formVelocity, Value: bx, Baseline: bm, Window: b.wins[bj].D()})
+			c.reason(v, &Reason{Code: b.code, Role: rl.name, Attr: b.attr, form: formVelocity, Value: bx, Baseline: bm, Window: b.wins[bj].D()})
 		}
 	}
 	if !c.update || !match {
@@ -647,7 +809,7 @@ func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]floa
 
 // Gap block layout: W, mean and variance of log(seconds since the previous
 // event).
-func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bool, sp, pop, grp *peerStats) {
+func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bool, sp *peerStats) {
 	if skip {
 		return
 	}
@@ -655,7 +817,7 @@ func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bo
 	x := fastLog(secs)
 	f := &c.res.Features
 	f[b.feat] = float32(x)
-	mean, variance, ok := blend(f32(p, b.off), f32(p, b.off+1), f32(p, b.off+2), &sp.gap, sp.n)
+	mean, variance, ok := blend(f32(p, b.off), f32(p, b.off+1), f32(p, b.off+2), &sp.gap, sp.n, 0)
 	if ok {
 		z := (x - mean) / math.Sqrt(variance+0.01)
 		f[b.feat+1] = float32(z)
@@ -669,10 +831,11 @@ func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bo
 			}
 		}
 	}
-	if !c.update {
-		return
-	}
-	numObserve(p, b.off, 1, x)
+}
+
+func (b *gapBlock) learn(c *evCtx, p []uint32, last int64, pop, grp *peerStats) {
+	x := fastLog(max(float64(c.t-last)/1e9, 1))
+	numObserve(p, b.off, 1, x, 0)
 	pop.gap.add(pop.g, x)
 	if grp != nil {
 		grp.gap.add(grp.g, x)
@@ -701,11 +864,13 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 			if cfp := p[b.off+3]; cfp != 0 {
 				r.topKey = b.countryID | uint64(cfp)
 			}
-			if v, ok := c.contribute(b.weight, travelBase+fastLog(kmh/b.maxKmh)); ok {
+			if v, ok := c.contribute(b.weight, travelBase+travelSlope*fastLog(kmh/b.maxKmh)); ok {
 				c.reason(v, &r)
 			}
 		}
 	}
+	// Where a card was seen is a fact, blocked or not: the next event is
+	// measured from it.
 	if !c.update || sec < int64(tloc) {
 		return
 	}

@@ -109,6 +109,7 @@ const (
 	formTravel
 	formRisk
 	formGap
+	formRatio // a numeric value on a log scale, as a multiple of the usual
 )
 
 // Reason explains one contribution to a score with the numbers behind it.
@@ -190,6 +191,25 @@ func (r Reason) AppendText(dst []byte) []byte {
 		dst = append(dst, r.subject()...)
 		dst = append(dst, "'s usual "...)
 		dst = strconv.AppendFloat(dst, r.Baseline, 'f', 2, 64)
+	case formRatio:
+		dst = append(dst, r.attrName()...)
+		dst = append(dst, ' ')
+		dst = strconv.AppendFloat(dst, r.Value, 'f', 2, 64)
+		dst = append(dst, " is "...)
+		if r.Value >= r.Baseline || r.Value <= 0 {
+			dst = strconv.AppendFloat(dst, r.Value/max(r.Baseline, 0.01), 'f', 1, 64)
+			dst = append(dst, "x this "...)
+		} else {
+			dst = append(dst, "1/"...)
+			dst = strconv.AppendFloat(dst, max(r.Baseline, 0.01)/r.Value, 'f', 1, 64)
+			dst = append(dst, " of this "...)
+		}
+		dst = append(dst, r.subject()...)
+		dst = append(dst, "'s usual "...)
+		dst = strconv.AppendFloat(dst, r.Baseline, 'f', 2, 64)
+		dst = append(dst, " ("...)
+		dst = strconv.AppendFloat(dst, math.Abs(r.Sigma), 'f', 1, 64)
+		dst = append(dst, "σ)"...)
 	case formNew:
 		dst = append(dst, r.attrName()...)
 		dst = append(dst, ' ')
@@ -234,7 +254,13 @@ func (r Reason) AppendText(dst []byte) []byte {
 		case "success_burst":
 			dst = append(dst, " successes"...)
 		default:
-			dst = append(dst, " events"...)
+			if r.Attr != "" {
+				dst = append(dst, " never-used "...)
+				dst = append(dst, r.attrName()...)
+				dst = append(dst, 's')
+			} else {
+				dst = append(dst, " events"...)
+			}
 		}
 		dst = append(dst, " in the last "...)
 		dst = appendDuration(dst, r.Window)

@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,9 +85,15 @@ type CategoricalSpec struct {
 	// familiar values lower the score when they are rarer in the population
 	// than for the entity. Meant for low-cardinality attributes (country,
 	// ASN, MCC), useless for identifiers.
-	Population bool    `json:"population,omitempty" toml:"population,omitempty"`
-	Weight     float64 `json:"weight,omitempty" toml:"weight,omitempty"`
-	Mute       bool    `json:"mute,omitempty" toml:"mute,omitempty"`
+	Population bool `json:"population,omitempty" toml:"population,omitempty"`
+	// Seen keeps a Bloom filter of that many bits (a multiple of 32, at
+	// most MaxSeen) of every value the entity ever had, so that a value
+	// out of its top K is still known as an old one: a card's terminals
+	// outnumber any top K, but a terminal it never used is what a stolen
+	// card shows. About 2 bits a value keep false positives near 10%.
+	Seen   int     `json:"seen,omitempty" toml:"seen,omitempty"`
+	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
+	Mute   bool    `json:"mute,omitempty" toml:"mute,omitempty"`
 }
 
 // HoursSpec keeps the hour-of-day and day-of-week habits, in the event's own
@@ -103,6 +110,9 @@ type VelocitySpec struct {
 	Long    Duration   `json:"long,omitempty" toml:"long,omitempty"` // default 30d
 	// Only counts only successes ("success") or failures ("failure").
 	Only string `json:"only,omitempty" toml:"only,omitempty"`
+	// NewOf counts only events whose value of this categorical attribute
+	// of the role is new to the entity: the rate of never-used terminals.
+	NewOf string `json:"new_of,omitempty" toml:"new_of,omitempty"`
 	// MinExpected floors the expected count so that two legitimate events a
 	// minute apart are not a burst (default 0.5).
 	MinExpected float64 `json:"min_expected,omitempty" toml:"min_expected,omitempty"`
@@ -143,6 +153,7 @@ type RiskSpec struct {
 // Limits of a spec.
 const (
 	MaxTopK       = 16
+	MaxSeen       = 1024
 	MaxHalfLives  = 4
 	MaxWindows    = 4
 	MaxRoles      = 8
@@ -220,21 +231,29 @@ func DefaultSpecs() []Spec {
 				{
 					Role:   "card",
 					PeerBy: "mcc",
+					// Amounts are log-normal rather than normal: model the
+					// log, so that 5x the usual reads the same at 20 and
+					// at 2,000 EUR.
 					Numeric: []NumericSpec{
-						{Attr: "amount", HalfLives: []Duration{days(1), days(7), days(30)}},
+						{Attr: "amount", HalfLives: []Duration{days(1), days(7), days(30)}, Log: true},
 					},
 					Categorical: []CategoricalSpec{
 						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
 						{Attr: "mcc", TopK: 4, HalfLife: hl30, Population: true},
 						{Attr: "channel", TopK: 3, HalfLife: hl30, Population: true},
-						{Attr: "merchant", TopK: 6, HalfLife: hl30},
+						{Attr: "merchant", TopK: 6, HalfLife: hl30, Seen: 256},
 						// A new terminal mostly means a new merchant, already
-						// counted: keep it as a feature only.
-						{Attr: "terminal", TopK: 4, HalfLife: hl30, Mute: true},
+						// counted: keep it as a feature only, and count the
+						// never-used ones below.
+						{Attr: "terminal", TopK: 4, HalfLife: hl30, Mute: true, Seen: 512},
+						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 128},
 					},
 					Hours: &HoursSpec{},
 					Velocity: []VelocitySpec{
-						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}},
+						// A burst escalates from its third payment in a minute.
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, MinExpected: 0.1},
+						// A stolen card is used where it never was.
+						{Windows: []Duration{Duration(time.Hour), days(1), days(7)}, NewOf: "terminal"},
 					},
 					Gap:    &GapSpec{HalfLife: hl30, Mute: true},
 					Travel: &TravelSpec{MaxKmh: 900, MinKm: 100},
@@ -243,7 +262,7 @@ func DefaultSpecs() []Spec {
 					Role:   "customer",
 					Weight: 0.5,
 					Numeric: []NumericSpec{
-						{Attr: "amount", HalfLives: []Duration{days(7), days(30)}},
+						{Attr: "amount", HalfLives: []Duration{days(7), days(30)}, Log: true},
 					},
 					Categorical: []CategoricalSpec{
 						{Attr: "country", TopK: 3, HalfLife: hl30, Population: true},
@@ -279,8 +298,11 @@ func DefaultSpecs() []Spec {
 					Categorical: []CategoricalSpec{
 						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
 						{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true},
-						{Attr: "device", TopK: 4, HalfLife: hl30},
+						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 256},
 						{Attr: "user_agent", TopK: 4, HalfLife: hl30, Population: true},
+						// hosting, isp, mobile...: a VPN or a cloud host
+						// where the user always came from home.
+						{Attr: "attrs.asn_type", TopK: 3, HalfLife: hl30, Population: true},
 						{Attr: "ip", TopK: 6, HalfLife: hl30},
 					},
 					Hours: &HoursSpec{},
@@ -394,6 +416,9 @@ func (r *RoleSpec) validate(at string) error {
 		if err := checkDuration(f+".half_life", c.HalfLife, time.Second); err != nil {
 			return err
 		}
+		if c.Seen < 0 || c.Seen > MaxSeen || c.Seen%32 != 0 {
+			return occsimore.FieldErrorf(f+".seen", "seen %d is not a multiple of 32 in 0..%d", c.Seen, MaxSeen)
+		}
 		if err := checkWeight(f, c.Weight); err != nil {
 			return err
 		}
@@ -430,6 +455,9 @@ func (r *RoleSpec) validate(at string) error {
 		case "", "success", "failure":
 		default:
 			return occsimore.FieldErrorf(f+".only", "only %q is not \"\", \"success\" or \"failure\"", v.Only)
+		}
+		if v.NewOf != "" && !slices.ContainsFunc(r.Categorical, func(c CategoricalSpec) bool { return c.Attr == v.NewOf }) {
+			return occsimore.FieldErrorf(f+".new_of", "new_of %q is not a categorical attribute of role %q", v.NewOf, r.Role)
 		}
 		if !(v.MinExpected >= 0 && v.MinExpected <= 1e6) {
 			return occsimore.FieldErrorf(f+".min_expected", "min_expected %g is not in [0, 1e6]", v.MinExpected)
