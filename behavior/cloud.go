@@ -28,7 +28,9 @@ func cloudSpec() Spec {
 					// An identity often calls a few dozen APIs: keep as many
 					// as a profile allows. Its own rate of new APIs keeps a
 					// developer who tries new ones from being flagged for it.
-					{Attr: "attrs.api", TopK: MaxTopK, HalfLife: hl30},
+					// Its seen filter remembers the APIs beyond the top K, so
+					// that a run of never-called ones stands out below.
+					{Attr: "attrs.api", TopK: MaxTopK, HalfLife: hl30, Seen: 512},
 					{Attr: "attrs.region", TopK: 4, HalfLife: hl30, Population: true},
 					// A new service always comes with a new API, already
 					// counted: half weight.
@@ -38,7 +40,7 @@ func cloudSpec() Spec {
 					{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true},
 					// The address itself, for trails without GeoIP; half
 					// weight, as it mostly repeats the ASN and country.
-					{Attr: "ip", TopK: 6, HalfLife: hl30, Weight: 0.5},
+					{Attr: "ip", TopK: 6, HalfLife: hl30, Weight: 0.5, Seen: 256},
 				},
 				Hours: &HoursSpec{},
 				// API calls come in bursts (one CLI command or deployment
@@ -49,6 +51,9 @@ func cloudSpec() Spec {
 				Velocity: []VelocitySpec{
 					{Windows: []Duration{Duration(10 * time.Minute), Duration(time.Hour)}, MinExpected: 30},
 					{Windows: []Duration{Duration(10 * time.Minute), Duration(time.Hour), days(1)}, Only: "failure", MinExpected: 2},
+					// A stolen key enumerates: many APIs the identity never
+					// called, in a short time.
+					{Windows: []Duration{Duration(10 * time.Minute), Duration(time.Hour), days(1)}, NewOf: "attrs.api", MinExpected: 1},
 				},
 				// API calls come in bursts separated by nights: the gap is
 				// a feature for models, not evidence on its own.

@@ -251,7 +251,7 @@ func DefaultSpecs() []Spec {
 					Hours: &HoursSpec{},
 					Velocity: []VelocitySpec{
 						// A burst escalates from its third payment in a minute.
-						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, MinExpected: 0.1},
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, MinExpected: 0.25},
 						// A stolen card is used where it never was.
 						{Windows: []Duration{Duration(time.Hour), days(1), days(7)}, NewOf: "terminal"},
 					},
