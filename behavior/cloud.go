@@ -30,17 +30,17 @@ func cloudSpec() Spec {
 					// developer who tries new ones from being flagged for it.
 					// Its seen filter remembers the APIs beyond the top K, so
 					// that a run of never-called ones stands out below.
-					{Attr: "attrs.api", TopK: MaxTopK, HalfLife: hl30, Seen: 512},
+					{Attr: "attrs.api", TopK: MaxTopK, HalfLife: hl30, Seen: 512, Group: "api"},
 					{Attr: "attrs.region", TopK: 4, HalfLife: hl30, Population: true},
 					// A new service always comes with a new API, already
 					// counted: half weight.
-					{Attr: "attrs.service", TopK: 8, HalfLife: hl30, Population: true, Weight: 0.5},
+					{Attr: "attrs.service", TopK: 8, HalfLife: hl30, Population: true, Weight: 0.5, Group: "api"},
 					{Attr: "user_agent", TopK: 4, HalfLife: hl30, Population: true},
-					{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
-					{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true},
+					{Attr: "country", TopK: 4, HalfLife: hl30, Population: true, Group: "network"},
+					{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true, Group: "network"},
 					// The address itself, for trails without GeoIP; half
 					// weight, as it mostly repeats the ASN and country.
-					{Attr: "ip", TopK: 6, HalfLife: hl30, Weight: 0.5, Seen: 256},
+					{Attr: "ip", TopK: 6, HalfLife: hl30, Weight: 0.5, Seen: 256, Group: "network"},
 				},
 				Hours: &HoursSpec{},
 				// API calls come in bursts (one CLI command or deployment

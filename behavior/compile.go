@@ -119,6 +119,7 @@ type catBlock struct {
 	mute    bool
 	feat    int
 	codeNew string
+	group   uint8 // 1 + index of its group in the role, 0 if none
 	// The seen filter: seenWords words at seenOff (0: none).
 	seenOff   int
 	seenWords int
@@ -158,6 +159,7 @@ type gapBlock struct {
 
 type travelBlock struct {
 	off           int
+	rate          int    // of the home area's decay
 	countryID     uint64 // dictionary id of "country", shifted left 32
 	maxKmh, minKm float64
 	weight        float64
@@ -265,11 +267,20 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			off += 3 * len(n.HalfLives)
 			rl.num = append(rl.num, b)
 		}
+		var groups []string
 		for _, c := range r.Categorical {
 			a, _ := parseAttr(c.Attr)
 			b := catBlock{a: a, dictID: ids.id(a.name), off: off, k: c.TopK, rate: halfLife(c.HalfLife), pop: c.Population,
 				weight: weightOr1(c.Weight) * rl.weight, mute: c.Mute, feat: len(names), codeNew: "new_" + a.short()}
 			names = append(names, pre+a.short()+".new", pre+a.short()+".share", pre+a.short()+".llr")
+			if c.Group != "" {
+				g := slices.Index(groups, c.Group)
+				if g < 0 {
+					groups = append(groups, c.Group)
+					g = len(groups) - 1
+				}
+				b.group = uint8(g + 1)
+			}
 			fmt.Fprintf(&fp, "cat %s %d %s %v@%d;", a.name, c.TopK, c.HalfLife, c.Population, off)
 			off += 2 + 2*c.TopK
 			if c.Seen > 0 {
@@ -326,10 +337,11 @@ func compile(s Spec, ids *dictIDs) (*compiledSpec, error) {
 			off += 3
 		}
 		if t := r.Travel; t != nil {
-			rl.travel = &travelBlock{off: off, countryID: ids.id("country"), maxKmh: t.MaxKmh, minKm: t.MinKm, weight: weightOr1(t.Weight) * rl.weight, mute: t.Mute, feat: len(names)}
-			names = append(names, pre+"travel_km", pre+"travel_kmh")
-			fmt.Fprintf(&fp, "travel@%d;", off)
-			off += 4
+			rl.travel = &travelBlock{off: off, rate: halfLife(homeHalfLife), countryID: ids.id("country"), maxKmh: t.MaxKmh, minKm: t.MinKm,
+				weight: weightOr1(t.Weight) * rl.weight, mute: t.Mute, feat: len(names)}
+			names = append(names, pre+"travel_km", pre+"travel_kmh", pre+"home_km")
+			fmt.Fprintf(&fp, "travel home@%d;", off)
+			off += 7
 		}
 		if k := r.Risk; k != nil {
 			prior := k.Prior
@@ -404,5 +416,8 @@ func (rl *roleLayout) compileDecays() {
 	if b := rl.risk; b != nil {
 		add(b.off, b.rate)
 		add(b.off+1, b.rate)
+	}
+	if b := rl.travel; b != nil {
+		add(b.off+4, b.rate)
 	}
 }

@@ -418,13 +418,15 @@ type evCtx struct {
 	res      *Result
 	dict     *dict
 	update   bool
-	familiar float64 // sum of negative contributions
-	touch    uint32  // keeps processRoles' early loads
-	peerG    memo    // peer weights
-	settle   memo    // top-K settling, the same for blocks seen together
-	country  uint64  // hash of the event's country, once countryHash has run
-	novel    uint32  // the categorical blocks of the current role whose value is new
-	role     int     // the index of the current entity in prepared
+	familiar float64                // sum of negative contributions
+	touch    uint32                 // keeps processRoles' early loads
+	peerG    memo                   // peer weights
+	settle   memo                   // top-K settling, the same for blocks seen together
+	country  uint64                 // hash of the event's country, once countryHash has run
+	novel    uint32                 // the categorical blocks of the current role whose value is new
+	away     bool                   // the event is far from the current entity's home area
+	groupMax [MaxGroups + 1]float64 // the largest contribution of each group of the current role
+	role     int                    // the index of the current entity in prepared
 	// For learn: each entity's time before the event and its peer group.
 	last [MaxRoles]int64
 	grps [MaxRoles]*peerStats
@@ -752,13 +754,27 @@ func (e *Engine) processRoles(c *evCtx, pe *prepared) {
 		e.scoreRole(c, pe.rss[i], pe.ps[i])
 	}
 	// A blocked event is counted (velocity, last time) but teaches no
-	// habit, neither its entities' nor their peers'.
-	if c.res.Score+max(c.familiar, -familiarityCap) < pe.ks.thresholds.Load().Block {
+	// habit, neither its entities' nor their peers'. Nor does a failure
+	// (a refused login, a declined payment): anyone can make one, and a
+	// credential-stuffing run would otherwise teach every account, and the
+	// population, its networks.
+	failed := c.ev.HasSuccess && !c.ev.Success
+	switch {
+	case failed:
+	case c.res.Score+max(c.familiar, -familiarityCap) < pe.ks.thresholds.Load().Block:
 		for i := range n {
 			rs := pe.rss[i]
 			rs.peerMu.Lock()
 			rs.layout.learn(c, pe.ps[i], rs, c.grps[i], c.last[i])
 			rs.peerMu.Unlock()
+		}
+	default:
+		// A blocked event's values are remembered as met, in the seen
+		// filters, so that a customer blocked abroad is not blocked again
+		// for the same new country at every payment, but they become no
+		// habit: no share, no amount, no hour, no peer statistic.
+		for i := range n {
+			pe.rss[i].layout.remember(c, pe.ps[i])
 		}
 	}
 	for _, sh := range pe.shs[:n] {

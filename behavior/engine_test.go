@@ -94,8 +94,11 @@ func TestReasonSentences(t *testing.T) {
 		t.Errorf("first reason = %s, want %s", got, want)
 	}
 
-	// A purchase in New York an hour later: far, new country, and fast.
-	ny := cardEv("mem_a", "c1", next.Add(time.Hour), 48)
+	// A purchase in New York an hour after a usual one in Paris: far, new
+	// country, and fast. (The blocked one above moved nothing: the travel
+	// is measured from the Paris purchase the card made.)
+	mustProcess(t, e, cardEv("mem_a", "c1", next.Add(time.Hour), 45))
+	ny := cardEv("mem_a", "c1", next.Add(2*time.Hour), 48)
 	ny.Country, ny.Lat, ny.Lon, ny.Merchant, ny.Terminal = "US", 40.7128, -74.0060, "m-ny", "t-ny"
 	res = mustProcess(t, e, ny)
 	r, ok = reason(&res, "impossible_travel")

@@ -21,7 +21,7 @@ import (
 // the engine before its hot path was optimised. Optimisations must leave
 // every bit of every score, decision, reason, feature and profile as it was;
 // change it only with a deliberate change of the model.
-const goldenHash = "321d7f7aadf8af7b75f92f62c432488004f9eb484cf8cf271906b2ac4dfc0844"
+const goldenHash = "fc1d2038277a6af67d0ec0128f37d5d99046c48b87978ebae71ef09af7493b4e"
 
 // goldenStream mixes card transactions and logins of two members each,
 // slightly out of order (within the lateness), with labels.

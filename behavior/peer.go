@@ -29,7 +29,10 @@ type peerStats struct {
 	gap                           peerNum   // log seconds between an entity's events
 }
 
-type peerNum struct{ W, Mean, Var float64 }
+// peerNum is a decayed mean and variance of the values of the peers'
+// events and, for numeric habits, Within: the mean of the entities' own
+// variances at those events, the spread a typical entity keeps.
+type peerNum struct{ W, Mean, Var, Within float64 }
 
 type peerCat struct {
 	W, Hist, Novel float64 // all events; events of entities with history; of those, new values
@@ -109,10 +112,18 @@ func (s *peerNum) add(w, x float64) {
 // addRobust is add with weight ps.g, once ps has peerReadyEvents events
 // with x clipped to winsorK standard deviations of the mean (at least
 // minVar): one member's outliers must not move every entity's prior.
-func (s *peerNum) addRobust(ps *peerStats, x, minVar float64) {
+// within, if not NaN, is the entity's own variance, folded into Within.
+func (s *peerNum) addRobust(ps *peerStats, x, minVar, within float64) {
 	if ps.n > peerReadyEvents && s.W > 0 {
 		r := winsorK * math.Sqrt(max(s.Var, minVar))
 		x = min(max(x, s.Mean-r), s.Mean+r)
+	}
+	if within == within && s.W+ps.g > 0 {
+		if s.Within == 0 {
+			s.Within = within
+		} else {
+			s.Within += ps.g * (min(within, maxNumVar) - s.Within) / (s.W + ps.g)
+		}
 	}
 	s.add(ps.g, x)
 }
@@ -157,6 +168,27 @@ func (c *peerCat) share(h uint64) (float64, bool) {
 		m = min(m, c.w[i])
 	}
 	return 0.5 * m / c.W, true
+}
+
+// newValueShare is how common value h is among the peers, for a value new
+// to an entity: its share if the population table keeps it, else the share
+// of all the values the table lets go (its tail), at least half its least
+// frequent one. An attribute with a long tail (networks, merchants) makes
+// any unkept value common enough; one with a few values (countries)
+// makes an unkept value rare.
+func (c *peerCat) newValueShare(h uint64) (float64, bool) {
+	if c.W <= 0 || len(c.keys) == 0 {
+		return 0, false
+	}
+	m, sum := c.w[0], 0.0
+	for i, k := range c.keys {
+		if k == h {
+			return c.w[i] / c.W, true
+		}
+		m = min(m, c.w[i])
+		sum += c.w[i]
+	}
+	return max(0.5*m, c.W-sum) / c.W, true
 }
 
 // novelRate is the share of new values among events of entities that had

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"time"
+
+	"github.com/occsimore/occsimore"
 )
 
 // Scoring constants. Contributions are in nats (natural logs of likelihood
@@ -30,6 +32,7 @@ const (
 	// priorHours is priorEvents for the hour and day tables: a histogram
 	// personalises faster than a top-K table.
 	priorHours = 1.0
+	priorDays  = 7.0
 	// floorContribution bounds how much familiarity can take off the score
 	// per feature, and familiarityCap in all: familiar values are strongly
 	// correlated (the usual device comes with the usual IP, ASN and
@@ -40,6 +43,9 @@ const (
 	familiarityCap     = 1.0
 	// capContribution bounds one feature's contribution.
 	capContribution = 20.0
+	// groupShare is the weight of every contribution of a group of
+	// correlated habits but its largest.
+	groupShare = 0.25
 	// minReason is the smallest contribution worth a reason.
 	minReason = 0.5
 	// travelBase is the contribution of a move at exactly the speed limit,
@@ -59,6 +65,9 @@ const (
 	// enoughHistory is how many events of its own an entity needs before
 	// its peers no longer weigh in its numeric habits.
 	enoughHistory = 10.0
+	// priorVarEvents is the weight, in events, of the typical entity's
+	// spread in an entity's own (log-scale attributes only).
+	priorVarEvents = 5.0
 	// robustEvents is how many events an entity (or peer group) needs
 	// before a value it learns is clipped to winsorK standard deviations
 	// of its mean.
@@ -74,7 +83,25 @@ const (
 	// (squares included) stays finite in a float32 profile; maxNumVar
 	// bounds a variance likewise.
 	maxLinear = 1e15
-	maxNumVar = 1e36
+	// maxDegrees bounds the degrees of freedom of a numeric score's Student
+	// t: however long its history, an entity's values have heavier tails
+	// than a Gaussian.
+	maxDegrees = 50.0
+	// A new value that the member's population almost never has is rarer
+	// still for a legitimate customer (a holiday destination is common
+	// among peers, a fraudster's country or a hosting network is not): it
+	// adds log(rareShare / population share), at most rareCap nats; a new
+	// value common among peers takes off at most commonCap.
+	rareShare = 0.01
+	rareCap   = 5.0
+	commonCap = 2.0
+	// The home area: a centroid of the entity's locations at a 30-day
+	// half-life, known after homeEvents of them; an event more than awayKm
+	// from it is away from home.
+	homeHalfLife = Duration(30 * 24 * time.Hour)
+	homeEvents   = 3.0
+	awayKm       = 100.0
+	maxNumVar    = 1e36
 )
 
 // Word accessors. Profiles are []uint32; floats are float32 bits.
@@ -101,6 +128,24 @@ func (c *evCtx) contribute(weight, v float64) (float64, bool) {
 	}
 	c.res.Score += v
 	return v, v >= minReason
+}
+
+// contributeGroup is contribute for a block of a group of correlated
+// habits (a new network comes with a new address, a new country with new
+// shops): the group adds its largest contribution in full and the others
+// at groupShare, so that one change of place does not count four times.
+// Each block adds its share as it comes: groupShare of itself plus the rest
+// of what it raises the group's largest by.
+func (c *evCtx) contributeGroup(g uint8, weight, v float64) (float64, bool) {
+	if g == 0 || !(v > 0) {
+		return c.contribute(weight, v)
+	}
+	v = min(v, capContribution) * weight
+	top := c.groupMax[g]
+	add := groupShare*v + (1-groupShare)*max(v-top, 0)
+	c.groupMax[g] = max(top, v)
+	c.res.Score += add
+	return add, add >= minReason
 }
 
 // reason keeps r, whose contribution is v, among the result's reasons.
@@ -152,6 +197,7 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	f[rl.feat+1] = float32(age / 86400)
 
 	c.novel = 0
+	c.groupMax = [MaxGroups + 1]float64{}
 	for i := range rl.num {
 		rl.num[i].run(c, rl, p, sp, i)
 	}
@@ -161,14 +207,15 @@ func (rl *roleLayout) run(c *evCtx, p []uint32, rs *roleStore, sp, grp *peerStat
 	if rl.hours != nil {
 		rl.hours.run(c, rl, p, sp)
 	}
+	c.away = false
+	if rl.travel != nil { // before velocity, which needs c.away
+		rl.travel.run(c, rl, p)
+	}
 	for i := range rl.vel {
 		rl.vel[i].run(c, rl, p, obs, age, sp, rs.pop, grp, i)
 	}
 	if rl.gap != nil {
 		rl.gap.run(c, rl, p, last, isNew || late, sp)
-	}
-	if rl.travel != nil {
-		rl.travel.run(c, rl, p)
 	}
 	if rl.risk != nil {
 		rl.risk.run(c, rl, p, rs)
@@ -215,6 +262,22 @@ func (rl *roleLayout) learn(c *evCtx, p []uint32, rs *roleStore, grp *peerStats,
 	}
 	if rl.gap != nil && !isNew && !late {
 		rl.gap.learn(c, p, last, rs.pop, grp)
+	}
+	if rl.travel != nil {
+		rl.travel.learn(c, p, obs)
+	}
+}
+
+// remember marks the event's values in the seen filters of p.
+func (rl *roleLayout) remember(c *evCtx, p []uint32) {
+	for i := range rl.cat {
+		b := &rl.cat[i]
+		if b.seenWords == 0 {
+			continue
+		}
+		if _, _, h, ok := b.hash(c); ok {
+			b.markSeen(p, h)
+		}
 	}
 }
 
@@ -289,6 +352,9 @@ func blend(W, mu, v float64, peer *peerNum, peerEvents uint64, priorVar float64)
 	case peer.W > 0 && peerEvents >= peerReadyEvents:
 		mean = (W*mu + a*peer.Mean) / (W + a)
 		variance = (W*v + a*peer.Var) / (W + a)
+		if peer.Within > 0 {
+			priorVar = peer.Within
+		}
 	case priorVar > 0:
 		if W <= 0 {
 			return 0, 0, false
@@ -300,6 +366,12 @@ func blend(W, mu, v float64, peer *peerNum, peerEvents uint64, priorVar float64)
 			return 0, 0, false
 		}
 		return mu, max(v, 0.01*mu*mu), true
+	}
+	if priorVar > 0 {
+		// A spread estimated from W events is itself uncertain: shrink it
+		// towards the spread a typical entity keeps (not the spread between
+		// entities), with the weight of priorVarEvents events.
+		variance = (W*variance + priorVarEvents*priorVar) / (W + priorVarEvents)
 	}
 	return mean, variance, true
 }
@@ -330,6 +402,25 @@ func tailSurprisal(z float64) float64 {
 // value reads the block's attribute of the event, bounded so that every
 // statistic (squares included) stays finite in a float32 profile, and
 // returns it with its modelled form (its log for a log-scale block).
+// tToZ maps a Student t value with nu degrees of freedom (at most
+// maxDegrees: real habits have heavier tails than a Gaussian) to the normal
+// z of the same tail probability, after Wallace (1959): within 2% of z for
+// nu >= 3 out to p = 1e-6.
+func tToZ(t, nu float64) float64 {
+	nu = min(max(nu, 1), maxDegrees)
+	z := math.Sqrt(nu*fastLog1p(t*t/nu)) * (1 - 1/(4*nu))
+	return math.Copysign(z, t)
+}
+
+// fastLog1p is log(1+x) for x >= 0 at fastLog's cost; precise enough for
+// the scores, whose x are never tiny where it matters.
+func fastLog1p(x float64) float64 {
+	if x < 1e-4 {
+		return x * (1 - x/2)
+	}
+	return fastLog(1 + x)
+}
+
 func (b *numBlock) value(c *evCtx) (raw, x float64, ok bool) {
 	raw, ok = numValue(c.ev, b.a)
 	if !ok || (b.log && raw <= -1) {
@@ -367,7 +458,15 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 		if j != b.longest || b.mute {
 			continue
 		}
-		s := tailSurprisal(z)
+		// The mean and spread are estimates from about W events (and the
+		// peers' prior): judge z as a Student t with that many degrees of
+		// freedom, so that a young entity's narrow spread does not make
+		// an ordinary value look extreme.
+		nu := W + priorEvents*max(0, 1-W/enoughHistory) - 1
+		if b.priorVar > 0 {
+			nu += priorVarEvents // the spread's prior is worth that many events
+		}
+		s := tailSurprisal(tToZ(z, nu))
 		if z < 0 && b.log {
 			// Spending less than usual is no evidence of fraud on its
 			// own (card testing shows as a burst), and a log scale has a
@@ -394,12 +493,17 @@ func (b *numBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp 
 	if !ok {
 		return
 	}
+	// The entity's own spread, once it has one worth the name.
+	within := math.NaN()
+	if o := b.off + 3*b.longest; f32(p, o) >= enoughHistory {
+		within = f32(p, o+2)
+	}
 	for j, r := range b.rates {
 		numObserve(p, b.off+3*j, obs[r], x, b.minVar)
 	}
-	pop.num[idx].addRobust(pop, x, b.minVar)
+	pop.num[idx].addRobust(pop, x, b.minVar, within)
 	if grp != nil {
-		grp.num[idx].addRobust(grp, x, b.minVar)
+		grp.num[idx].addRobust(grp, x, b.minVar, within)
 	}
 }
 
@@ -438,6 +542,12 @@ func (b *catBlock) seen(p []uint32, h uint64) bool {
 	i, j := b.seenBits(h)
 	o := b.seenOff
 	return p[o+int(i>>5)]>>(i&31)&1 != 0 && p[o+int(j>>5)]>>(j&31)&1 != 0
+}
+
+func (b *catBlock) markSeen(p []uint32, h uint64) {
+	i, j := b.seenBits(h)
+	p[b.seenOff+int(i>>5)] |= 1 << (i & 31)
+	p[b.seenOff+int(j>>5)] |= 1 << (j & 31)
 }
 
 func (b *catBlock) hash(c *evCtx) (s string, n, h uint64, ok bool) {
@@ -496,13 +606,18 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 	case isNovel:
 		rate := (novel + novelPrior*pc.novelRate()) / (W + novelPrior)
 		llr = -fastLog(lam*rate + 1 - lam)
+		if b.pop && sp.n >= peerReadyEvents {
+			if pp, ok := pc.newValueShare(h); ok {
+				llr += min(max(fastLog(rareShare/max(pp, 1e-9)), -commonCap), rareCap)
+			}
+		}
 	}
 	f := &c.res.Features
 	f[b.feat] = b2f(isNovel)
 	f[b.feat+1] = float32(share)
 	f[b.feat+2] = float32(llr)
 	if !b.mute {
-		if v, ok := c.contribute(b.weight, llr); ok && isNovel && top >= 0 {
+		if v, ok := c.contributeGroup(b.group, b.weight, llr); ok && isNovel && top >= 0 {
 			c.reason(v, &Reason{Code: b.codeNew, Role: rl.name, Attr: b.a.name, form: formNew, Text: s, Value: float64(n),
 				Share: topW / W, topKey: b.dictID | uint64(p[b.off+2+2*top])})
 		}
@@ -546,9 +661,7 @@ func (b *catBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp 
 		c.dict.add(b.dictID|uint64(fp), s, b.a.kind, n)
 	}
 	if b.seenWords > 0 {
-		i, j := b.seenBits(h)
-		p[b.seenOff+int(i>>5)] |= 1 << (i & 31)
-		p[b.seenOff+int(j>>5)] |= 1 << (j & 31)
+		b.markSeen(p, h)
 	}
 	b.observe(pop, idx, h, hist, isNovel)
 	if grp != nil {
@@ -648,13 +761,16 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats) {
 		// A habit is no more precise than an hour: the histogram's bins
 		// are an hour wide and people are not clocks.
 		z = dist / math.Sqrt(max(-fastLog(r2), minClockVar))
-		hl = max(hl, surprisal(z))
+		// The usual time is estimated from N events: a t, as for numbers.
+		hl = max(hl, tailSurprisal(tToZ(z, N+priorEvents-1)))
 	}
 	ownD := 0.0
 	if dN > 0 {
 		ownD = cnt(24+d) / dN
 	}
-	lamD := dN / (dN + priorHours)
+	// Seven days share far fewer events each than 24 hours would: a
+	// weekday with no event yet is weak evidence until weeks have passed.
+	lamD := dN / (dN + priorDays)
 	dl := fastLog((0.5*pd + 0.5/7) / (lamD*ownD + (1-lamD)*pd))
 	f := &c.res.Features
 	f[b.feat] = float32(own)
@@ -748,7 +864,9 @@ var hourCos, hourSin = func() (c, s [24]float64) {
 func (b *velBlock) run(c *evCtx, rl *roleLayout, p []uint32, obs *[maxRates]float64, age float64, sp, pop, grp *peerStats, idx int) {
 	match := b.only == onlyAny || (c.ev.HasSuccess && c.ev.Success == (b.only == onlySuccess))
 	if b.novelOf >= 0 {
-		match = match && c.novel&(1<<b.novelOf) != 0
+		// Away from home every place is new: only new places at home
+		// say that someone else holds the card.
+		match = match && c.novel&(1<<b.novelOf) != 0 && !c.away
 	}
 	f := &c.res.Features
 	lo := b.off + len(b.rates)
@@ -843,7 +961,9 @@ func (b *gapBlock) learn(c *evCtx, p []uint32, last int64, pop, grp *peerStats) 
 }
 
 // Travel block layout: lat, lon (float32), unix seconds of that location (0:
-// none), fingerprint of its country.
+// none), fingerprint of its country; then the home area: the decayed weight,
+// latitude and longitude of the entity's locations (a centroid at a
+// homeHalfLife half-life).
 func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 	ev := c.ev
 	if !ev.HasLocation {
@@ -869,9 +989,25 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 			}
 		}
 	}
-	// Where a card was seen is a fact, blocked or not: the next event is
-	// measured from it.
-	if !c.update || sec < int64(tloc) {
+	if W := f32(p, b.off+4); W >= homeEvents {
+		km := haversineKm(f32(p, b.off+5), f32(p, b.off+6), ev.Lat, ev.Lon)
+		c.res.Features[b.feat+2] = float32(km)
+		c.away = km > awayKm
+	}
+}
+
+// learn moves the entity's last location to the event's, unless the event
+// is older than it, and its home area towards it. A blocked event moves
+// neither: the next event of the real customer is not measured from where
+// the fraudster was.
+func (b *travelBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64) {
+	ev := c.ev
+	if !ev.HasLocation {
+		return
+	}
+	b.learnHome(p, ev, obs[b.rate])
+	sec := c.t / 1e9
+	if sec < int64(p[b.off+2]) {
 		return
 	}
 	setF32(p, b.off, ev.Lat)
@@ -885,6 +1021,36 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 		}
 	}
 	p[b.off+3] = cfp
+}
+
+// learnHome moves the home area towards the event's location, with weight w.
+func (b *travelBlock) learnHome(p []uint32, ev *occsimore.Event, w float64) {
+	W := f32(p, b.off+4)
+	W1 := W + w
+	if !(W1 > 0) {
+		return
+	}
+	lat, lon := f32(p, b.off+5), f32(p, b.off+6)
+	if W == 0 {
+		lat, lon = ev.Lat, ev.Lon
+	}
+	dlon := ev.Lon - lon
+	switch { // the short way round the antimeridian
+	case dlon > 180:
+		dlon -= 360
+	case dlon < -180:
+		dlon += 360
+	}
+	lat += (ev.Lat - lat) * w / W1
+	lon += dlon * w / W1
+	if lon > 180 {
+		lon -= 360
+	} else if lon < -180 {
+		lon += 360
+	}
+	setF32(p, b.off+4, W1)
+	setF32(p, b.off+5, lat)
+	setF32(p, b.off+6, lon)
 }
 
 const earthRadiusKm = 6371.0088

@@ -26,7 +26,7 @@ import (
 // counts (uint64).
 const (
 	snapMagic   = "OCCBHVR\n"
-	snapVersion = 1
+	snapVersion = 2 // 2: peerNum.Within
 	maxSnapStr  = 1 << 16
 )
 
@@ -285,6 +285,7 @@ func (s *snapWriter) num(n *peerNum) {
 	s.f64(n.W)
 	s.f64(n.Mean)
 	s.f64(n.Var)
+	s.f64(n.Within)
 }
 
 func (s *snapWriter) peer(p *peerStats) {
@@ -387,7 +388,7 @@ func (s *snapReader) str() string {
 }
 
 func (s *snapReader) num(n *peerNum) {
-	n.W, n.Mean, n.Var = s.f64(), s.f64(), s.f64()
+	n.W, n.Mean, n.Var, n.Within = s.f64(), s.f64(), s.f64(), s.f64()
 }
 
 func (s *snapReader) peer(p *peerStats) {

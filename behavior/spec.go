@@ -91,7 +91,12 @@ type CategoricalSpec struct {
 	// out of its top K is still known as an old one: a card's terminals
 	// outnumber any top K, but a terminal it never used is what a stolen
 	// card shows. About 2 bits a value keep false positives near 10%.
-	Seen   int     `json:"seen,omitempty" toml:"seen,omitempty"`
+	Seen int `json:"seen,omitempty" toml:"seen,omitempty"`
+	// Group names a set of correlated attributes of the role (a new
+	// network brings a new address and often a new country): the group's
+	// largest contribution counts in full, the others at a quarter. At
+	// most MaxGroups groups a role.
+	Group  string  `json:"group,omitempty" toml:"group,omitempty"`
 	Weight float64 `json:"weight,omitempty" toml:"weight,omitempty"`
 	Mute   bool    `json:"mute,omitempty" toml:"mute,omitempty"`
 }
@@ -154,6 +159,7 @@ type RiskSpec struct {
 const (
 	MaxTopK       = 16
 	MaxSeen       = 1024
+	MaxGroups     = 4
 	MaxHalfLives  = 4
 	MaxWindows    = 4
 	MaxRoles      = 8
@@ -238,15 +244,19 @@ func DefaultSpecs() []Spec {
 						{Attr: "amount", HalfLives: []Duration{days(1), days(7), days(30)}, Log: true},
 					},
 					Categorical: []CategoricalSpec{
-						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
-						{Attr: "mcc", TopK: 4, HalfLife: hl30, Population: true},
+						// A new place brings a new country, category and shop
+						// together: one group, counted once and a bit.
+						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true, Group: "place", Seen: 64},
+						{Attr: "mcc", TopK: 4, HalfLife: hl30, Population: true, Group: "place"},
 						{Attr: "channel", TopK: 3, HalfLife: hl30, Population: true},
-						{Attr: "merchant", TopK: 6, HalfLife: hl30, Seen: 256},
+						{Attr: "merchant", TopK: 6, HalfLife: hl30, Seen: 256, Group: "place"},
 						// A new terminal mostly means a new merchant, already
 						// counted: keep it as a feature only, and count the
 						// never-used ones below.
 						{Attr: "terminal", TopK: 4, HalfLife: hl30, Mute: true, Seen: 512},
-						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 128},
+						// A device never seen on a card-not-present payment is
+						// the mark of most takeovers: more than its rate.
+						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 128, Weight: 1.5},
 					},
 					Hours: &HoursSpec{},
 					Velocity: []VelocitySpec{
@@ -296,14 +306,16 @@ func DefaultSpecs() []Spec {
 				{
 					Role: "user",
 					Categorical: []CategoricalSpec{
-						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true},
-						{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true},
-						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 256},
-						{Attr: "user_agent", TopK: 4, HalfLife: hl30, Population: true},
+						// A new network brings a new address, often a new
+						// country: one group. So do a device and its browser.
+						{Attr: "country", TopK: 4, HalfLife: hl30, Population: true, Group: "network", Seen: 64},
+						{Attr: "asn", TopK: 4, HalfLife: hl30, Population: true, Group: "network", Seen: 128},
+						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 256, Group: "client"},
+						{Attr: "user_agent", TopK: 4, HalfLife: hl30, Population: true, Group: "client"},
 						// hosting, isp, mobile...: a VPN or a cloud host
 						// where the user always came from home.
-						{Attr: "attrs.asn_type", TopK: 3, HalfLife: hl30, Population: true},
-						{Attr: "ip", TopK: 6, HalfLife: hl30},
+						{Attr: "attrs.asn_type", TopK: 3, HalfLife: hl30, Population: true, Group: "network", Seen: 32},
+						{Attr: "ip", TopK: 6, HalfLife: hl30, Group: "network", Seen: 256},
 					},
 					Hours: &HoursSpec{},
 					Velocity: []VelocitySpec{
@@ -416,6 +428,9 @@ func (r *RoleSpec) validate(at string) error {
 		if err := checkDuration(f+".half_life", c.HalfLife, time.Second); err != nil {
 			return err
 		}
+		if c.Group != "" && !occsimore.ValidName(c.Group) {
+			return occsimore.FieldErrorf(f+".group", "group %q must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter", c.Group)
+		}
 		if c.Seen < 0 || c.Seen > MaxSeen || c.Seen%32 != 0 {
 			return occsimore.FieldErrorf(f+".seen", "seen %d is not a multiple of 32 in 0..%d", c.Seen, MaxSeen)
 		}
@@ -432,6 +447,15 @@ func (r *RoleSpec) validate(at string) error {
 		if err := checkWeight(at+".hours", r.Hours.Weight); err != nil {
 			return err
 		}
+	}
+	var groups []string
+	for _, c := range r.Categorical {
+		if c.Group != "" && !slices.Contains(groups, c.Group) {
+			groups = append(groups, c.Group)
+		}
+	}
+	if len(groups) > MaxGroups {
+		return occsimore.FieldErrorf(at, "at most %d groups of categorical attributes", MaxGroups)
 	}
 	for i, v := range r.Velocity {
 		f := fmt.Sprintf("%s.velocity[%d]", at, i)

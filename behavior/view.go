@@ -87,6 +87,13 @@ type LocationView struct {
 	Lon     float64   `json:"lon"`
 	Time    time.Time `json:"time"`
 	Country string    `json:"country,omitempty"`
+	Home    *LatLon   `json:"home,omitempty"` // the centre of its usual area
+}
+
+// LatLon is a point in degrees.
+type LatLon struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
 }
 
 // RiskView is the entity's fraud rate from usable labels.
@@ -219,6 +226,9 @@ func (e *Engine) view(tn *tenant, rl *roleLayout, p []uint32) ProfileView {
 		l := &LocationView{Lat: f32(p, b.off), Lon: f32(p, b.off+1), Time: time.Unix(int64(p[b.off+2]), 0).UTC()}
 		if cfp := p[b.off+3]; cfp != 0 {
 			l.Country = tn.dict.lookup(b.countryID | uint64(cfp))
+		}
+		if f32(p, b.off+4) >= homeEvents {
+			l.Home = &LatLon{Lat: f32(p, b.off+5), Lon: f32(p, b.off+6)}
 		}
 		v.Location = l
 	}
