@@ -82,3 +82,15 @@ func TestBenchDetectExportScores(t *testing.T) {
 		t.Fatalf("score read %d events, rejected %d; %d labels", sum.Scored, sum.Rejected, len(lines)-1)
 	}
 }
+
+func FuzzParseSeeds(f *testing.F) {
+	for _, s := range []string{"101-105", "1", "1,7,9", "5-3", "x", "1-2000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ss, err := parseSeeds(s)
+		if err == nil && (len(ss) == 0 || len(ss) > 1001*(strings.Count(s, ",")+1)) {
+			t.Fatalf("%q gave %d seeds", s, len(ss))
+		}
+	})
+}
