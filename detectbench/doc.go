@@ -106,4 +106,13 @@
 //     reason among its top two (ReasonKeywords), over all incidents;
 //   - few outscore: incidents whose best row is outscored by fewer than 0.03 %
 //     of normal rows.
+//
+// Multi-row incidents weigh on the row measures by their rows: on logins, the
+// 41 rows of each stuffing and the 26 of each spraying outnumber N, so "in top
+// N" there is crowded by them whenever their rows score high; "few outscore"
+// is the login half's headline. On cards, the new_terminals rows (about 16 an
+// incident) weigh most on row AP.
+//
+// A scorer's reasons are the strings "code attr" of its two largest
+// contributions; ReasonKeywords says which words name each kind's habit.
 package detectbench
