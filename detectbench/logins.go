@@ -105,7 +105,8 @@ func newUser(seed uint64, i, days int) *user {
 			}
 			p.ip = ipOf(p.asn, uint64(u.idx)<<16|uint64(tr.from)|1<<15)
 		case tr != nil:
-			p = place{tr.c, tr.city, tr.c.isps[tr.from%len(tr.c.isps)], "isp", ipOf(tr.c.isps[0], uint64(u.idx)<<16|uint64(tr.from)|1<<14)}
+			a := tr.c.isps[tr.from%len(tr.c.isps)]
+			p = place{tr.c, tr.city, a, "isp", ipOf(a, uint64(u.idx)<<16|uint64(tr.from)|1<<14)}
 		}
 		for range poisson(r, u.rate) {
 			t := at(day, u.hours.draw(r), u.zone)
