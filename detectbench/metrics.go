@@ -13,7 +13,9 @@ import (
 
 // ReasonKeywords says, for each kind, which words name the broken habit in a
 // reason ("code attr" of the engine, the codes of Baseline). They were written
-// from the issue's description of each habit, not read from the engine.
+// from the issue's description of each habit, not read from the engine: the
+// habit of new_terminals is the card's rate of "never-used terminals and
+// merchants"; a device shows by its fingerprint and its user agent.
 var ReasonKeywords = map[Kind][]string{
 	FarCountry:        {"country"},
 	AmountSpike:       {"amount"},
@@ -21,11 +23,11 @@ var ReasonKeywords = map[Kind][]string{
 	EcomBurst:         {"velocity", "burst"},
 	FastTravel:        {"travel", "speed"},
 	NewDevice:         {"device"},
-	NewTerminals:      {"terminal"},
+	NewTerminals:      {"terminal", "merchant"},
 	Stuffing:          {"velocity", "fail", "burst", "user"},
 	SprayThenSuccess:  {"velocity", "fail", "burst", "user"},
-	NewDeviceNight:    {"device", "hour"},
-	NewCountryHosting: {"country", "asn", "device", "hosting"},
+	NewDeviceNight:    {"device", "user_agent", "hour"},
+	NewCountryHosting: {"country", "asn", "device", "user_agent", "hosting"},
 	FarSession:        {"travel", "speed", "country"},
 	HomeVPN:           {"asn", "hosting"},
 }
