@@ -72,7 +72,7 @@ func (m *Main) benchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure throughput and latency (figures for docs/benchmarks.md)",
 	}
-	cmd.AddCommand(m.benchScoreCommand(), m.benchHTTPCommand())
+	cmd.AddCommand(m.benchScoreCommand(), m.benchHTTPCommand(), m.benchDetectCommand())
 	return cmd
 }
 

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -50,11 +53,22 @@ func (m *Main) scoreCommand() *cobra.Command {
 		Short: "Replay a file of events through a fresh behaviour engine and print the scores",
 		Long: `Replay events, in file order, through an in-memory behaviour engine (nothing is
 stored) and write one scored NDJSON line per event that reaches review or block
-(every event with --all), then a summary. FILE is NDJSON (--format ndjson) or CSV
-(--format csv with --mapping handbook, or a JSON mapping file of ingest.CSVMapping).
-Bad lines are reported with their line and field and skipped.`,
-		Example: "  occsimore score --format csv --mapping handbook transactions.csv --out scored.ndjson",
-		Args:    argsUsage(cobra.ExactArgs(1)),
+(every event with --all), then a summary. The engine takes the configuration
+(--config, OCCSIMORE_* variables) and its profile specs from engine.specs_file,
+as the server does.
+
+FILE is NDJSON or CSV: --format says which, else the extension (.csv, .ndjson,
+.jsonl, .json), else the content (a line starting with '{' is NDJSON). A CSV
+file's columns are mapped by --mapping: auto (the default) maps columns by
+header name when the header names event fields ("time", "card", "amount",
+"attrs.NAME", "label"...) and falls back to the handbook's columns otherwise;
+handbook; or a JSON mapping file of ingest.CSVMapping.
+
+Bad lines are reported with their line and field and skipped. If every line is
+rejected, the command exits 6 and names the first bad line and field.`,
+		Example: "  occsimore score transactions.csv --out scored.ndjson\n" +
+			"  occsimore score --format csv --mapping mapping.json export.txt --all",
+		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
 			if err != nil {
@@ -80,12 +94,23 @@ Bad lines are reported with their line and field and skipped.`,
 				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
 				// Scored lines on standard output would interleave with a bar.
 				progressbar.OptionSetVisibility(out != "" && !m.NoProgress))
-			counted := &countingReader{r: f, bar: bar}
+			c, err := m.loadConfig()
+			if err != nil {
+				return err
+			}
+			bc, err := engineConfig(c)
+			if err != nil {
+				return err
+			}
+			counted := bufio.NewReaderSize(&countingReader{r: f, bar: bar}, 1<<16)
+			if format == "" {
+				format = sniffFormat(args[0], counted)
+			}
 			next, err := eventReader(format, mapping, counted)
 			if err != nil {
 				return err
 			}
-			sum, err := scoreStream(next, bw, all, args[0])
+			sum, err := scoreStream(bc, next, bw, all, args[0])
 			bar.Exit()
 			if err != nil {
 				return err
@@ -96,13 +121,18 @@ Bad lines are reported with their line and field and skipped.`,
 			if out == "" {
 				// The scores went to standard output; the summary goes to
 				// standard error so the two never mix.
-				return printScoreSummary(m.Stderr, sum)
+				err = printScoreSummary(m.Stderr, sum)
+			} else {
+				err = m.print(sum, func(w io.Writer) error { return printScoreSummary(w, sum) })
 			}
-			return m.print(sum, func(w io.Writer) error { return printScoreSummary(w, sum) })
+			if err == nil && sum.Scored == 0 && sum.Rejected > 0 {
+				return occsimore.Errorf(occsimore.EINVALID, "every line of %s was rejected; the first: %s", args[0], sum.Errors[0])
+			}
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "ndjson", "input format: ndjson or csv")
-	cmd.Flags().StringVar(&mapping, "mapping", "handbook", "CSV column mapping: handbook, or a JSON file of ingest.CSVMapping")
+	cmd.Flags().StringVar(&format, "format", "", "input format: ndjson or csv (default: by extension, else by content)")
+	cmd.Flags().StringVar(&mapping, "mapping", "auto", "CSV column mapping: auto (by header name, else handbook), handbook, or a JSON file of ingest.CSVMapping")
 	cmd.Flags().StringVar(&out, "out", "", "write scored lines to this file (default standard output) and show a progress bar")
 	cmd.Flags().BoolVar(&all, "all", false, "write every event's score, not only review and block")
 	return cmd
@@ -120,15 +150,61 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// sniffFormat tells NDJSON from CSV by the file's extension, else by its
+// first non-blank byte: '{' opens an NDJSON event, anything else a CSV header.
+func sniffFormat(name string, r *bufio.Reader) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return "csv"
+	case ".ndjson", ".jsonl", ".json":
+		return "ndjson"
+	}
+	b, _ := r.Peek(4096) // a short file gives what it has
+	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(b) > 0 && b[0] == '{' {
+		return "ndjson"
+	}
+	return "csv"
+}
+
+// eventFields are the wire names of occsimore.Event (event.go) that a CSV
+// header may use as is, with "label" for a fraud label.
+var eventFields = []string{"id", "kind", "time", "card", "customer", "terminal", "merchant", "user", "ip",
+	"amount", "currency", "country", "lat", "lon", "mcc", "channel", "device", "user_agent", "asn", "success", "label"}
+
+// headerMapping maps the columns of the CSV header at the start of r whose
+// names are event fields. ok is false unless a column is named "time".
+func headerMapping(r *bufio.Reader) (m ingest.CSVMapping, ok bool) {
+	b, _ := r.Peek(64 << 10)
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	header, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(line, []byte("\ufeff")))).Read()
+	if err != nil {
+		return m, false
+	}
+	m.Columns = map[string]string{}
+	for _, h := range header {
+		f := strings.ToLower(strings.TrimSpace(h))
+		if slices.Contains(eventFields, f) || strings.HasPrefix(f, "attrs.") || strings.HasPrefix(f, "entities.") {
+			m.Columns[f] = h
+		}
+	}
+	_, ok = m.Columns["time"]
+	return m, ok
+}
+
 // eventReader returns a function reading the next event from r.
-func eventReader(format, mapping string, r io.Reader) (func(*occsimore.Event) (int, error), error) {
+func eventReader(format, mapping string, r *bufio.Reader) (func(*occsimore.Event) (int, error), error) {
 	switch format {
 	case "ndjson":
 		d := ingest.NewNDJSON(r, 0)
 		return func(ev *occsimore.Event) (int, error) { err := d.Next(ev); return d.Line(), err }, nil
 	case "csv":
 		m := ingest.HandbookMapping()
-		if mapping != "handbook" {
+		if mapping == "auto" {
+			if hm, ok := headerMapping(r); ok {
+				m = hm
+			}
+		} else if mapping != "handbook" {
 			b, err := os.ReadFile(mapping)
 			if err != nil {
 				return nil, usageError{fmt.Errorf("--mapping: %w", err)}
@@ -151,8 +227,8 @@ func eventReader(format, mapping string, r io.Reader) (func(*occsimore.Event) (i
 }
 
 // scoreStream scores every event from next and writes the scored lines.
-func scoreStream(next func(*occsimore.Event) (int, error), w io.Writer, all bool, name string) (*scoreSummary, error) {
-	eng, err := behavior.NewEngine(behavior.DefaultConfig())
+func scoreStream(bc behavior.Config, next func(*occsimore.Event) (int, error), w io.Writer, all bool, name string) (*scoreSummary, error) {
+	eng, err := behavior.NewEngine(bc)
 	if err != nil {
 		return nil, fmt.Errorf("behaviour engine: %w", err)
 	}
