@@ -418,13 +418,19 @@ type evCtx struct {
 	res      *Result
 	dict     *dict
 	update   bool
-	familiar float64                // sum of negative contributions
-	touch    uint32                 // keeps processRoles' early loads
-	peerG    memo                   // peer weights
-	settle   memo                   // top-K settling, the same for blocks seen together
-	country  uint64                 // hash of the event's country, once countryHash has run
-	novel    uint32                 // the categorical blocks of the current role whose value is new
-	away     bool                   // the event is far from the current entity's home area
+	familiar float64 // sum of negative contributions
+	touch    uint32  // keeps processRoles' early loads
+	peerG    memo    // peer weights
+	settle   memo    // top-K settling, the same for blocks seen together
+	country  uint64  // hash of the event's country, once countryHash has run
+	novel    uint32  // the categorical blocks of the current role whose value is new
+	away     bool    // the event is far from the current entity's home area
+	// The log of the amount, which every role with an amount habit needs.
+	logAmount   float64
+	logAmountOK bool
+	// The value hashes of the categorical blocks of each role, for learn.
+	hashes   [MaxRoles][maxBlocks]uint64
+	hashSet  [MaxRoles]uint16
 	groupMax [MaxGroups + 1]float64 // the largest contribution of each group of the current role
 	role     int                    // the index of the current entity in prepared
 	// For learn: each entity's time before the event and its peer group.
@@ -722,6 +728,7 @@ func (e *Engine) processRole(c *evCtx, rs *roleStore, id string) {
 		}
 	}
 	e.scoreRole(c, rs, p)
+	rs.peerMu.Unlock()
 	sh.mu.Unlock()
 }
 
@@ -749,6 +756,8 @@ func (e *Engine) processRoles(c *evCtx, pe *prepared) {
 		touch |= p[len(p)-1]
 	}
 	c.touch = touch
+	// Each role's peer lock is held from its score to its learning: the
+	// roles are locked in order, as their shards are.
 	for i := range n {
 		c.role = i
 		e.scoreRole(c, pe.rss[i], pe.ps[i])
@@ -763,10 +772,9 @@ func (e *Engine) processRoles(c *evCtx, pe *prepared) {
 	case failed:
 	case c.res.Score+max(c.familiar, -familiarityCap) < pe.ks.thresholds.Load().Block:
 		for i := range n {
+			c.role = i
 			rs := pe.rss[i]
-			rs.peerMu.Lock()
 			rs.layout.learn(c, pe.ps[i], rs, c.grps[i], c.last[i])
-			rs.peerMu.Unlock()
 		}
 	default:
 		// A blocked event's values are remembered as met, in the seen
@@ -774,16 +782,19 @@ func (e *Engine) processRoles(c *evCtx, pe *prepared) {
 		// for the same new country at every payment, but they become no
 		// habit: no share, no amount, no hour, no peer statistic.
 		for i := range n {
+			c.role = i
 			pe.rss[i].layout.remember(c, pe.ps[i])
 		}
 	}
-	for _, sh := range pe.shs[:n] {
+	for i, sh := range pe.shs[:n] {
+		pe.rss[i].peerMu.Unlock()
 		sh.mu.Unlock()
 	}
 }
 
-// scoreRole scores profile p of role rs and, if c.update, folds the event
-// into it, under its role's peer lock. The caller holds p's shard lock.
+// scoreRole scores profile p of role rs and, if c.update, counts the event
+// in it, under its role's peer lock, which it takes and leaves to the
+// caller to release. The caller holds p's shard lock.
 func (e *Engine) scoreRole(c *evCtx, rs *roleStore, p []uint32) {
 	rl := rs.layout
 	rs.peerMu.Lock()
@@ -815,5 +826,4 @@ func (e *Engine) scoreRole(c *evCtx, rs *roleStore, p []uint32) {
 	}
 	c.grps[c.role] = grp
 	rl.run(c, p, rs, sp, grp)
-	rs.peerMu.Unlock()
 }

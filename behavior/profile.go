@@ -261,7 +261,7 @@ func (rl *roleLayout) learn(c *evCtx, p []uint32, rs *roleStore, grp *peerStats,
 		rl.hours.learn(c, p, rs.pop, grp)
 	}
 	if rl.gap != nil && !isNew && !late {
-		rl.gap.learn(c, p, last, rs.pop, grp)
+		rl.gap.learn(c, p, rs.pop, grp)
 	}
 	if rl.travel != nil {
 		rl.travel.learn(c, p, obs)
@@ -275,7 +275,7 @@ func (rl *roleLayout) remember(c *evCtx, p []uint32) {
 		if b.seenWords == 0 {
 			continue
 		}
-		if _, _, h, ok := b.hash(c); ok {
+		if _, _, h, ok := b.hash(c, i); ok {
 			b.markSeen(p, h)
 		}
 	}
@@ -427,10 +427,17 @@ func (b *numBlock) value(c *evCtx) (raw, x float64, ok bool) {
 		return 0, 0, false
 	}
 	raw = min(max(raw, -maxLinear), maxLinear)
-	if b.log {
-		return raw, math.Log1p(raw), true
+	if !b.log {
+		return raw, raw, true
 	}
-	return raw, raw, true
+	if b.a.kind != attrAmount {
+		return raw, fastLog1p(raw), true
+	}
+	// Every role of a card payment models the log of its amount: once.
+	if !c.logAmountOK {
+		c.logAmount, c.logAmountOK = fastLog1p(raw), true
+	}
+	return raw, c.logAmount, true
 }
 
 func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx int) {
@@ -462,17 +469,17 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 		// peers' prior): judge z as a Student t with that many degrees of
 		// freedom, so that a young entity's narrow spread does not make
 		// an ordinary value look extreme.
+		if z < 0 && b.log {
+			// Spending less than usual is no evidence of fraud on its
+			// own (card testing shows as a burst), and a log scale has a
+			// long low tail: coffee on a card that mostly buys groceries.
+			continue
+		}
 		nu := W + priorEvents*max(0, 1-W/enoughHistory) - 1
 		if b.priorVar > 0 {
 			nu += priorVarEvents // the spread's prior is worth that many events
 		}
 		s := tailSurprisal(tToZ(z, nu))
-		if z < 0 && b.log {
-			// Spending less than usual is no evidence of fraud on its
-			// own (card testing shows as a burst), and a log scale has a
-			// long low tail: coffee on a card that mostly buys groceries.
-			s = 0
-		}
 		if v, ok := c.contribute(b.weight, s); ok {
 			r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
 				Value: raw, Baseline: b.raw(mean), Sigma: z}
@@ -510,7 +517,7 @@ func (b *numBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp 
 // raw undoes the Log transform for display.
 func (b *numBlock) raw(v float64) float64 {
 	if b.log {
-		return math.Expm1(v)
+		return fastExp(v) - 1
 	}
 	return v
 }
@@ -550,19 +557,28 @@ func (b *catBlock) markSeen(p []uint32, h uint64) {
 	p[b.seenOff+int(j>>5)] |= 1 << (j & 31)
 }
 
-func (b *catBlock) hash(c *evCtx) (s string, n, h uint64, ok bool) {
+// hash reads the block's value of the event and hashes it, once per
+// event: learn finds the hash run made.
+func (b *catBlock) hash(c *evCtx, idx int) (s string, n, h uint64, ok bool) {
 	s, n, ok = catValue(c.ev, &b.a)
 	if !ok {
 		return "", 0, 0, false
 	}
-	if b.a.kind == attrCountry {
-		return s, n, c.countryHash(), true
+	if c.hashSet[c.role]&(1<<idx) != 0 {
+		return s, n, c.hashes[c.role][idx], true
 	}
-	return s, n, c.e.catHash(s, n), true
+	if b.a.kind == attrCountry {
+		h = c.countryHash()
+	} else {
+		h = c.e.catHash(s, n)
+	}
+	c.hashes[c.role][idx] = h
+	c.hashSet[c.role] |= 1 << idx
+	return s, n, h, true
 }
 
 func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx int) {
-	s, n, h, ok := b.hash(c)
+	s, n, h, ok := b.hash(c, idx)
 	if !ok {
 		return
 	}
@@ -627,7 +643,7 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 // learn counts the value in the entity's table, replacing its least
 // frequent value if it is new and the table full, and in its peers'.
 func (b *catBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp *peerStats, idx int) {
-	s, n, h, ok := b.hash(c)
+	s, n, h, ok := b.hash(c, idx)
 	if !ok {
 		return
 	}
@@ -951,8 +967,8 @@ func (b *gapBlock) run(c *evCtx, rl *roleLayout, p []uint32, last int64, skip bo
 	}
 }
 
-func (b *gapBlock) learn(c *evCtx, p []uint32, last int64, pop, grp *peerStats) {
-	x := fastLog(max(float64(c.t-last)/1e9, 1))
+func (b *gapBlock) learn(c *evCtx, p []uint32, pop, grp *peerStats) {
+	x := float64(c.res.Features[b.feat]) // the log gap run computed
 	numObserve(p, b.off, 1, x, 0)
 	pop.gap.add(pop.g, x)
 	if grp != nil {
@@ -990,7 +1006,7 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 		}
 	}
 	if W := f32(p, b.off+4); W >= homeEvents {
-		km := haversineKm(f32(p, b.off+5), f32(p, b.off+6), ev.Lat, ev.Lon)
+		km := flatKm(f32(p, b.off+5), f32(p, b.off+6), ev.Lat, ev.Lon)
 		c.res.Features[b.feat+2] = float32(km)
 		c.away = km > awayKm
 	}
@@ -1054,6 +1070,23 @@ func (b *travelBlock) learnHome(p []uint32, ev *occsimore.Event, w float64) {
 }
 
 const earthRadiusKm = 6371.0088
+
+// flatKm is the distance between two points on the equirectangular
+// approximation: within 1% of the great circle up to a few hundred km from
+// the poles, which is all "away from home" needs, at a third of the cost.
+func flatKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	dlon := lon2 - lon1
+	switch {
+	case dlon > 180:
+		dlon -= 360
+	case dlon < -180:
+		dlon += 360
+	}
+	x := dlon * rad * math.Cos((lat1+lat2)*rad/2)
+	y := (lat2 - lat1) * rad
+	return earthRadiusKm * math.Sqrt(x*x+y*y)
+}
 
 func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
 	const rad = math.Pi / 180

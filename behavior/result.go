@@ -255,7 +255,7 @@ func (r Reason) AppendText(dst []byte) []byte {
 			dst = append(dst, " successes"...)
 		default:
 			if r.Attr != "" {
-				dst = append(dst, " never-used "...)
+				dst = append(dst, " new "...)
 				dst = append(dst, r.attrName()...)
 				dst = append(dst, 's')
 			} else {

@@ -256,7 +256,7 @@ func DefaultSpecs() []Spec {
 						{Attr: "terminal", TopK: 4, HalfLife: hl30, Mute: true, Seen: 512},
 						// A device never seen on a card-not-present payment is
 						// the mark of most takeovers: more than its rate.
-						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 128, Weight: 1.5},
+						{Attr: "device", TopK: 4, HalfLife: hl30, Seen: 128, Weight: 2},
 					},
 					Hours: &HoursSpec{},
 					Velocity: []VelocitySpec{
@@ -330,11 +330,16 @@ func DefaultSpecs() []Spec {
 					Role:   "ip",
 					Weight: 0.5,
 					Categorical: []CategoricalSpec{
-						{Attr: "user", TopK: 4, HalfLife: days(7)},
+						{Attr: "user", TopK: 4, HalfLife: days(7), Seen: 256},
 					},
+					// What an address does across accounts no account's
+					// profile sees: full weight.
 					Velocity: []VelocitySpec{
-						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, Only: "success"},
-						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour)}, Only: "failure"},
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour), days(1)}, Only: "success", Weight: 2},
+						{Windows: []Duration{Duration(time.Minute), Duration(time.Hour)}, Only: "failure", Weight: 2},
+						// Credential stuffing and spraying: one address, many
+						// accounts it never tried.
+						{Windows: []Duration{Duration(10 * time.Minute), Duration(time.Hour), days(1)}, NewOf: "user", Weight: 2},
 					},
 					Risk: &RiskSpec{LabelDelay: Duration(time.Hour), HalfLife: days(7)},
 				},
