@@ -17,13 +17,15 @@
 //   - hours: 24 hour-of-day and 7 day-of-week counters of one byte each;
 //   - velocity: decayed counts over short windows and the usual rate;
 //   - gap: decayed mean and variance of the log time between events;
-//   - travel: the last location, for impossible travel;
+//   - travel: the last location, for impossible travel, and the home area
+//     (a decayed centroid), to tell a trip from a stolen card used at home;
 //   - risk: the fraud rate from labels, usable only after a delay.
 //
 // A profile is a fixed-size run of 32-bit words in a slab shared by every
 // entity of its (member, kind, role), found through an open-addressing
 // index on a seeded 64-bit hash of the entity id. The built-in card profile
-// takes 340 bytes, about 370 with its index. Members never share a slab,
+// takes about 520 bytes, 550 with its index (its seen filters of terminals,
+// merchants, devices and countries take 120). Members never share a slab,
 // an index, peer statistics or the value dictionary.
 //
 // # Scores
@@ -44,30 +46,61 @@
 //     rate of new values smoothed towards its peers' and λ = 1-exp(-W/3)
 //     after W events, so that after a month in one country a new country
 //     is far more surprising than a new shop for a card that often tries
-//     new shops;
+//     new shops; with a population table, it adds log(0.01 / the value's
+//     share among peers), from -2 to +5 nats, because a fraudster's country
+//     or a hosting network is rarer among the member's customers than a
+//     holiday destination or a mobile network;
+//   - "new" means never seen when the block keeps a seen filter
+//     (CategoricalSpec.Seen, a Bloom filter of the entity's values): a card
+//     uses more terminals than any top K holds;
 //   - a time of day contributes the larger of that ratio on the hour
-//     histogram and the excess surprisal of its circular distance to the
+//     histogram and the tail surprisal of its circular distance to the
 //     entity's usual time (a wrapped normal fitted to the histogram).
 //
-// A numeric value contributes its excess surprisal under the entity's
-// blended mean and variance: ½z²-½ in the core, linear beyond 2σ (a
-// Gaussian with Laplace tails), so heavy tails do not explode. A velocity
-// window contributes the Poisson log-likelihood ratio of the observed
-// count against the usual rate, impossible travel 7 nats plus the log of
-// the speed over the limit, and risk log(entity fraud rate / population
-// rate) with the entity's rate smoothed towards the population's.
+// A numeric value contributes -log of its two-sided tail probability under
+// the entity's mean and spread (8.5 nats at 3.7σ), on a log scale for
+// amounts (NumericSpec.Log: 5x the usual reads the same at 20 and at
+// 2,000 EUR; a value below the usual adds nothing there). The peers' mean
+// and spread stand in for a new entity's and fade out by its tenth event,
+// so they never move the usual amount of an established card; its spread
+// is shrunk towards the spread a typical entity keeps, and z is read as a
+// Student t with as many degrees of freedom as the estimate has events (at
+// most 50), so that a young card's narrow spread does not make an
+// ordinary amount look extreme. A velocity window contributes the Poisson
+// log-likelihood ratio of the observed count against the usual rate (a
+// VelocitySpec with NewOf counts only events new to a categorical block:
+// never-used terminals at home, accounts an address never tried); impossible
+// travel 7 nats plus 3 per factor e of speed over the limit; risk log(entity
+// fraud rate / population rate) with the entity's rate smoothed towards the
+// population's.
 //
 // Each contribution is weighted (per block and per role), capped at 20
 // nats, and floored at -1; negative contributions together take at most 1
 // nat off the score, because familiar values are strongly correlated (the
-// usual device comes with the usual IP, ASN and country). Thresholds per
-// kind, overridable per member, turn the score into allow, review or
-// block.
+// usual device comes with the usual IP, ASN and country). Correlated habits
+// that break together (a new network, a new address and a new country)
+// form a group (CategoricalSpec.Group) whose largest contribution counts in
+// full and the others at a quarter. Thresholds per kind, overridable per
+// member, turn the score into allow, review or block.
+//
+// # What an event teaches
+//
+// An event is scored against the past, then counted (velocity windows, last
+// time and place, event count), and only then, if it is neither blocked nor
+// a failure (a refused login, a declined payment, which anyone can make),
+// folded into the habits: amounts, values, hours, the home area and the
+// peer statistics. So three blocked frauds leave a card's usual amount
+// where it was, and a credential-stuffing run teaches no account and no
+// population its networks. A blocked event's values are remembered as met
+// in the seen filters, so that a customer blocked abroad is not blocked
+// again for the same new country at every payment. Learnt values are
+// clipped to 4 standard deviations of the entity's (and the peers') mean,
+// so that one outlier let through moves a habit by at most that much.
 //
 // Every positive contribution of 0.5 nats or more is a candidate Reason;
 // a Result keeps the eight largest, as numbers (code, role, value,
 // baseline, sigma...), and renders a sentence only when asked:
-// "amount 412.50 is 7.9σ above this card's usual 48.20". Values behind a
+// "amount 412.50 is 8.6x this card's usual 47.95 (10.5σ)". Values behind a
 // fingerprint ("top: FR") come from a bounded per-member dictionary filled
 // when a value is new to an entity.
 //

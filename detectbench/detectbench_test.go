@@ -225,6 +225,10 @@ func TestMeasure(t *testing.T) {
 	if m.Kinds[AmountSpike].AUC != 1 || m.Kinds[Night].AUC != (2+1)/20.0 {
 		t.Errorf("AUCs %v %v", m.Kinds[AmountSpike].AUC, m.Kinds[Night].AUC)
 	}
+	// By incident, night's best row (1.5) beats 2 of the 10 normal rows.
+	if m.Kinds[AmountSpike].IncidentAUC != 1 || m.Kinds[Night].IncidentAUC != 2/10.0 {
+		t.Errorf("incident AUCs %v %v", m.Kinds[AmountSpike].IncidentAUC, m.Kinds[Night].IncidentAUC)
+	}
 	// The night incident's best row (1.5) leads with amount_high: wrong.
 	if m.Kinds[AmountSpike].ReasonsRight != 1 || m.Kinds[Night].ReasonsRight != 0 {
 		t.Errorf("reasons right %+v %+v", m.Kinds[AmountSpike], m.Kinds[Night])
@@ -236,7 +240,7 @@ func TestMeasure(t *testing.T) {
 	if m.FewOutscore != 0.5 {
 		t.Errorf("few outscore %.2f, want 0.5 (no normal row above 9.5)", m.FewOutscore)
 	}
-	wins := BaselineWins(s.Kinds, m, Measures{FoundTopN: 1, RowAP: 0, Kinds: map[Kind]*KindMeasures{Night: {AUC: 0.9}}})
+	wins := BaselineWins(s.Kinds, m, Measures{FoundTopN: 1, RowAP: 0, Kinds: map[Kind]*KindMeasures{Night: {AUC: 0.9, IncidentAUC: 0.1}}})
 	if len(wins) != 2 || !strings.HasPrefix(wins[0], "incidents in top N") || !strings.HasPrefix(wins[1], "night AUC") {
 		t.Errorf("baseline wins %q", wins)
 	}

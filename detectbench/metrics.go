@@ -51,10 +51,14 @@ const FewOutscoreShare = 0.0003
 
 // KindMeasures are the measures of one kind.
 type KindMeasures struct {
-	Incidents    int     `json:"incidents"`
-	Rows         int     `json:"rows"`
-	FoundTopN    int     `json:"found_top_n"`
-	AUC          float64 `json:"auc"`
+	Incidents int     `json:"incidents"`
+	Rows      int     `json:"rows"`
+	FoundTopN int     `json:"found_top_n"`
+	AUC       float64 `json:"auc"` // every row of the kind's incidents against every normal row
+	// IncidentAUC takes each incident's best row: an incident of several
+	// rows (a burst, days of a stolen card) is found by any of them, and
+	// its first rows can look exactly like normal ones by construction.
+	IncidentAUC  float64 `json:"incident_auc"`
 	ReasonsRight int     `json:"reasons_right"`
 	FewOutscore  int     `json:"few_outscore"`
 }
@@ -112,6 +116,8 @@ func Measure(s *Set, scores []float64, reasons [][2]string) Measures {
 		m.Kinds[kind] = km
 		ks := slices.Clone(normal)
 		kl := make([]bool, len(normal), len(normal)+16)
+		is := slices.Clone(normal)
+		il := make([]bool, len(normal), len(normal)+16)
 		for k, inc := range s.Incidents {
 			if inc.Kind != kind {
 				continue
@@ -126,6 +132,8 @@ func Measure(s *Set, scores []float64, reasons [][2]string) Measures {
 					best = r
 				}
 			}
+			is = append(is, scores[best])
+			il = append(il, true)
 			if found[k] {
 				km.FoundTopN++
 			}
@@ -139,6 +147,7 @@ func Measure(s *Set, scores []float64, reasons [][2]string) Measures {
 			}
 		}
 		km.AUC = model.ROCAUC(ks, kl)
+		km.IncidentAUC = model.ROCAUC(is, il)
 		nFound += km.FoundTopN
 		nReason += km.ReasonsRight
 		nFew += km.FewOutscore
@@ -179,6 +188,7 @@ func Mean(ms []Measures) Measures {
 			o.ReasonsRight += km.ReasonsRight
 			o.FewOutscore += km.FewOutscore
 			o.AUC += km.AUC / n
+			o.IncidentAUC += km.IncidentAUC / n
 		}
 	}
 	return out
@@ -203,6 +213,7 @@ func BaselineWins(kinds []Kind, eng, base Measures) []string {
 			continue
 		}
 		cmp(string(k)+" AUC", e.AUC, b.AUC)
+		cmp(string(k)+" incident AUC", e.IncidentAUC, b.IncidentAUC)
 		cmp(string(k)+" in top N", float64(e.FoundTopN), float64(b.FoundTopN))
 		cmp(string(k)+" reasons right", float64(e.ReasonsRight), float64(b.ReasonsRight))
 		cmp(string(k)+" few outscore", float64(e.FewOutscore), float64(b.FewOutscore))

@@ -256,17 +256,17 @@ func printDetect(w io.Writer, r detectReport) error {
 	half := func(title string, kinds []detectbench.Kind, h *detectHalf) {
 		e, b := h.Engine, h.Baseline
 		fmt.Fprintf(w, "  %s: %d rows, %d incidents, top N %d\n", title, e.Rows, e.Incidents, e.TopN)
-		fmt.Fprintf(w, "    %-22s %17s %17s %17s %17s\n", "", "in top N", "AUC", "reasons right", "few outscore")
-		fmt.Fprintf(w, "    %-22s %8s %8s %8s %8s %8s %8s %8s %8s\n", "kind", "engine", "base", "engine", "base", "engine", "base", "engine", "base")
+		fmt.Fprintf(w, "    %-22s %17s %17s %17s %17s %17s\n", "", "in top N", "row AUC", "incident AUC", "reasons right", "few outscore")
+		fmt.Fprintf(w, "    %-22s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "kind", "engine", "base", "engine", "base", "engine", "base", "engine", "base", "engine", "base")
 		frac := func(n, d int) string { return fmt.Sprintf("%d/%d", n, d) }
 		for _, k := range kinds {
 			ek, bk := e.Kinds[k], b.Kinds[k]
-			fmt.Fprintf(w, "    %-22s %8s %8s %8.4f %8.4f %8s %8s %8s %8s\n", k,
-				frac(ek.FoundTopN, ek.Incidents), frac(bk.FoundTopN, bk.Incidents), ek.AUC, bk.AUC,
+			fmt.Fprintf(w, "    %-22s %8s %8s %8.4f %8.4f %8.4f %8.4f %8s %8s %8s %8s\n", k,
+				frac(ek.FoundTopN, ek.Incidents), frac(bk.FoundTopN, bk.Incidents), ek.AUC, bk.AUC, ek.IncidentAUC, bk.IncidentAUC,
 				frac(ek.ReasonsRight, ek.Incidents), frac(bk.ReasonsRight, bk.Incidents),
 				frac(ek.FewOutscore, ek.Incidents), frac(bk.FewOutscore, bk.Incidents))
 		}
-		fmt.Fprintf(w, "    %-22s %8.3f %8.3f %17s %8.3f %8.3f %8.3f %8.3f\n", "all (share)",
+		fmt.Fprintf(w, "    %-22s %8.3f %8.3f %35s %8.3f %8.3f %8.3f %8.3f\n", "all (share)",
 			e.FoundTopN, b.FoundTopN, "", e.ReasonsRight, b.ReasonsRight, e.FewOutscore, b.FewOutscore)
 		fmt.Fprintf(w, "    row AP: engine %.3f, baseline %.3f\n", e.RowAP, b.RowAP)
 	}
