@@ -429,10 +429,11 @@ type evCtx struct {
 	logAmount   float64
 	logAmountOK bool
 	// The value hashes of the categorical blocks of each role, for learn.
-	hashes   [MaxRoles][maxBlocks]uint64
-	hashSet  [MaxRoles]uint16
-	groupMax [MaxGroups + 1]float64 // the largest contribution of each group of the current role
-	role     int                    // the index of the current entity in prepared
+	hashes     [MaxRoles][maxBlocks]uint64
+	seenHashes [MaxRoles][maxBlocks]uint64
+	hashSet    [MaxRoles]uint16
+	groupMax   [MaxGroups + 1]float64 // the largest contribution of each group of the current role
+	role       int                    // the index of the current entity in prepared
 	// For learn: each entity's time before the event and its peer group.
 	last [MaxRoles]int64
 	grps [MaxRoles]*peerStats
@@ -510,6 +511,7 @@ func (e *Engine) run(ev *occsimore.Event, res *Result, update bool) error {
 	}
 	for i, id := range ids[:len(ks.roles)] {
 		if id != "" {
+			c.role = i
 			e.processRole(&c, ks.roles[i], id)
 		}
 	}

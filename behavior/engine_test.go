@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -763,5 +764,88 @@ func TestFeatureNames(t *testing.T) {
 	}
 	if res.NFeatures != len(names) {
 		t.Errorf("result has %d features, names %d", res.NFeatures, len(names))
+	}
+}
+
+// TestScoreIsProcessWithoutUpdate scores every event of the golden stream
+// (cards, logins, two members, late events) with Score, then processes it:
+// both must give the same result, bit for bit, once the peer statistics
+// are past their first events (Score does not count itself in them, which
+// can move a readiness threshold).
+func TestScoreIsProcessWithoutUpdate(t *testing.T) {
+	e := newTestEngine(t)
+	var s, p Result
+	for i, ev := range goldenStream() {
+		ev2 := ev
+		if i < 2000 {
+			mustProcess(t, e, ev2)
+			continue
+		}
+		serr := e.Score(&ev, &s)
+		perr := e.Process(&ev2, &p)
+		if (serr == nil) != (perr == nil) {
+			t.Fatalf("event %d: Score error %v, Process error %v", i, serr, perr)
+		}
+		if serr != nil {
+			continue
+		}
+		if s.Score != p.Score || s.Decision != p.Decision || s.NReasons != p.NReasons ||
+			!slices.Equal(s.FeatureVector(), p.FeatureVector()) && !sameNaN(s.FeatureVector(), p.FeatureVector()) {
+			t.Fatalf("event %d (%s): Score gives %g %s %v, Process %g %s %v", i, ev.Kind, s.Score, s.Decision, s.TopReasons(), p.Score, p.Decision, p.TopReasons())
+		}
+	}
+}
+
+// sameNaN compares feature vectors where NaN (unknown) equals NaN.
+func sameNaN(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !(a[i] != a[i] && b[i] != b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestResultsIgnoreTheSeed runs the golden stream through two engines with
+// different hash seeds: every result and every profile must be the same, so
+// that a restart that replays the journal under a new seed (no snapshot yet)
+// rebuilds the state the crashed process had.
+func TestResultsIgnoreTheSeed(t *testing.T) {
+	var engines [2]*Engine
+	for i := range engines {
+		cfg := DefaultConfig()
+		cfg.HashSeed = uint64(i*7919 + 1)
+		e, err := NewEngine(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines[i] = e
+	}
+	evs := goldenStream()
+	var a, b Result
+	for i := range evs {
+		ev, ev2 := evs[i], evs[i]
+		errA, errB := engines[0].Process(&ev, &a), engines[1].Process(&ev2, &b)
+		if (errA == nil) != (errB == nil) || errA == nil && (a.Score != b.Score || a.Decision != b.Decision) {
+			t.Fatalf("event %d: %g %s (%v) under one seed, %g %s (%v) under the other", i, a.Score, a.Decision, errA, b.Score, b.Decision, errB)
+		}
+	}
+	for _, ev := range evs {
+		for _, role := range []string{"card", "user"} {
+			id := ev.EntityID(role)
+			if id == "" {
+				continue
+			}
+			va, _ := engines[0].ProfileOf(ev.MemberID, ev.Kind, role, id)
+			vb, _ := engines[1].ProfileOf(ev.MemberID, ev.Kind, role, id)
+			ja, _ := json.Marshal(va)
+			jb, _ := json.Marshal(vb)
+			if !bytes.Equal(ja, jb) {
+				t.Fatalf("%s %s differs between seeds:\n%s\n%s", role, id, ja, jb)
+			}
+		}
 	}
 }

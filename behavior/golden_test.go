@@ -20,8 +20,10 @@ import (
 // goldenHash is the SHA-256 of every result of goldenStream, computed from
 // the engine before its hot path was optimised. Optimisations must leave
 // every bit of every score, decision, reason, feature and profile as it was;
-// change it only with a deliberate change of the model.
-const goldenHash = "fc1d2038277a6af67d0ec0128f37d5d99046c48b87978ebae71ef09af7493b4e"
+// change it only with a deliberate change of the model. Re-pinned for issue
+// 10: amounts on a log scale with Student-t tails, learning after the
+// decision, seen filters, groups, the home area and the new default specs.
+const goldenHash = "6707cd5beeacb5cba279ae8b167619a5196c2b9bf030ddc7246ff4657f7eae09"
 
 // goldenStream mixes card transactions and logins of two members each,
 // slightly out of order (within the lateness), with labels.

@@ -275,8 +275,8 @@ func (rl *roleLayout) remember(c *evCtx, p []uint32) {
 		if b.seenWords == 0 {
 			continue
 		}
-		if _, _, h, ok := b.hash(c, i); ok {
-			b.markSeen(p, h)
+		if _, _, _, sh, ok := b.hash(c, i); ok {
+			b.markSeen(p, sh)
 		}
 	}
 }
@@ -533,7 +533,7 @@ func (b *catBlock) find(p []uint32, fp uint32) int {
 	return -1
 }
 
-// seenBits are the two bits of the seen filter that stand for value hash h.
+// seenBits are the two bits of the seen filter that stand for seen hash h.
 func (b *catBlock) seenBits(h uint64) (uint32, uint32) {
 	n := uint64(b.seenWords * 32)
 	return uint32(h % n), uint32((h >> 32) % n)
@@ -558,34 +558,45 @@ func (b *catBlock) markSeen(p []uint32, h uint64) {
 }
 
 // hash reads the block's value of the event and hashes it, once per
-// event: learn finds the hash run made.
-func (b *catBlock) hash(c *evCtx, idx int) (s string, n, h uint64, ok bool) {
+// event: learn finds the hashes run made. h is seeded (the engine's secret
+// seed); sh, for the seen filter only, is not, so that a journal replayed
+// under another seed (a restart with no snapshot) rebuilds the same
+// filters. A crafted value could at worst look met to one entity, which
+// nobody can aim without knowing that entity's values.
+func (b *catBlock) hash(c *evCtx, idx int) (s string, n, h, sh uint64, ok bool) {
 	s, n, ok = catValue(c.ev, &b.a)
 	if !ok {
-		return "", 0, 0, false
+		return "", 0, 0, 0, false
 	}
 	if c.hashSet[c.role]&(1<<idx) != 0 {
-		return s, n, c.hashes[c.role][idx], true
+		return s, n, c.hashes[c.role][idx], c.seenHashes[c.role][idx], true
 	}
 	if b.a.kind == attrCountry {
 		h = c.countryHash()
 	} else {
 		h = c.e.catHash(s, n)
 	}
-	c.hashes[c.role][idx] = h
+	if b.seenWords > 0 {
+		if s == "" {
+			sh = hashUint(0, n)
+		} else {
+			sh = hashString(0, s)
+		}
+	}
+	c.hashes[c.role][idx], c.seenHashes[c.role][idx] = h, sh
 	c.hashSet[c.role] |= 1 << idx
-	return s, n, h, true
+	return s, n, h, sh, true
 }
 
 func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx int) {
-	s, n, h, ok := b.hash(c, idx)
+	s, n, h, sh, ok := b.hash(c, idx)
 	if !ok {
 		return
 	}
 	fp := fingerprint(h)
 	W, novel := f32(p, b.off), f32(p, b.off+1)
 	found := b.find(p, fp)
-	isNovel := found < 0 && !b.seen(p, h)
+	isNovel := found < 0 && !b.seen(p, sh)
 	// A new value names the entity's top value in its reason.
 	top := -1
 	var topW float64
@@ -643,14 +654,14 @@ func (b *catBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 // learn counts the value in the entity's table, replacing its least
 // frequent value if it is new and the table full, and in its peers'.
 func (b *catBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp *peerStats, idx int) {
-	s, n, h, ok := b.hash(c, idx)
+	s, n, h, sh, ok := b.hash(c, idx)
 	if !ok {
 		return
 	}
 	fp := fingerprint(h)
 	W := f32(p, b.off)
 	found := b.find(p, fp)
-	isNovel := found < 0 && !b.seen(p, h)
+	isNovel := found < 0 && !b.seen(p, sh)
 	w := obs[b.rate]
 	hist := W > 0
 	setF32(p, b.off, W+w)
@@ -677,7 +688,7 @@ func (b *catBlock) learn(c *evCtx, p []uint32, obs *[maxRates]float64, pop, grp 
 		c.dict.add(b.dictID|uint64(fp), s, b.a.kind, n)
 	}
 	if b.seenWords > 0 {
-		b.markSeen(p, h)
+		b.markSeen(p, sh)
 	}
 	b.observe(pop, idx, h, hist, isNovel)
 	if grp != nil {
