@@ -33,6 +33,27 @@ const DefaultMaxBuckets = 1 << 20
 // buckets.
 const sweepEvery = time.Minute
 
+// MaxAuthTries is OpenSSH's default MaxAuthTries: a "maximum
+// authentication attempts exceeded" line stands for at least this many
+// failed attempts in its session.
+const MaxAuthTries = 6
+
+// sessionIdle is how long an sshd session's failure count is kept after its
+// last line: twice OpenSSH's default LoginGraceTime.
+const sessionIdle = 4 * time.Minute
+
+// sessionKey names one sshd connection: its process and client.
+type sessionKey struct {
+	ip  netip.Addr
+	pid int
+}
+
+// sshSession counts the failures sshd logged in one connection.
+type sshSession struct {
+	failures int
+	last     time.Time
+}
+
 // maxValues bounds the values a bucket keeps for distinct and for the
 // message.
 const maxValues = 64
@@ -116,6 +137,7 @@ type Detector struct {
 	stats     []ScenarioStats
 	now       time.Time // latest event time seen
 	lastSweep time.Time
+	sessions  map[sessionKey]sshSession
 }
 
 // NewDetector returns a Detector over compiled scenarios, which it shares
@@ -131,6 +153,7 @@ func NewDetector(scenarios []*Scenario, opts Options) *Detector {
 		buckets:   make(map[bucketKey]*bucket),
 		counters:  make([][]counterDue, len(scenarios)),
 		stats:     make([]ScenarioStats, len(scenarios)),
+		sessions:  make(map[sessionKey]sshSession),
 	}
 	for i, s := range scenarios {
 		d.stats[i].Name = s.Name
@@ -153,7 +176,9 @@ func skipAddr(a netip.Addr) bool {
 
 // Feed pours one entry into every scenario it matches and returns the
 // overflows it caused, usually none (nil). An entry without a time is
-// taken to happen at Now.
+// taken to happen at Now. An sshd "maximum authentication attempts
+// exceeded" entry has its Count set to the attempts its session has not
+// logged yet, and is dropped when there are none (see countSession).
 func (d *Detector) Feed(e *Entry) []Overflow {
 	t := e.Time
 	if t.IsZero() {
@@ -168,6 +193,9 @@ func (d *Detector) Feed(e *Entry) []Overflow {
 		d.sweep(d.now)
 	}
 	if d.opts.SkipPrivate && e.SourceIP.IsValid() && skipAddr(e.SourceIP) {
+		return out
+	}
+	if e.Source == ParserSSHD && e.PID > 0 && e.SourceIP.IsValid() && !d.countSession(e, t) {
 		return out
 	}
 	d.env.setEntry(e)
@@ -209,6 +237,38 @@ func (d *Detector) Feed(e *Entry) []Overflow {
 		}
 	}
 	return out
+}
+
+// countSession keeps the failures each sshd connection (pid and client)
+// logged, so that "maximum authentication attempts exceeded" is worth the
+// MaxAuthTries attempts it stands for, less those already counted: a bot
+// whose failed attempts sshd did not log one by one (LogLevel, or attempts
+// folded away) is still counted, and one whose attempts were logged is not
+// counted twice. It reports false for a max-auth line worth no attempt more,
+// which Feed then drops.
+func (d *Detector) countSession(e *Entry, t time.Time) bool {
+	switch e.Kind {
+	case KindSSHFailedPassword, KindSSHFailedAuth, KindSSHMaxAuth:
+	default:
+		return true
+	}
+	k := sessionKey{e.SourceIP, e.PID}
+	ss := d.sessions[k]
+	n := max(e.Count, 1)
+	if e.Kind == KindSSHMaxAuth {
+		// sshd may log the limit twice ("maximum authentication attempts
+		// exceeded", then "Disconnecting ...: Too many authentication
+		// failures"): the second finds the session already full.
+		n = MaxAuthTries - ss.failures
+		if n <= 0 {
+			return false
+		}
+		e.Count = n
+	}
+	ss.failures += n
+	ss.last = t
+	d.sessions[k] = ss
+	return true
 }
 
 // eval runs a groupby or distinct program; ok is false for an empty value
@@ -417,8 +477,11 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 // formatMessage fills a scenario's message template.
 func formatMessage(tmpl string, ov *Overflow, more bool) string {
 	nvalues := fmt.Sprint(len(ov.Values))
-	if more {
+	switch {
+	case more:
 		nvalues += "+"
+	case len(ov.Values) == 0:
+		nvalues = "unnamed" // no line named an account: "6 failed logins for unnamed users"
 	}
 	list := ov.Values
 	if len(list) > 5 {
@@ -492,6 +555,11 @@ func (d *Detector) Flush(now time.Time) []Overflow {
 // sweep deletes buckets that have drained and blackholes that have ended.
 func (d *Detector) sweep(now time.Time) {
 	d.lastSweep = now
+	for k, ss := range d.sessions {
+		if now.Sub(ss.last) > sessionIdle {
+			delete(d.sessions, k)
+		}
+	}
 	for k, b := range d.buckets {
 		s := d.scenarios[k.scn]
 		switch {

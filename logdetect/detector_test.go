@@ -419,3 +419,87 @@ func TestExplain(t *testing.T) {
 		}
 	}
 }
+
+// replayBuiltin feeds syslog lines of 2026 through the built-in scenarios.
+func replayBuiltin(t *testing.T, lines ...string) []Overflow {
+	t.Helper()
+	ss, err := BuiltinScenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDetector(ss, Options{})
+	var out []Overflow
+	for _, l := range lines {
+		e, err := Parse([]byte(l), Hint{Year: 2026})
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		out = append(out, d.Feed(&e)...)
+	}
+	return append(out, d.Flush(d.Now().Add(24*time.Hour))...)
+}
+
+func scenarioSources(ovs []Overflow, scenario string) []string {
+	var out []string
+	for _, ov := range ovs {
+		if ov.Scenario == scenario && !slices.Contains(out, ov.Source) {
+			out = append(out, ov.Source)
+		}
+	}
+	return out
+}
+
+func TestMaxAuthTriesCountsTheSessionsAttempts(t *testing.T) {
+	// Three sessions that each exhaust MaxAuthTries, with sshd's failures
+	// not logged one by one: 18 attempts in a minute, a brute force.
+	var lines []string
+	for i, pid := range []int{101, 102, 103} {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: error: maximum authentication attempts exceeded for root from 198.51.100.40 port %d ssh2 [preauth]", i*20, pid, 4000+i),
+			fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: Disconnecting authenticating user root 198.51.100.40 port %d: Too many authentication failures [preauth]", i*20, pid, 4000+i))
+	}
+	if got := scenarioSources(replayBuiltin(t, lines...), "ssh-bf"); !slices.Equal(got, []string{"198.51.100.40"}) {
+		t.Errorf("ssh-bf sources = %v, want 198.51.100.40", got)
+	}
+	// A session whose six failures sshd logged is not counted twice: five
+	// failures spread over a minute and the limit line stay under ssh-bf.
+	lines = nil
+	for i := range 6 {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:%02d:%02d h sshd[200]: Failed password for alice from 198.51.100.41 port 5000 ssh2", i/3, (i%3)*20))
+	}
+	lines = append(lines, "Mar  1 10:01:50 h sshd[200]: error: maximum authentication attempts exceeded for alice from 198.51.100.41 port 5000 ssh2 [preauth]")
+	ss, err := BuiltinScenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDetector(ss, Options{})
+	for _, l := range lines {
+		e, err := Parse([]byte(l), Hint{Year: 2026})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Feed(&e)
+		if e.Kind == KindSSHMaxAuth {
+			for _, st := range d.Stats() {
+				if st.Name == "ssh-bf" && st.Fed != 6 {
+					t.Errorf("ssh-bf fed %d entries, want the 6 failures only (limit line already counted)", st.Fed)
+				}
+			}
+		}
+	}
+}
+
+func TestMessageWithoutUserNames(t *testing.T) {
+	var lines []string
+	for i := range 7 {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.42", i, 300+i))
+	}
+	ovs := replayBuiltin(t, lines...)
+	if got := scenarioSources(ovs, "ssh-bf"); !slices.Equal(got, []string{"198.51.100.42"}) {
+		t.Fatalf("ssh-bf sources = %v, want 198.51.100.42 (PAM failures count)", got)
+	}
+	for _, ov := range ovs {
+		if strings.Contains(ov.Message, " 0 users") {
+			t.Errorf("message %q", ov.Message)
+		}
+	}
+}

@@ -333,6 +333,11 @@ func dispatchSyslog(sl Syslog, perr *attempts) (Entry, error) {
 	for _, p := range order {
 		e, err := parseProgram(p, sl.Message)
 		if err == nil {
+			if svc, ok := strings.CutSuffix(sl.Program, "(pam_unix)"); ok && e.Method == "" {
+				// Classic tag "sshd(pam_unix)": the service is in the tag.
+				e.Method = svc + ":auth"
+				sshPAMFailure(&e)
+			}
 			return withSyslog(e, sl), nil
 		}
 		perr.add(p, err)
