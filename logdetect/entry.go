@@ -117,7 +117,7 @@ func (h *Hint) years() yearSource { return yearSource{h.Year, h.Years} }
 func Formats() []string {
 	return []string{
 		"syslog (RFC 3164, RFC 5424, rsyslog RFC 3339) carrying sshd, PAM (pam_unix, sshd(pam_unix)), su, sudo or login messages",
-		"web access logs: combined, common, with a virtual host or X-Forwarded-For (nginx, Apache, Envoy JSON)",
+		"web access logs: combined, common, with a virtual host or X-Forwarded-For (nginx, Apache)",
 		"nginx error logs (2006/01/02 15:04:05 [error] ... client: IP)",
 		"Apache error logs ([Mon Jan 02 15:04:05 2006] [error] [client IP] ...)",
 		"AWS CloudTrail records, one JSON object a line",
