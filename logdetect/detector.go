@@ -69,7 +69,10 @@ type Overflow struct {
 	Host   string     // host of the entry that overflowed the bucket
 	First  time.Time  // first event in the bucket
 	Last   time.Time  // the event that overflowed it (window end for counters)
-	Events int        // events counted, the overflowing one included
+	Events int        // events counted, the overflowing one included (sequence: the events before it)
+	// User is the account of the entry that overflowed the bucket, e.g.
+	// the one that logged in after a brute force; "" for counters.
+	User string
 	Values []string   // distinct values (of distinct, else of values), at most 64
 	// Message is readable, e.g. "ssh-bf: 6 failed logins for 4 users in 12s".
 	Message string
@@ -219,6 +222,21 @@ func (d *Detector) Feed(e *Entry) []Overflow {
 				continue
 			}
 		}
+		if s.then != nil {
+			then, err := d.vm.Run(s.then, env)
+			if err != nil {
+				d.stats[i].Errors++
+				continue
+			}
+			if then == true {
+				if k, ok := d.eval(i, s.groupBy, env); ok {
+					if ov, ok := d.complete(i, s, k, e, t); ok {
+						out = append(out, ov)
+					}
+				}
+				continue
+			}
+		}
 		match, err := d.vm.Run(s.filter, env)
 		if err != nil {
 			d.stats[i].Errors++
@@ -360,6 +378,10 @@ func (d *Detector) pour(i int, s *Scenario, k groupKey, e *Entry, t time.Time, e
 	}
 
 	switch s.Type {
+	case TypeSequence:
+		// Never overflows here: complete does, on the Then event.
+		b.events += n
+		b.level += float64(n)
 	case TypeLeaky, TypeTrigger:
 		// CrowdSec's token bucket: the event that finds the bucket full
 		// overflows it. Float rounding must not delay an exact fill.
@@ -391,6 +413,30 @@ func (d *Detector) pour(i int, s *Scenario, k groupKey, e *Entry, t time.Time, e
 		}
 	}
 	return Overflow{}, false
+}
+
+// complete ends a sequence for group k with e: it overflows when the
+// group's bucket, leaked to t, still holds Capacity events, and otherwise
+// forgets the group.
+func (d *Detector) complete(i int, s *Scenario, k groupKey, e *Entry, t time.Time) (Overflow, bool) {
+	key := bucketKey{i, k}
+	b := d.buckets[key]
+	if b == nil || !b.blackhole.IsZero() {
+		return Overflow{}, false
+	}
+	if t.After(b.leakedAt) {
+		b.level = max(0, b.level-float64(t.Sub(b.leakedAt))/float64(s.LeakSpeed))
+		b.leakedAt = t
+	}
+	if b.level+1e-9 < float64(s.Capacity) {
+		delete(d.buckets, key)
+		return Overflow{}, false
+	}
+	if t.After(b.last) {
+		b.last = t
+	}
+	d.stats[i].Fed++
+	return d.overflow(i, s, key, b, e, t), true
 }
 
 func (b *bucket) hasValue(v groupKey) bool {
@@ -450,6 +496,7 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 	}
 	if e != nil {
 		ov.Host = strings.Clone(e.Host)
+		ov.User = strings.Clone(e.User)
 	}
 	if s.Scope == occsimore.ScopeRange && key.ip.IsValid() {
 		bits := 24
@@ -465,7 +512,11 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 			ov.Values[j] = v.String()
 		}
 	}
-	ov.Message = s.Name + ": " + formatMessage(s.Message, &ov, b.moreValues)
+	var client string
+	if e != nil && e.SourceIP.IsValid() {
+		client = e.SourceIP.String()
+	}
+	ov.Message = s.Name + ": " + formatMessage(s.Message, &ov, b.moreValues, client)
 	if s.Blackhole > 0 {
 		*b = bucket{blackhole: t.Add(s.Blackhole)}
 	} else {
@@ -474,8 +525,9 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 	return ov
 }
 
-// formatMessage fills a scenario's message template.
-func formatMessage(tmpl string, ov *Overflow, more bool) string {
+// formatMessage fills a scenario's message template; client is the address
+// of the entry that overflowed the bucket.
+func formatMessage(tmpl string, ov *Overflow, more bool, client string) string {
 	nvalues := fmt.Sprint(len(ov.Values))
 	switch {
 	case more:
@@ -497,6 +549,8 @@ func formatMessage(tmpl string, ov *Overflow, more bool) string {
 		"{span}", formatSpan(ov.Last.Sub(ov.First)),
 		"{source}", ov.Source,
 		"{list}", l,
+		"{user}", ov.User,
+		"{ip}", client,
 	).Replace(tmpl)
 }
 

@@ -400,7 +400,7 @@ func TestExplain(t *testing.T) {
 		want []string
 	}{
 		{`Feb 12 14:10:21 sd-126005 sshd[16378]: Invalid user pascal from 35.188.49.176 port 53502`,
-			[]string{"credential-stuffing-many-users", "ssh-bf", "ssh-bf_user-enum", "ssh-slow-bf", "ssh-slow-bf_user-enum", "ssh-time-based-bf", "ssh-time-based-bf_user-enum"}},
+			[]string{"credential-stuffing-many-users", "ssh-bf", "ssh-bf_user-enum", "ssh-compromise", "ssh-slow-bf", "ssh-slow-bf_user-enum", "ssh-time-based-bf", "ssh-time-based-bf_user-enum"}},
 		{`127.0.0.1 - - [30/Sep/2021:09:58:05 +0200] "GET /.env HTTP/1.1" 404 162 "-" "curl/7.68.0"`,
 			[]string{"http-probing", "http-crawl-non_statics", "http-sensitive-files"}},
 		{`127.0.0.1 - - [30/Sep/2021:09:58:05 +0200] "GET /static/app.css HTTP/1.1" 200 162 "-" "Mozilla/5.0"`, nil},
@@ -502,4 +502,45 @@ func TestMessageWithoutUserNames(t *testing.T) {
 			t.Errorf("message %q", ov.Message)
 		}
 	}
+}
+
+func TestCompromiseAfterBruteForce(t *testing.T) {
+	var lines []string
+	// 147 failures on "deploy" from one address over 49 minutes, then a
+	// login from it: a compromise, naming the account.
+	for i := range 147 {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:%02d:%02d h sshd[%d]: Failed password for deploy from 198.51.100.60 port 4000 ssh2", i*20/60, i*20%60, 500+i/3))
+	}
+	lines = append(lines, "Mar  1 11:30:00 h sshd[999]: Accepted password for deploy from 198.51.100.60 port 4100 ssh2")
+	// A user who mistyped twice, then logged in: nothing.
+	lines = append(lines,
+		"Mar  1 12:00:00 h sshd[1001]: Failed password for alice from 192.0.2.70 port 4200 ssh2",
+		"Mar  1 12:00:05 h sshd[1001]: Failed password for alice from 192.0.2.70 port 4200 ssh2",
+		"Mar  1 12:00:09 h sshd[1001]: Accepted password for alice from 192.0.2.70 port 4200 ssh2")
+	ovs := replayBuiltin(t, lines...)
+	var found []Overflow
+	for _, ov := range ovs {
+		if strings.HasPrefix(ov.Scenario, "ssh-compromise") {
+			found = append(found, ov)
+		}
+	}
+	if len(found) != 2 {
+		t.Fatalf("compromise overflows %+v, want ssh-compromise and ssh-compromise-account", found)
+	}
+	for _, ov := range found {
+		if ov.User != "deploy" || ov.Labels["severity"] != "critical" || !strings.Contains(ov.Message, "deploy") {
+			t.Errorf("%s: user %q, labels %v, message %q; want the account deploy, severity critical", ov.Scenario, ov.User, ov.Labels, ov.Message)
+		}
+		switch ov.Scenario {
+		case "ssh-compromise":
+			if ov.Source != "198.51.100.60" || ov.Action != occsimore.ActionBan {
+				t.Errorf("ssh-compromise: source %s action %s", ov.Source, ov.Action)
+			}
+		case "ssh-compromise-account":
+			if ov.Source != "deploy" || ov.Scope != occsimore.ScopeUser || ov.Action != occsimore.ActionAlert {
+				t.Errorf("ssh-compromise-account: source %s scope %s action %s", ov.Source, ov.Scope, ov.Action)
+			}
+		}
+	}
+	t.Log(found[0].Message)
 }
