@@ -72,8 +72,8 @@ type Overflow struct {
 	Events int        // events counted, the overflowing one included (sequence: the events before it)
 	// User is the account of the entry that overflowed the bucket, e.g.
 	// the one that logged in after a brute force; "" for counters.
-	User string
-	Values []string   // distinct values (of distinct, else of values), at most 64
+	User   string
+	Values []string // distinct values (of distinct, else of values), at most 64
 	// Message is readable, e.g. "ssh-bf: 6 failed logins for 4 users in 12s".
 	Message string
 	Labels  map[string]string // the scenario's labels; shared, do not modify

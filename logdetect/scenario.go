@@ -87,7 +87,7 @@ type Scenario struct {
 
 	kinds                                           map[string]bool
 	filter, groupBy, distinct, values, cancel, then *vm.Program
-	condition                                 *vm.Program
+	condition                                       *vm.Program
 }
 
 // ScenarioError says which file, scenario and field a scenario error is
