@@ -254,8 +254,8 @@ func TestConditionalTimeBasedWithCancel(t *testing.T) {
 		t.Fatalf("overflow after 3 failures: %+v", ovs)
 	}
 	ovs = d.Feed(sshFail("192.0.2.50", "c", min(60)))
-	if len(ovs) != 1 || ovs[0].Action != occsimore.ActionAlert || ovs[0].Events != 4 {
-		t.Fatalf("overflows = %+v, want one alert with 4 events", ovs)
+	if len(ovs) != 1 || ovs[0].Action != occsimore.ActionBan || ovs[0].Events != 4 {
+		t.Fatalf("overflows = %+v, want one ban with 4 events", ovs)
 	}
 	// A success in between empties the bucket.
 	accepted := sshFail("192.0.2.51", "root", min(150))
@@ -543,4 +543,25 @@ func TestCompromiseAfterBruteForce(t *testing.T) {
 		}
 	}
 	t.Log(found[0].Message)
+}
+
+func TestSlowBruteForceBansForADay(t *testing.T) {
+	// Five failures over 96 minutes: under every rate, yet a brute force.
+	var lines []string
+	for i := range 5 {
+		lines = append(lines, fmt.Sprintf("Mar  1 %02d:%02d:00 h sshd[%d]: Failed password for root from 198.51.100.80 port 4000 ssh2", 10+i*24/60, i*24%60, 700+i))
+	}
+	var bans int
+	for _, ov := range replayBuiltin(t, lines...) {
+		if ov.Source != "198.51.100.80" {
+			continue
+		}
+		if ov.Action != occsimore.ActionBan || ov.Duration < 24*time.Hour {
+			t.Errorf("%s: %s for %v, want a ban of at least 24h", ov.Scenario, ov.Action, ov.Duration)
+		}
+		bans++
+	}
+	if bans == 0 {
+		t.Fatal("slow brute force not reported")
+	}
 }
