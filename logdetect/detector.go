@@ -117,7 +117,8 @@ type bucket struct {
 	events      int
 	values      []groupKey
 	moreValues  bool        // values were left out past maxValues
-	times       []time.Time // conditional: the last Window event times
+	times       []time.Time // conditional: the last Window moments
+	points      int         // conditional: moments so far
 	blackhole   time.Time   // non-zero: the group is ignored until then
 	windowEnd   time.Time   // counter
 }
@@ -397,11 +398,14 @@ func (d *Detector) pour(i int, s *Scenario, k groupKey, e *Entry, t time.Time, e
 	case TypeConditional:
 		b.events += n
 		b.level += float64(n)
-		if len(b.times) == s.Window {
-			copy(b.times, b.times[1:])
-			b.times = b.times[:len(b.times)-1]
+		if n := len(b.times); n == 0 || s.Merge <= 0 || t.Sub(b.times[n-1]) >= s.Merge {
+			if len(b.times) == s.Window {
+				copy(b.times, b.times[1:])
+				b.times = b.times[:len(b.times)-1]
+			}
+			b.times = append(b.times, t)
+			b.points++
 		}
-		b.times = append(b.times, t)
 		var benv any = b.env(t)
 		ok, err := d.vm.Run(s.condition, benv)
 		if err != nil {
@@ -460,7 +464,7 @@ func (b *bucket) addValue(v groupKey) {
 
 // env is the conditional scenario's view of b after an event at t.
 func (b *bucket) env(t time.Time) BucketEnv {
-	env := BucketEnv{Events: b.events, Distinct: len(b.values), Span: b.last.Sub(b.first), ParseDuration: parseDuration}
+	env := BucketEnv{Events: b.events, Distinct: len(b.values), Points: b.points, Span: b.last.Sub(b.first), ParseDuration: parseDuration}
 	n := len(b.times)
 	if n >= 2 {
 		env.Gap = b.times[n-1].Sub(b.times[n-2])

@@ -547,12 +547,21 @@ func TestCompromiseAfterBruteForce(t *testing.T) {
 
 func TestSlowBruteForceBansForADay(t *testing.T) {
 	// Five failures over 96 minutes: under every rate, yet a brute force.
+	// Each attempt writes three lines (PAM, sshd, disconnect): one moment.
 	var lines []string
 	for i := range 5 {
-		lines = append(lines, fmt.Sprintf("Mar  1 %02d:%02d:00 h sshd[%d]: Failed password for root from 198.51.100.80 port 4000 ssh2", 10+i*24/60, i*24%60, 700+i))
+		at := fmt.Sprintf("Mar  1 %02d:%02d", 10+i*24/60, i*24%60)
+		lines = append(lines,
+			fmt.Sprintf("%s:00 h sshd[%d]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.80  user=root", at, 700+i),
+			fmt.Sprintf("%s:02 h sshd[%d]: Failed password for root from 198.51.100.80 port 4000 ssh2", at, 700+i),
+			fmt.Sprintf("%s:03 h sshd[%d]: Connection closed by authenticating user root 198.51.100.80 port 4000 [preauth]", at, 700+i))
 	}
 	var bans int
-	for _, ov := range replayBuiltin(t, lines...) {
+	ovs := replayBuiltin(t, lines...)
+	if got := scenarioSources(ovs, "ssh-time-based-bf"); !slices.Equal(got, []string{"198.51.100.80"}) {
+		t.Errorf("ssh-time-based-bf sources = %v, want 198.51.100.80", got)
+	}
+	for _, ov := range ovs {
 		if ov.Source != "198.51.100.80" {
 			continue
 		}

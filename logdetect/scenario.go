@@ -75,6 +75,11 @@ type Scenario struct {
 	Blackhole time.Duration // after an overflow, the group is ignored this long
 	Duration  time.Duration // counter window
 	Window    int           // conditional: how many recent event times median_gap covers
+	// Merge (conditional): an event within Merge of the bucket's previous
+	// moment joins it: it counts in events but adds no moment, so the
+	// lines one attempt writes (PAM, sshd, disconnect) are one point in time
+	// for points, gap and median_gap.
+	Merge time.Duration
 	Message   string        // template: {events} {values} {span} {source} {list} {user} {ip}
 	Labels    map[string]string
 
@@ -139,6 +144,7 @@ type scenarioYAML struct {
 	LeakSpeed   string         `yaml:"leakspeed"`
 	Blackhole   string         `yaml:"blackhole"`
 	Duration    string         `yaml:"duration"`
+	Merge       string         `yaml:"merge"`
 	Window      int            `yaml:"window"`
 	Message     string         `yaml:"message"`
 	Labels      map[string]any `yaml:"labels"`
@@ -152,7 +158,7 @@ type scenarioYAML struct {
 
 var scenarioKeys = []string{
 	"name", "description", "type", "kinds", "filter", "groupby", "distinct", "values", "cancel_on", "then",
-	"condition", "capacity", "leakspeed", "blackhole", "duration", "window", "message", "labels",
+	"condition", "capacity", "leakspeed", "blackhole", "duration", "merge", "window", "message", "labels",
 	"references", "remediation",
 }
 
@@ -319,6 +325,9 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 	if s.Duration, err = dur("duration", y.Duration); err != nil {
 		return nil, err
 	}
+	if s.Merge, err = dur("merge", y.Merge); err != nil {
+		return nil, err
+	}
 	if y.Capacity != nil {
 		s.Capacity = *y.Capacity
 	}
@@ -391,6 +400,9 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		}
 		if y.Window != 0 {
 			return nil, fail("window", "only a conditional scenario has a window")
+		}
+		if s.Merge != 0 {
+			return nil, fail("merge", "only a conditional scenario has merge")
 		}
 	}
 	if s.Type != TypeSequence && s.Then != "" {

@@ -58,6 +58,7 @@ func TestParseScenariosErrors(t *testing.T) {
 		{"action vs label", base + "labels: {remediation: false}\nremediation: {action: ban}\n", "remediation", 7, "contradicts"},
 		{"scope user on ip", base + "remediation: {scope: user}\n", "remediation", 6, "scope user"},
 		{"scope ip on user", base + "groupby: evt.User\n", "remediation", 0, "scope ip"},
+		{"merge on leaky", base + "merge: 1m\n", "merge", 6, "only a conditional"},
 		{"then on leaky", base + "then: evt.Kind == \"ssh_accepted\"\n", "then", 6, "only a sequence"},
 		{"sequence without then", strings.Replace(base, "leaky", "sequence", 1), "then", 0, "needs then"},
 		{"then not bool", strings.Replace(base, "leaky", "sequence", 1) + "then: evt.User\n", "then", 6, "bool"},
