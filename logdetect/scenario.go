@@ -79,9 +79,9 @@ type Scenario struct {
 	// moment joins it: it counts in events but adds no moment, so the
 	// lines one attempt writes (PAM, sshd, disconnect) are one point in time
 	// for points, gap and median_gap.
-	Merge time.Duration
-	Message   string        // template: {events} {values} {span} {source} {list} {user} {ip}
-	Labels    map[string]string
+	Merge   time.Duration
+	Message string // template: {events} {values} {span} {source} {list} {user} {ip}
+	Labels  map[string]string
 
 	// Remediation: labels.remediation false means Action is ActionAlert.
 	Action              occsimore.Action
