@@ -278,7 +278,9 @@ func (s *Service) record(ctx context.Context, memberID string, m *member, overfl
 	if len(rems) == 0 {
 		return nil
 	}
-	if err := s.cfg.Attacks.CreateRemediations(ctx, memberID, rems); err != nil {
+	// One decision per scope and value: a later attack on a source already
+	// banned extends its ban and counts the attack.
+	if err := s.cfg.Attacks.ExtendRemediations(ctx, memberID, rems, now); err != nil {
 		return fmt.Errorf("logingest: store %d remediations: %w", len(rems), err)
 	}
 	for _, a := range attacks {

@@ -38,6 +38,32 @@ func (m *memAttacks) CreateRemediations(_ context.Context, member string, rs []*
 	return nil
 }
 
+// ExtendRemediations keeps one decision of origin logs in force per scope
+// and value, as the stores do.
+func (m *memAttacks) ExtendRemediations(_ context.Context, member string, rs []*occsimore.Remediation, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range rs {
+		merged := false
+		for _, cur := range m.rems[member] {
+			if cur.Scope == r.Scope && cur.Value == r.Value && cur.Origin == r.Origin && cur.Active(now) {
+				if r.Until.After(cur.Until) {
+					cur.Until = r.Until
+				}
+				cur.Attacks += max(r.Attacks, 1)
+				*r = *cur
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			r.ID = int64(len(m.rems[member]) + 1)
+			m.rems[member] = append(m.rems[member], r)
+		}
+	}
+	return nil
+}
+
 // plantedScenario maps the simulator's attack kinds to the built-in
 // scenarios that must catch them.
 var plantedScenario = map[string][]string{
@@ -277,5 +303,37 @@ func TestIngestDatesAndEndedDecisions(t *testing.T) {
 	}
 	if len(res.Remediations) == 0 || len(store.rems["mem_b"]) != len(res.Remediations) || !res.Remediations[0].Until.After(now) {
 		t.Fatalf("remediations %+v stored %d, want in force and stored", res.Remediations, len(store.rems["mem_b"]))
+	}
+}
+
+// TestIngestOneDecisionPerSource: an address that keeps attacking has one
+// decision, extended by each attack and counting them, not one per attack.
+func TestIngestOneDecisionPerSource(t *testing.T) {
+	ctx := context.Background()
+	store := newMemAttacks()
+	now := time.Date(2026, 12, 6, 10, 30, 0, 0, time.UTC)
+	svc, err := logingest.New(logingest.Config{Attacks: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attacks int
+	for burst := range 5 { // a burst every two minutes, past ssh-bf's blackhole
+		var b [][]byte
+		for i := range 8 {
+			ts := time.Date(2026, 12, 6, 10, 2*burst, i, 0, time.UTC).Format(time.Stamp)
+			b = append(b, []byte(ts+" web-1 sshd[42]: Failed password for root from 45.1.2.3 port 4000 ssh2"))
+		}
+		res, err := svc.Ingest(ctx, "mem_a", "", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attacks += len(res.Attacks)
+	}
+	if attacks < 5 {
+		t.Fatalf("%d attacks, want one per burst at least", attacks)
+	}
+	rems := store.rems["mem_a"]
+	if len(rems) != 1 || rems[0].Value != "45.1.2.3" || rems[0].Attacks != attacks {
+		t.Fatalf("decisions %+v, want one on 45.1.2.3 counting the %d attacks", rems, attacks)
 	}
 }

@@ -116,6 +116,7 @@ type replayDecision struct {
 	Scenario string           `json:"scenario"`
 	From     time.Time        `json:"from"`
 	Until    time.Time        `json:"until"`
+	Attacks  int              `json:"attacks"`  // attacks that made or extended it
 	InForce  bool             `json:"in_force"` // still in force now
 }
 
@@ -329,18 +330,53 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		from[a.ID] = a.End
 	}
 	now := time.Now()
-	sum.Decisions = make([]replayDecision, 0, len(decisions))
-	for _, r := range decisions {
-		d := replayDecision{Action: r.Action, Scope: r.Scope, Value: r.Value, Scenario: r.Scenario,
-			From: from[r.AttackID], Until: r.Until, InForce: r.Active(now)}
+	sum.Decisions = mergeDecisions(decisions, from)
+	for i := range sum.Decisions {
+		d := &sum.Decisions[i]
+		d.InForce = now.Before(d.Until)
 		if d.InForce {
 			sum.InForce++
 		}
-		sum.Decisions = append(sum.Decisions, d)
 	}
 	// Latest first: those still in force lead.
 	slices.SortStableFunc(sum.Decisions, func(a, b replayDecision) int { return b.Until.Compare(a.Until) })
 	return sum, nil
+}
+
+// mergeDecisions folds the decisions of a replay as the store does with
+// ExtendRemediations: while one is in force on a scope and value, a later
+// one extends it and is counted. from gives each attack's time.
+func mergeDecisions(rs []*occsimore.Remediation, from map[string]time.Time) []replayDecision {
+	ds := make([]replayDecision, 0, len(rs))
+	for _, r := range rs {
+		ds = append(ds, replayDecision{Action: r.Action, Scope: r.Scope, Value: r.Value, Scenario: r.Scenario,
+			From: from[r.AttackID], Until: r.Until, Attacks: max(r.Attacks, 1)})
+	}
+	slices.SortStableFunc(ds, func(a, b replayDecision) int { return a.From.Compare(b.From) })
+	rank := map[occsimore.Action]int{occsimore.ActionAlert: 0, occsimore.ActionCaptcha: 1, occsimore.ActionBan: 2}
+	type key struct {
+		scope occsimore.Scope
+		value string
+	}
+	open := map[key]int{} // index in out of the decision in force
+	out := ds[:0]
+	for _, d := range ds {
+		k := key{d.Scope, d.Value}
+		if i, ok := open[k]; ok && d.From.Before(out[i].Until) {
+			cur := &out[i]
+			if d.Until.After(cur.Until) {
+				cur.Until = d.Until
+			}
+			if rank[d.Action] > rank[cur.Action] {
+				cur.Action = d.Action
+			}
+			cur.Attacks += d.Attacks
+			continue
+		}
+		open[k] = len(out)
+		out = append(out, d)
+	}
+	return out
 }
 
 // probeLines is how many first lines of a file must include one in a
@@ -423,13 +459,13 @@ func writeReplaySummary(w io.Writer, s *replaySummary) error {
 			sent = "stored and sent to bouncers; ended ones are not"
 		}
 		fmt.Fprintf(w, "\n%d decisions in force now (%s); %d listed, latest first\n", s.InForce, sent, len(s.Decisions))
-		fmt.Fprintf(w, "%-8s %-40s %-28s %-20s %-20s %s\n", "ACTION", "VALUE", "SCENARIO", "FROM", "UNTIL", "NOW")
+		fmt.Fprintf(w, "%-8s %-40s %-28s %7s %-20s %-20s %s\n", "ACTION", "VALUE", "SCENARIO", "ATTACKS", "FROM", "UNTIL", "NOW")
 		for _, d := range s.Decisions {
 			state := "ended"
 			if d.InForce {
 				state = "in force"
 			}
-			fmt.Fprintf(w, "%-8s %-40s %-28s %-20s %-20s %s\n", d.Action, d.Value, d.Scenario,
+			fmt.Fprintf(w, "%-8s %-40s %-28s %7d %-20s %-20s %s\n", d.Action, d.Value, d.Scenario, d.Attacks,
 				d.From.UTC().Format(time.DateTime), d.Until.UTC().Format(time.DateTime), state)
 		}
 	}

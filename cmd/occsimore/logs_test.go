@@ -404,8 +404,8 @@ func TestLogsReplayYearsAndDecisions(t *testing.T) {
 	c.env = append(c.env, "OCCSIMORE_LOGS_GEOIP_DIR=")
 	dir := t.TempDir()
 	var b strings.Builder
-	for i := range 8 {
-		fmt.Fprintf(&b, "Dec 10 08:00:0%d web-1 sshd[4%d]: Failed password for root from 45.1.2.3 port 4000 ssh2\n", i, i)
+	for i := range 12 {
+		fmt.Fprintf(&b, "Dec 10 08:00:%02d web-1 sshd[4%d]: Failed password for root from 45.1.2.3 port 4000 ssh2\n", i, i)
 	}
 	path := filepath.Join(dir, "auth.log")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -420,8 +420,10 @@ func TestLogsReplayYearsAndDecisions(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.mustRun("", "logs", "replay", path, "-o", "json")), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Decisions) == 0 || sum.InForce != 0 || sum.Decisions[0].InForce || sum.Decisions[0].From.Year() != mtime.Year()-1 {
-		t.Fatalf("decisions %+v, in force %d; want an ended ban of the year before", sum.Decisions, sum.InForce)
+	// ssh-bf and ssh-slow-bf overflow on the same burst: one decision.
+	if len(sum.Decisions) != 1 || sum.Decisions[0].Attacks != sum.Attacks || sum.Attacks < 2 || sum.InForce != 0 ||
+		sum.Decisions[0].InForce || sum.Decisions[0].From.Year() != mtime.Year()-1 {
+		t.Fatalf("decisions %+v, in force %d, %d attacks; want one ended ban of the year before counting the attacks", sum.Decisions, sum.InForce, sum.Attacks)
 	}
 	if err := json.Unmarshal([]byte(c.mustRun("", "logs", "replay", path, "--year", "2031", "-o", "json")), &sum); err != nil {
 		t.Fatal(err)
