@@ -517,6 +517,11 @@ func TestCompromiseAfterBruteForce(t *testing.T) {
 		"Mar  1 12:00:00 h sshd[1001]: Failed password for alice from 192.0.2.70 port 4200 ssh2",
 		"Mar  1 12:00:05 h sshd[1001]: Failed password for alice from 192.0.2.70 port 4200 ssh2",
 		"Mar  1 12:00:09 h sshd[1001]: Accepted password for alice from 192.0.2.70 port 4200 ssh2")
+	// Bots hammer root from many addresses; the admin logs in by key.
+	for i := range 30 {
+		lines = append(lines, fmt.Sprintf("Mar  1 13:%02d:%02d h sshd[%d]: Failed password for root from 203.0.113.%d port 4000 ssh2", i/6, i%6*10, 2000+i, i+1))
+	}
+	lines = append(lines, "Mar  1 13:06:00 h sshd[3000]: Accepted publickey for root from 192.0.2.71 port 4300 ssh2: ED25519 SHA256:abc")
 	ovs := replayBuiltin(t, lines...)
 	var found []Overflow
 	for _, ov := range ovs {
