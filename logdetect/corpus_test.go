@@ -20,7 +20,36 @@ type corpusRow struct {
 	lines, parsed    int
 	scenario         string
 	want, got, extra []string // extra: for clean rows, the scenarios that flagged
+	crowdsec         []string // what CrowdSec 1.4.6 reported for the scenario (clean rows: for these sources)
 	pass             bool
+}
+
+// crowdsecCorpus reads crowdsec-1.4.6.txt: file -> our scenario -> sources
+// CrowdSec reported.
+func crowdsecCorpus(t *testing.T) map[string]map[string][]string {
+	t.Helper()
+	out := map[string]map[string][]string{}
+	for _, line := range readLines(t, filepath.Join(corpusDir, "crowdsec-1.4.6.txt")) {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		fs := strings.Fields(line)
+		if len(fs) != 3 {
+			t.Fatalf("crowdsec-1.4.6.txt: %q: want FILE SCENARIO SOURCE", line)
+		}
+		ours, ok := hubScenarios[fs[1]]
+		if !ok {
+			t.Fatalf("crowdsec-1.4.6.txt: %s has no mapping in hubScenarios", fs[1])
+		}
+		if out[fs[0]] == nil {
+			out[fs[0]] = map[string][]string{}
+		}
+		if !slices.Contains(out[fs[0]][ours], fs[2]) {
+			out[fs[0]][ours] = append(out[fs[0]][ours], fs[2])
+		}
+	}
+	return out
 }
 
 // corpusFormats names the format each corpus file is written in.
@@ -34,7 +63,8 @@ var corpusFormats = map[string]string{
 }
 
 // corpusResults replays each corpus file through the built-in scenarios and
-// compares with expect.txt.
+// compares with expect.txt. It fails t when a source CrowdSec 1.4.6 reported
+// on a file is reported by none of our scenarios.
 func corpusResults(t *testing.T) []corpusRow {
 	t.Helper()
 	f, err := os.Open(filepath.Join(corpusDir, "expect.txt"))
@@ -95,6 +125,25 @@ func corpusResults(t *testing.T) []corpusRow {
 		}
 		files[k.file] = r
 	}
+	cs := crowdsecCorpus(t)
+	for file, byScenario := range cs {
+		r := files[file]
+		if r == nil {
+			t.Errorf("crowdsec-1.4.6.txt: %s is not in expect.txt", file)
+			continue
+		}
+		for scn, srcs := range byScenario {
+			for _, src := range srcs {
+				found := false
+				for _, ours := range r.found {
+					found = found || slices.Contains(ours, src)
+				}
+				if !found {
+					t.Errorf("%s: CrowdSec's %s reports %s, none of our scenarios does", file, scn, src)
+				}
+			}
+		}
+	}
 	var rows []corpusRow
 	for _, k := range order {
 		r := files[k.file]
@@ -111,9 +160,18 @@ func corpusResults(t *testing.T) []corpusRow {
 			}
 			slices.Sort(row.extra)
 			row.pass = len(row.got) == 0
+			for _, srcs := range cs[k.file] {
+				for _, src := range srcs {
+					if slices.Contains(row.want, src) && !slices.Contains(row.crowdsec, src) {
+						row.crowdsec = append(row.crowdsec, src)
+					}
+				}
+			}
+			slices.Sort(row.crowdsec)
 		} else {
 			row.got = slices.Sorted(slices.Values(r.found[k.scenario]))
 			row.pass = slices.Equal(row.got, row.want)
+			row.crowdsec = slices.Sorted(slices.Values(cs[k.file][k.scenario]))
 		}
 		rows = append(rows, row)
 	}
@@ -148,12 +206,15 @@ func corpusMarkdown(rows []corpusRow) string {
 The same run replays the samples of ` + "`logdetect/testdata/corpus`" + ` (written for occsimore in the
 forms each program writes; see its README.md) through the built-in scenarios, with year-less lines
 starting in 2025. ` + "`expect.txt`" + ` says, from what each sample stages, which scenario must report which
-sources, exactly, and which legitimate sources no scenario may report ("clean").
+sources, exactly, and which legitimate sources no scenario may report ("clean"). Beside it, what
+CrowdSec 1.4.6 (Debian's, offline hub) reported on the same files for the same kind of attack
+(` + "`crowdsec-1.4.6.txt`" + `, how it was run is in its header); the test fails if CrowdSec reports a source
+that none of our scenarios does.
 
-| sample | format | lines parsed | scenario | expected | reported | result |
-|---|---|---|---|---|---|---|
+| sample | format | lines parsed | scenario | expected | reported | CrowdSec 1.4.6 | result |
+|---|---|---|---|---|---|---|---|
 `)
-	pass := 0
+	pass, expected, csFound := 0, 0, 0
 	for _, r := range rows {
 		res := "fail"
 		if r.pass {
@@ -167,9 +228,18 @@ sources, exactly, and which legitimate sources no scenario may report ("clean").
 		if got == "" {
 			got = "none"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d/%d | %s | %s | %s | %s |\n", r.file, r.format, r.parsed, r.lines,
-			r.scenario, strings.Join(r.want, ", "), got, res)
+		crowdsec := strings.Join(r.crowdsec, ", ")
+		if crowdsec == "" {
+			crowdsec = "none"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", r.file, r.format, r.parsed, r.lines,
+			r.scenario, strings.Join(r.want, ", "), got, crowdsec, res)
+		if r.scenario != "clean" {
+			expected += len(r.want)
+			csFound += len(r.crowdsec)
+		}
 	}
-	fmt.Fprintf(&b, "\n%d of %d corpus rows pass.\n", pass, len(rows))
+	fmt.Fprintf(&b, "\n%d of %d corpus rows pass. Of the %d expected detections (a scenario and a source), CrowdSec 1.4.6 makes %d.\n",
+		pass, len(rows), expected, csFound)
 	return b.String()
 }
