@@ -513,7 +513,7 @@ reason.`,
 			if err != nil {
 				return err
 			}
-			e, err := logdetect.ParseString(args[0], logdetect.Hint{Year: time.Now().Year()})
+			e, err := logdetect.ParseString(args[0], logdetect.Hint{Years: &logdetect.Years{NotAfter: time.Now()}})
 			if err != nil {
 				return fmt.Errorf("line not parsed: %w", err)
 			}
