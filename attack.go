@@ -61,6 +61,7 @@ type Remediation struct {
 	Scenario  string    `json:"scenario"`
 	Origin    string    `json:"origin"` // "logs", "sharing" or "manual"
 	AttackID  string    `json:"attack_id,omitzero"`
+	Attacks   int       `json:"attacks,omitzero"` // attacks it stands for, more once extended; 0: not counted (manual, shared)
 	Until     time.Time `json:"until"`
 	CreatedAt time.Time `json:"created_at"`
 	DeletedAt time.Time `json:"deleted_at,omitzero"` // set when deleted before Until
@@ -103,6 +104,13 @@ type AttackService interface {
 
 	// CreateRemediations assigns IDs and CreatedAt.
 	CreateRemediations(ctx context.Context, memberID string, rs []*Remediation) error
+	// ExtendRemediations stores decisions from logs so that a scope and
+	// value has at most one of origin logs in force: a remediation whose
+	// scope and value already have one in force at now extends it (the later
+	// Until, the stronger action, Attacks added) and takes its ID; bouncers
+	// receive the extended one again. Others are created as by
+	// CreateRemediations.
+	ExtendRemediations(ctx context.Context, memberID string, rs []*Remediation, now time.Time) error
 	// DeleteRemediation ends a remediation early.
 	DeleteRemediation(ctx context.Context, memberID string, id int64, at time.Time) error
 	// ActiveRemediations lists those in force at now.

@@ -33,6 +33,7 @@ func parseAuth(msg string) (Entry, error) {
 		case strings.HasPrefix(body, "authentication failure;"):
 			e.Kind = KindAuthFailure
 			pamFailure(&e, body[len("authentication failure;"):])
+			sshPAMFailure(&e)
 		case strings.HasPrefix(body, "auth could not identify password for ["):
 			e.Kind = KindAuthFailure
 			u := body[len("auth could not identify password for ["):]
@@ -42,6 +43,15 @@ func parseAuth(msg string) (Entry, error) {
 		default:
 			return Entry{}, errAuthUnknown
 		}
+	case strings.HasPrefix(msg, "authentication failure;"):
+		// Classic PAM, service and module in the tag, e.g.
+		// "sshd(pam_unix)[19939]: authentication failure; logname= uid=0
+		// euid=0 tty=NODEVssh ruser= rhost=218.188.2.4": the caller
+		// (dispatchSyslog) sets Method from the tag.
+		e.Kind = KindAuthFailure
+		pamFailure(&e, msg[len("authentication failure;"):])
+	case msg == "check pass; user unknown":
+		e.Kind, e.InvalidUser = KindAuthFailure, true
 	case strings.HasPrefix(msg, "PAM ") && strings.Contains(msg, " more authentication failure"):
 		// PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root
 		r := msg[len("PAM "):]
@@ -113,6 +123,16 @@ func pamFailure(e *Entry, kv string) {
 		if ip, ok := parseIP(rhost); ok {
 			e.SourceIP = ip
 		}
+	}
+}
+
+// sshPAMFailure makes a PAM authentication failure of sshd from a client
+// address a failed ssh login, so the ssh scenarios count it as CrowdSec's
+// sshd parser does (ssh_failed-auth). The "PAM N more authentication
+// failures" summary stays auth_failure: sshd logged each of those attempts.
+func sshPAMFailure(e *Entry) {
+	if e.Kind == KindAuthFailure && e.SourceIP.IsValid() && strings.HasPrefix(e.Method, "sshd:") {
+		e.Kind = KindSSHFailedPassword
 	}
 }
 

@@ -6,7 +6,12 @@ func TestParseAuth(t *testing.T) {
 	tests := []struct {
 		line, program, kind, ip, user, remoteUser string
 	}{
-		{"Nov 2 15:40:14 workshop sshd[28179]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.33.63.160 user=workshop", "sshd", KindAuthFailure, "5.33.63.160", "workshop", ""},
+		{"Nov 2 15:40:14 workshop sshd[28179]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.33.63.160 user=workshop", "sshd", KindSSHFailedPassword, "5.33.63.160", "workshop", ""},
+		{"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ", "sshd(pam_unix)", KindSSHFailedPassword, "218.188.2.4", "", ""},
+		{"Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root", "sshd(pam_unix)", KindAuthFailure, "", "root", ""},
+		{"Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown", "sshd(pam_unix)", KindAuthFailure, "", "", ""},
+		{"Jul  2 04:11:01 combo su(pam_unix)[2990]: authentication failure; logname=bob uid=500 euid=0 tty= ruser=bob rhost=  user=root", "su(pam_unix)", KindAuthFailure, "", "root", "bob"},
+		{"Dec  9 06:11:02 web sshd[4120]: message repeated 4 times: [ pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.44  user=root]", "sshd", KindSSHFailedPassword, "203.0.113.44", "root", ""},
 		{"Mar  1 09:00:00 h su[812]: pam_unix(su:auth): authentication failure; logname=alice uid=1000 euid=0 tty=pts/0 ruser=alice rhost=  user=root", "su", KindAuthFailure, "", "root", "alice"},
 		{"Mar  1 09:00:01 h su[812]: FAILED SU (to root) alice on pts/0", "su", KindAuthFailure, "", "root", "alice"},
 		{"Mar  1 09:00:02 h su[813]: (to root) alice on pts/0", "su", KindAuthSuccess, "", "root", "alice"},
@@ -35,6 +40,14 @@ func TestParseAuth(t *testing.T) {
 		if got, want := e.RemoteUser, tc.remoteUser; got != want {
 			t.Errorf("%q: RemoteUser = %q, want %q", tc.line, got, want)
 		}
+	}
+	for _, tc := range tests[1:4] {
+		if e, _ := Parse([]byte(tc.line), Hint{Year: 2005}); e.Method != "sshd:auth" {
+			t.Errorf("%q: Method = %q, want sshd:auth", tc.line, e.Method)
+		}
+	}
+	if e, _ := Parse([]byte(tests[5].line), Hint{}); e.Count != 4 {
+		t.Errorf("repeated PAM failure: Count = %d, want 4", e.Count)
 	}
 	if e, _ := Parse([]byte(tests[len(tests)-1].line), Hint{}); e.Count != 2 {
 		t.Errorf("PAM 2 more: Count = %d, want 2", e.Count)

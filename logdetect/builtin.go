@@ -15,7 +15,8 @@ var builtin = sync.OnceValues(func() ([]*Scenario, error) {
 })
 
 // BuiltinScenarios returns the built-in scenario set (scenarios/*.yaml):
-// ssh brute force (fast, slow, user enumeration, time-based), http probing,
+// ssh brute force (fast, slow, user enumeration, time-based), ssh compromise
+// (a login after a brute force, from the address or on the account), http probing,
 // crawling, sensitive files, path traversal, SQL-injection probing, bad user
 // agents, admin-interface and CVE probing, login brute force, and credential
 // stuffing. They are compiled once; the slice is shared and read-only.

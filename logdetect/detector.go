@@ -33,6 +33,27 @@ const DefaultMaxBuckets = 1 << 20
 // buckets.
 const sweepEvery = time.Minute
 
+// MaxAuthTries is OpenSSH's default MaxAuthTries: a "maximum
+// authentication attempts exceeded" line stands for at least this many
+// failed attempts in its session.
+const MaxAuthTries = 6
+
+// sessionIdle is how long an sshd session's failure count is kept after its
+// last line: twice OpenSSH's default LoginGraceTime.
+const sessionIdle = 4 * time.Minute
+
+// sessionKey names one sshd connection: its process and client.
+type sessionKey struct {
+	ip  netip.Addr
+	pid int
+}
+
+// sshSession counts the failures sshd logged in one connection.
+type sshSession struct {
+	failures int
+	last     time.Time
+}
+
 // maxValues bounds the values a bucket keeps for distinct and for the
 // message.
 const maxValues = 64
@@ -48,8 +69,11 @@ type Overflow struct {
 	Host   string     // host of the entry that overflowed the bucket
 	First  time.Time  // first event in the bucket
 	Last   time.Time  // the event that overflowed it (window end for counters)
-	Events int        // events counted, the overflowing one included
-	Values []string   // distinct values (of distinct, else of values), at most 64
+	Events int        // events counted, the overflowing one included (sequence: the events before it)
+	// User is the account of the entry that overflowed the bucket, e.g.
+	// the one that logged in after a brute force; "" for counters.
+	User   string
+	Values []string // distinct values (of distinct, else of values), at most 64
 	// Message is readable, e.g. "ssh-bf: 6 failed logins for 4 users in 12s".
 	Message string
 	Labels  map[string]string // the scenario's labels; shared, do not modify
@@ -93,7 +117,8 @@ type bucket struct {
 	events      int
 	values      []groupKey
 	moreValues  bool        // values were left out past maxValues
-	times       []time.Time // conditional: the last Window event times
+	times       []time.Time // conditional: the last Window moments
+	points      int         // conditional: moments so far
 	blackhole   time.Time   // non-zero: the group is ignored until then
 	windowEnd   time.Time   // counter
 }
@@ -116,6 +141,7 @@ type Detector struct {
 	stats     []ScenarioStats
 	now       time.Time // latest event time seen
 	lastSweep time.Time
+	sessions  map[sessionKey]sshSession
 }
 
 // NewDetector returns a Detector over compiled scenarios, which it shares
@@ -131,6 +157,7 @@ func NewDetector(scenarios []*Scenario, opts Options) *Detector {
 		buckets:   make(map[bucketKey]*bucket),
 		counters:  make([][]counterDue, len(scenarios)),
 		stats:     make([]ScenarioStats, len(scenarios)),
+		sessions:  make(map[sessionKey]sshSession),
 	}
 	for i, s := range scenarios {
 		d.stats[i].Name = s.Name
@@ -153,7 +180,9 @@ func skipAddr(a netip.Addr) bool {
 
 // Feed pours one entry into every scenario it matches and returns the
 // overflows it caused, usually none (nil). An entry without a time is
-// taken to happen at Now.
+// taken to happen at Now. An sshd "maximum authentication attempts
+// exceeded" entry has its Count set to the attempts its session has not
+// logged yet, and is dropped when there are none (see countSession).
 func (d *Detector) Feed(e *Entry) []Overflow {
 	t := e.Time
 	if t.IsZero() {
@@ -168,6 +197,9 @@ func (d *Detector) Feed(e *Entry) []Overflow {
 		d.sweep(d.now)
 	}
 	if d.opts.SkipPrivate && e.SourceIP.IsValid() && skipAddr(e.SourceIP) {
+		return out
+	}
+	if e.Source == ParserSSHD && e.PID > 0 && e.SourceIP.IsValid() && !d.countSession(e, t) {
 		return out
 	}
 	d.env.setEntry(e)
@@ -191,6 +223,21 @@ func (d *Detector) Feed(e *Entry) []Overflow {
 				continue
 			}
 		}
+		if s.then != nil {
+			then, err := d.vm.Run(s.then, env)
+			if err != nil {
+				d.stats[i].Errors++
+				continue
+			}
+			if then == true {
+				if k, ok := d.eval(i, s.groupBy, env); ok {
+					if ov, ok := d.complete(i, s, k, e, t); ok {
+						out = append(out, ov)
+					}
+				}
+				continue
+			}
+		}
 		match, err := d.vm.Run(s.filter, env)
 		if err != nil {
 			d.stats[i].Errors++
@@ -209,6 +256,38 @@ func (d *Detector) Feed(e *Entry) []Overflow {
 		}
 	}
 	return out
+}
+
+// countSession keeps the failures each sshd connection (pid and client)
+// logged, so that "maximum authentication attempts exceeded" is worth the
+// MaxAuthTries attempts it stands for, less those already counted: a bot
+// whose failed attempts sshd did not log one by one (LogLevel, or attempts
+// folded away) is still counted, and one whose attempts were logged is not
+// counted twice. It reports false for a max-auth line worth no attempt more,
+// which Feed then drops.
+func (d *Detector) countSession(e *Entry, t time.Time) bool {
+	switch e.Kind {
+	case KindSSHFailedPassword, KindSSHFailedAuth, KindSSHMaxAuth:
+	default:
+		return true
+	}
+	k := sessionKey{e.SourceIP, e.PID}
+	ss := d.sessions[k]
+	n := max(e.Count, 1)
+	if e.Kind == KindSSHMaxAuth {
+		// sshd may log the limit twice ("maximum authentication attempts
+		// exceeded", then "Disconnecting ...: Too many authentication
+		// failures"): the second finds the session already full.
+		n = MaxAuthTries - ss.failures
+		if n <= 0 {
+			return false
+		}
+		e.Count = n
+	}
+	ss.failures += n
+	ss.last = t
+	d.sessions[k] = ss
+	return true
 }
 
 // eval runs a groupby or distinct program; ok is false for an empty value
@@ -300,6 +379,10 @@ func (d *Detector) pour(i int, s *Scenario, k groupKey, e *Entry, t time.Time, e
 	}
 
 	switch s.Type {
+	case TypeSequence:
+		// Never overflows here: complete does, on the Then event.
+		b.events += n
+		b.level += float64(n)
 	case TypeLeaky, TypeTrigger:
 		// CrowdSec's token bucket: the event that finds the bucket full
 		// overflows it. Float rounding must not delay an exact fill.
@@ -315,11 +398,14 @@ func (d *Detector) pour(i int, s *Scenario, k groupKey, e *Entry, t time.Time, e
 	case TypeConditional:
 		b.events += n
 		b.level += float64(n)
-		if len(b.times) == s.Window {
-			copy(b.times, b.times[1:])
-			b.times = b.times[:len(b.times)-1]
+		if n := len(b.times); n == 0 || s.Merge <= 0 || t.Sub(b.times[n-1]) >= s.Merge {
+			if len(b.times) == s.Window {
+				copy(b.times, b.times[1:])
+				b.times = b.times[:len(b.times)-1]
+			}
+			b.times = append(b.times, t)
+			b.points++
 		}
-		b.times = append(b.times, t)
 		var benv any = b.env(t)
 		ok, err := d.vm.Run(s.condition, benv)
 		if err != nil {
@@ -331,6 +417,30 @@ func (d *Detector) pour(i int, s *Scenario, k groupKey, e *Entry, t time.Time, e
 		}
 	}
 	return Overflow{}, false
+}
+
+// complete ends a sequence for group k with e: it overflows when the
+// group's bucket, leaked to t, still holds Capacity events, and otherwise
+// forgets the group.
+func (d *Detector) complete(i int, s *Scenario, k groupKey, e *Entry, t time.Time) (Overflow, bool) {
+	key := bucketKey{i, k}
+	b := d.buckets[key]
+	if b == nil || !b.blackhole.IsZero() {
+		return Overflow{}, false
+	}
+	if t.After(b.leakedAt) {
+		b.level = max(0, b.level-float64(t.Sub(b.leakedAt))/float64(s.LeakSpeed))
+		b.leakedAt = t
+	}
+	if b.level+1e-9 < float64(s.Capacity) {
+		delete(d.buckets, key)
+		return Overflow{}, false
+	}
+	if t.After(b.last) {
+		b.last = t
+	}
+	d.stats[i].Fed++
+	return d.overflow(i, s, key, b, e, t), true
 }
 
 func (b *bucket) hasValue(v groupKey) bool {
@@ -354,7 +464,7 @@ func (b *bucket) addValue(v groupKey) {
 
 // env is the conditional scenario's view of b after an event at t.
 func (b *bucket) env(t time.Time) BucketEnv {
-	env := BucketEnv{Events: b.events, Distinct: len(b.values), Span: b.last.Sub(b.first), ParseDuration: parseDuration}
+	env := BucketEnv{Events: b.events, Distinct: len(b.values), Points: b.points, Span: b.last.Sub(b.first), ParseDuration: parseDuration}
 	n := len(b.times)
 	if n >= 2 {
 		env.Gap = b.times[n-1].Sub(b.times[n-2])
@@ -390,6 +500,7 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 	}
 	if e != nil {
 		ov.Host = strings.Clone(e.Host)
+		ov.User = strings.Clone(e.User)
 	}
 	if s.Scope == occsimore.ScopeRange && key.ip.IsValid() {
 		bits := 24
@@ -405,7 +516,11 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 			ov.Values[j] = v.String()
 		}
 	}
-	ov.Message = s.Name + ": " + formatMessage(s.Message, &ov, b.moreValues)
+	var client string
+	if e != nil && e.SourceIP.IsValid() {
+		client = e.SourceIP.String()
+	}
+	ov.Message = s.Name + ": " + formatMessage(s.Message, &ov, b.moreValues, client)
 	if s.Blackhole > 0 {
 		*b = bucket{blackhole: t.Add(s.Blackhole)}
 	} else {
@@ -414,11 +529,15 @@ func (d *Detector) overflow(i int, s *Scenario, key bucketKey, b *bucket, e *Ent
 	return ov
 }
 
-// formatMessage fills a scenario's message template.
-func formatMessage(tmpl string, ov *Overflow, more bool) string {
+// formatMessage fills a scenario's message template; client is the address
+// of the entry that overflowed the bucket.
+func formatMessage(tmpl string, ov *Overflow, more bool, client string) string {
 	nvalues := fmt.Sprint(len(ov.Values))
-	if more {
+	switch {
+	case more:
 		nvalues += "+"
+	case len(ov.Values) == 0:
+		nvalues = "unnamed" // no line named an account: "6 failed logins for unnamed users"
 	}
 	list := ov.Values
 	if len(list) > 5 {
@@ -434,6 +553,8 @@ func formatMessage(tmpl string, ov *Overflow, more bool) string {
 		"{span}", formatSpan(ov.Last.Sub(ov.First)),
 		"{source}", ov.Source,
 		"{list}", l,
+		"{user}", ov.User,
+		"{ip}", client,
 	).Replace(tmpl)
 }
 
@@ -492,6 +613,11 @@ func (d *Detector) Flush(now time.Time) []Overflow {
 // sweep deletes buckets that have drained and blackholes that have ended.
 func (d *Detector) sweep(now time.Time) {
 	d.lastSweep = now
+	for k, ss := range d.sessions {
+		if now.Sub(ss.last) > sessionIdle {
+			delete(d.sessions, k)
+		}
+	}
 	for k, b := range d.buckets {
 		s := d.scenarios[k.scn]
 		switch {

@@ -254,8 +254,8 @@ func TestConditionalTimeBasedWithCancel(t *testing.T) {
 		t.Fatalf("overflow after 3 failures: %+v", ovs)
 	}
 	ovs = d.Feed(sshFail("192.0.2.50", "c", min(60)))
-	if len(ovs) != 1 || ovs[0].Action != occsimore.ActionAlert || ovs[0].Events != 4 {
-		t.Fatalf("overflows = %+v, want one alert with 4 events", ovs)
+	if len(ovs) != 1 || ovs[0].Action != occsimore.ActionBan || ovs[0].Events != 4 {
+		t.Fatalf("overflows = %+v, want one ban with 4 events", ovs)
 	}
 	// A success in between empties the bucket.
 	accepted := sshFail("192.0.2.51", "root", min(150))
@@ -400,7 +400,7 @@ func TestExplain(t *testing.T) {
 		want []string
 	}{
 		{`Feb 12 14:10:21 sd-126005 sshd[16378]: Invalid user pascal from 35.188.49.176 port 53502`,
-			[]string{"credential-stuffing-many-users", "ssh-bf", "ssh-bf_user-enum", "ssh-slow-bf", "ssh-slow-bf_user-enum", "ssh-time-based-bf", "ssh-time-based-bf_user-enum"}},
+			[]string{"credential-stuffing-many-users", "ssh-bf", "ssh-bf_user-enum", "ssh-compromise", "ssh-slow-bf", "ssh-slow-bf_user-enum", "ssh-time-based-bf", "ssh-time-based-bf_user-enum"}},
 		{`127.0.0.1 - - [30/Sep/2021:09:58:05 +0200] "GET /.env HTTP/1.1" 404 162 "-" "curl/7.68.0"`,
 			[]string{"http-probing", "http-crawl-non_statics", "http-sensitive-files"}},
 		{`127.0.0.1 - - [30/Sep/2021:09:58:05 +0200] "GET /static/app.css HTTP/1.1" 200 162 "-" "Mozilla/5.0"`, nil},
@@ -417,5 +417,165 @@ func TestExplain(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("Explain(%q) = %v, want %v", tc.line, got, tc.want)
 		}
+	}
+}
+
+// replayBuiltin feeds syslog lines of 2026 through the built-in scenarios.
+func replayBuiltin(t *testing.T, lines ...string) []Overflow {
+	t.Helper()
+	ss, err := BuiltinScenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDetector(ss, Options{})
+	var out []Overflow
+	for _, l := range lines {
+		e, err := Parse([]byte(l), Hint{Year: 2026})
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		out = append(out, d.Feed(&e)...)
+	}
+	return append(out, d.Flush(d.Now().Add(24*time.Hour))...)
+}
+
+func scenarioSources(ovs []Overflow, scenario string) []string {
+	var out []string
+	for _, ov := range ovs {
+		if ov.Scenario == scenario && !slices.Contains(out, ov.Source) {
+			out = append(out, ov.Source)
+		}
+	}
+	return out
+}
+
+func TestMaxAuthTriesCountsTheSessionsAttempts(t *testing.T) {
+	// Three sessions that each exhaust MaxAuthTries, with sshd's failures
+	// not logged one by one: 18 attempts in a minute, a brute force.
+	var lines []string
+	for i, pid := range []int{101, 102, 103} {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: error: maximum authentication attempts exceeded for root from 198.51.100.40 port %d ssh2 [preauth]", i*20, pid, 4000+i),
+			fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: Disconnecting authenticating user root 198.51.100.40 port %d: Too many authentication failures [preauth]", i*20, pid, 4000+i))
+	}
+	if got := scenarioSources(replayBuiltin(t, lines...), "ssh-bf"); !slices.Equal(got, []string{"198.51.100.40"}) {
+		t.Errorf("ssh-bf sources = %v, want 198.51.100.40", got)
+	}
+	// A session whose six failures sshd logged is not counted twice: five
+	// failures spread over a minute and the limit line stay under ssh-bf.
+	lines = nil
+	for i := range 6 {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:%02d:%02d h sshd[200]: Failed password for alice from 198.51.100.41 port 5000 ssh2", i/3, (i%3)*20))
+	}
+	lines = append(lines, "Mar  1 10:01:50 h sshd[200]: error: maximum authentication attempts exceeded for alice from 198.51.100.41 port 5000 ssh2 [preauth]")
+	ss, err := BuiltinScenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDetector(ss, Options{})
+	for _, l := range lines {
+		e, err := Parse([]byte(l), Hint{Year: 2026})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Feed(&e)
+		if e.Kind == KindSSHMaxAuth {
+			for _, st := range d.Stats() {
+				if st.Name == "ssh-bf" && st.Fed != 6 {
+					t.Errorf("ssh-bf fed %d entries, want the 6 failures only (limit line already counted)", st.Fed)
+				}
+			}
+		}
+	}
+}
+
+func TestMessageWithoutUserNames(t *testing.T) {
+	var lines []string
+	for i := range 7 {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.42", i, 300+i))
+	}
+	ovs := replayBuiltin(t, lines...)
+	if got := scenarioSources(ovs, "ssh-bf"); !slices.Equal(got, []string{"198.51.100.42"}) {
+		t.Fatalf("ssh-bf sources = %v, want 198.51.100.42 (PAM failures count)", got)
+	}
+	for _, ov := range ovs {
+		if strings.Contains(ov.Message, " 0 users") {
+			t.Errorf("message %q", ov.Message)
+		}
+	}
+}
+
+func TestCompromiseAfterBruteForce(t *testing.T) {
+	var lines []string
+	// 147 failures on "deploy" from one address over 49 minutes, then a
+	// login from it: a compromise, naming the account.
+	for i := range 147 {
+		lines = append(lines, fmt.Sprintf("Mar  1 10:%02d:%02d h sshd[%d]: Failed password for deploy from 198.51.100.60 port 4000 ssh2", i*20/60, i*20%60, 500+i/3))
+	}
+	lines = append(lines, "Mar  1 11:30:00 h sshd[999]: Accepted password for deploy from 198.51.100.60 port 4100 ssh2")
+	// A user who mistyped twice, then logged in: nothing.
+	lines = append(lines,
+		"Mar  1 12:00:00 h sshd[1001]: Failed password for alice from 192.0.2.70 port 4200 ssh2",
+		"Mar  1 12:00:05 h sshd[1001]: Failed password for alice from 192.0.2.70 port 4200 ssh2",
+		"Mar  1 12:00:09 h sshd[1001]: Accepted password for alice from 192.0.2.70 port 4200 ssh2")
+	// Bots hammer root from many addresses; the admin logs in by key.
+	for i := range 30 {
+		lines = append(lines, fmt.Sprintf("Mar  1 13:%02d:%02d h sshd[%d]: Failed password for root from 203.0.113.%d port 4000 ssh2", i/6, i%6*10, 2000+i, i+1))
+	}
+	lines = append(lines, "Mar  1 13:06:00 h sshd[3000]: Accepted publickey for root from 192.0.2.71 port 4300 ssh2: ED25519 SHA256:abc")
+	ovs := replayBuiltin(t, lines...)
+	var found []Overflow
+	for _, ov := range ovs {
+		if strings.HasPrefix(ov.Scenario, "ssh-compromise") {
+			found = append(found, ov)
+		}
+	}
+	if len(found) != 2 {
+		t.Fatalf("compromise overflows %+v, want ssh-compromise and ssh-compromise-account", found)
+	}
+	for _, ov := range found {
+		if ov.User != "deploy" || ov.Labels["severity"] != "critical" || !strings.Contains(ov.Message, "deploy") {
+			t.Errorf("%s: user %q, labels %v, message %q; want the account deploy, severity critical", ov.Scenario, ov.User, ov.Labels, ov.Message)
+		}
+		switch ov.Scenario {
+		case "ssh-compromise":
+			if ov.Source != "198.51.100.60" || ov.Action != occsimore.ActionBan {
+				t.Errorf("ssh-compromise: source %s action %s", ov.Source, ov.Action)
+			}
+		case "ssh-compromise-account":
+			if ov.Source != "deploy" || ov.Scope != occsimore.ScopeUser || ov.Action != occsimore.ActionAlert {
+				t.Errorf("ssh-compromise-account: source %s scope %s action %s", ov.Source, ov.Scope, ov.Action)
+			}
+		}
+	}
+	t.Log(found[0].Message)
+}
+
+func TestSlowBruteForceBansForADay(t *testing.T) {
+	// Five failures over 96 minutes: under every rate, yet a brute force.
+	// Each attempt writes three lines (PAM, sshd, disconnect): one moment.
+	var lines []string
+	for i := range 5 {
+		at := fmt.Sprintf("Mar  1 %02d:%02d", 10+i*24/60, i*24%60)
+		lines = append(lines,
+			fmt.Sprintf("%s:00 h sshd[%d]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.80  user=root", at, 700+i),
+			fmt.Sprintf("%s:02 h sshd[%d]: Failed password for root from 198.51.100.80 port 4000 ssh2", at, 700+i),
+			fmt.Sprintf("%s:03 h sshd[%d]: Connection closed by authenticating user root 198.51.100.80 port 4000 [preauth]", at, 700+i))
+	}
+	var bans int
+	ovs := replayBuiltin(t, lines...)
+	if got := scenarioSources(ovs, "ssh-time-based-bf"); !slices.Equal(got, []string{"198.51.100.80"}) {
+		t.Errorf("ssh-time-based-bf sources = %v, want 198.51.100.80", got)
+	}
+	for _, ov := range ovs {
+		if ov.Source != "198.51.100.80" {
+			continue
+		}
+		if ov.Action != occsimore.ActionBan || ov.Duration < 24*time.Hour {
+			t.Errorf("%s: %s for %v, want a ban of at least 24h", ov.Scenario, ov.Action, ov.Duration)
+		}
+		bans++
+	}
+	if bans == 0 {
+		t.Fatal("slow brute force not reported")
 	}
 }

@@ -1,7 +1,7 @@
 // Package logdetect turns raw log lines (syslog-framed sshd and PAM messages,
-// nginx/apache access logs, AWS CloudTrail records and generic JSON lines) into
-// Entry values for the attack-detection scenarios. It is pure: it only reads
-// the bytes it is given.
+// nginx/apache access and error logs, AWS CloudTrail records and generic JSON
+// lines) into Entry values for the attack-detection scenarios. It is pure: it
+// only reads the bytes it is given.
 package logdetect
 
 import (
@@ -15,13 +15,14 @@ import (
 
 // Parser names, reported in Entry.Source and in ParseError.Tried.
 const (
-	ParserSyslog     = "syslog"
-	ParserSSHD       = "sshd"
-	ParserAuth       = "auth"
-	ParserAccess     = "access"
-	ParserCloudTrail = "cloudtrail"
-	ParserJSON       = "json"
-	ParserNginxError = "nginx_error"
+	ParserSyslog      = "syslog"
+	ParserSSHD        = "sshd"
+	ParserAuth        = "auth"
+	ParserAccess      = "access"
+	ParserCloudTrail  = "cloudtrail"
+	ParserJSON        = "json"
+	ParserNginxError  = "nginx_error"
+	ParserApacheError = "apache_error"
 )
 
 // FramingCRI marks lines written by a container runtime (containerd, CRI-O):
@@ -98,11 +99,30 @@ type Hint struct {
 	// Year is used for RFC 3164 timestamps, which carry none. The package
 	// reads no clock: a source tailing live logs passes time.Now().Year().
 	Year int
+	// Years, when set, replaces Year: it dates year-less timestamps from
+	// a file's modification time or a message's receive time, or from a
+	// first year with roll-over at New Year. It keeps state between lines.
+	Years *Years
 	// Location for timestamps without a zone; nil means UTC.
 	Location *time.Location
 	// JSON, when set, is used for lines starting with '{' that are not
 	// CloudTrail records.
 	JSON *JSONMapping
+}
+
+func (h *Hint) years() yearSource { return yearSource{h.Year, h.Years} }
+
+// Formats describes the formats Parse recognises, for people told that a
+// file is in none of them.
+func Formats() []string {
+	return []string{
+		"syslog (RFC 3164, RFC 5424, rsyslog RFC 3339) carrying sshd, PAM (pam_unix, sshd(pam_unix)), su, sudo or login messages",
+		"web access logs: combined, common, with a virtual host or X-Forwarded-For (nginx, Apache)",
+		"nginx error logs (2006/01/02 15:04:05 [error] ... client: IP)",
+		"Apache error logs ([Mon Jan 02 15:04:05 2006] [error] [client IP] ...)",
+		"AWS CloudTrail records, one JSON object a line",
+		"container runtime (CRI) lines wrapping any of these",
+	}
 }
 
 // ErrNoMatch is wrapped by every ParseError; its code is EINVALID, so an API
@@ -169,7 +189,8 @@ func Parse(line []byte, hint Hint) (Entry, error) {
 //
 // Without Hint.Parser the format is detected: a CRI runtime prefix is
 // stripped first; a line starting with '{' goes to CloudTrail (when it has
-// "eventSource") then Hint.JSON; "yyyy/mm/dd" starts an nginx error line; a
+// "eventSource") then Hint.JSON; "yyyy/mm/dd" starts an nginx error line,
+// "[Www Mmm " an Apache error line; a
 // line starting like a syslog header is framed as syslog, anything else is
 // tried as an access log and then as syslog. A syslog message goes to the
 // parsers for its program (sshd: sshd then auth; su, sudo, login...: auth;
@@ -185,10 +206,10 @@ func ParseString(line string, hint Hint) (Entry, error) {
 	switch hint.Parser {
 	case "":
 	case ParserSyslog:
-		return parseSyslogLine(line, hint.Year, loc, &perr)
+		return parseSyslogLine(line, hint.years(), loc, &perr)
 	case ParserSSHD, ParserAuth:
 		// Accept both a framed line and a bare message.
-		if sl, err := parseSyslog(line, hint.Year, loc); err == nil {
+		if sl, err := parseSyslog(line, hint.years(), loc); err == nil {
 			e, err := parseProgram(hint.Parser, sl.Message)
 			if err != nil {
 				perr.add(hint.Parser, err)
@@ -213,6 +234,13 @@ func ParseString(line string, hint Hint) (Entry, error) {
 		e, err := parseNginxError(line, loc)
 		if err != nil {
 			perr.add(ParserNginxError, err)
+			return Entry{}, perr.error()
+		}
+		return e, nil
+	case ParserApacheError:
+		e, err := parseApacheError(line, loc)
+		if err != nil {
+			perr.add(ParserApacheError, err)
 			return Entry{}, perr.error()
 		}
 		return e, nil
@@ -289,6 +317,14 @@ func ParseString(line string, hint Hint) (Entry, error) {
 		perr.add(ParserNginxError, err)
 		return Entry{}, perr.error()
 	}
+	if looksLikeApacheError(s) {
+		e, err := parseApacheError(s, loc)
+		if err == nil {
+			return e, nil
+		}
+		perr.add(ParserApacheError, err)
+		return Entry{}, perr.error()
+	}
 	// An access log line starts with an IP or a vhost and has " [" before a
 	// "dd/Mon/yyyy" timestamp; try it first only when it cannot be syslog.
 	if s[0] != '<' && !looksLikeSyslogTime(s) {
@@ -297,17 +333,17 @@ func ParseString(line string, hint Hint) (Entry, error) {
 			return e, nil
 		}
 		perr.add(ParserAccess, err)
-		sl, serr := parseSyslog(s, hint.Year, loc)
+		sl, serr := parseSyslog(s, hint.years(), loc)
 		if serr != nil {
 			perr.add(ParserSyslog, serr)
 			return Entry{}, perr.error()
 		}
 		return dispatchSyslog(sl, &perr)
 	}
-	return parseSyslogLine(s, hint.Year, loc, &perr)
+	return parseSyslogLine(s, hint.years(), loc, &perr)
 }
 
-func parseSyslogLine(line string, year int, loc *time.Location, perr *attempts) (Entry, error) {
+func parseSyslogLine(line string, year yearSource, loc *time.Location, perr *attempts) (Entry, error) {
 	sl, err := parseSyslog(line, year, loc)
 	if err != nil {
 		perr.add(ParserSyslog, err)
@@ -333,6 +369,11 @@ func dispatchSyslog(sl Syslog, perr *attempts) (Entry, error) {
 	for _, p := range order {
 		e, err := parseProgram(p, sl.Message)
 		if err == nil {
+			if svc, ok := strings.CutSuffix(sl.Program, "(pam_unix)"); ok && e.Method == "" {
+				// Classic tag "sshd(pam_unix)": the service is in the tag.
+				e.Method = svc + ":auth"
+				sshPAMFailure(&e)
+			}
 			return withSyslog(e, sl), nil
 		}
 		perr.add(p, err)

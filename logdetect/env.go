@@ -59,8 +59,9 @@ type BucketEnv struct {
 	Events    int           `expr:"events"`     // events in the bucket, distinct ones only when the scenario has distinct
 	Distinct  int           `expr:"distinct"`   // distinct values collected
 	Span      time.Duration `expr:"span"`       // last event time minus first
-	Gap       time.Duration `expr:"gap"`        // time since the previous event
-	MedianGap time.Duration `expr:"median_gap"` // median gap over the last window events
+	Points    int           `expr:"points"`     // moments in the bucket: events more than the scenario's merge apart
+	Gap       time.Duration `expr:"gap"`        // time since the previous moment
+	MedianGap time.Duration `expr:"median_gap"` // median gap over the last window moments
 
 	// ParseDuration is duration("10m"): a constant argument is folded at
 	// compile time, where expr's builtin would parse it on every run.

@@ -2,6 +2,7 @@ package logdetect
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,6 +36,13 @@ func FuzzSyslog(f *testing.F) {
 		}
 		if e, err := Parse([]byte(line), Hint{Year: 2026}); err == nil {
 			validEntry(t, e)
+		}
+		// A year-less timestamp is never dated past NotAfter's slack.
+		notAfter := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		if sl, err := parseSyslog(line, yearSource{rule: &Years{NotAfter: notAfter}}, time.UTC); err == nil &&
+			sl.Framing == "rfc3164" && monthIndex(strings.TrimLeft(line, " ")[:min(3, len(strings.TrimLeft(line, " ")))]) != 0 &&
+			sl.Time.After(notAfter.Add(YearSlack)) {
+			t.Fatalf("%q dated %v, after %v", line, sl.Time, notAfter.Add(YearSlack))
 		}
 	})
 }
@@ -75,6 +83,9 @@ func FuzzAccess(f *testing.F) {
 }
 
 func FuzzAuth(f *testing.F) {
+	f.Add("authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ")
+	f.Add("check pass; user unknown")
+	f.Add("message repeated 4 times: [ pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.44  user=root]")
 	f.Add("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.33.63.160 user=workshop")
 	f.Add("FAILED SU (to root) alice on pts/0")
 	f.Add("(to root) alice on pts/0")

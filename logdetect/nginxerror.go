@@ -8,7 +8,8 @@ import (
 
 var errNginxError = errors.New(`not an nginx error log line (want "2006/01/02 15:04:05 [level] PID#TID: ...")`)
 
-// ParseNginxError parses an nginx error log line that names a client:
+// ParseNginxError parses an nginx error log line, which usually names a
+// client (lines that do not parse with no SourceIP):
 // `2021/09/30 09:23:53 [error] 1925800#1925800: *17 MESSAGE, client: IP,
 // server: NAME, request: "GET / HTTP/1.1", host: "HOST"`. Basic-auth
 // failures (user "x" was not found, password mismatch) get
@@ -58,7 +59,10 @@ func parseNginxError(s string, loc *time.Location) (Entry, error) {
 	}
 	ci := strings.Index(s, ", client: ")
 	if ci < 0 {
-		return Entry{}, errors.New("nginx error line names no client")
+		// A server notice ("signal process started"): in the format, but
+		// about no client, so no scenario counts it.
+		e.Message = s
+		return e, nil
 	}
 	e.Message = s[:ci]
 	rest := s[ci+len(", client: "):]

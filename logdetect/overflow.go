@@ -40,6 +40,7 @@ func (o *Overflow) Remediation(memberID, attackID string) *occsimore.Remediation
 		Scenario: o.Scenario,
 		Origin:   remediation.OriginLogs,
 		AttackID: attackID,
+		Attacks:  1,
 		Until:    o.Last.Add(o.Duration),
 	}
 }

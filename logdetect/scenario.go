@@ -37,6 +37,12 @@ const (
 	// TypeConditional overflows when Condition holds after an event; it
 	// leaks like a leaky bucket but has no capacity.
 	TypeConditional ScenarioType = "conditional"
+	// TypeSequence counts the events its filter takes in a leaky bucket
+	// that never overflows by itself; it overflows when an event matching
+	// Then (a successful login) finds Capacity events or more in its
+	// group's bucket (a brute force). Below Capacity, that event empties the
+	// bucket.
+	TypeSequence ScenarioType = "sequence"
 )
 
 // Defaults applied when a scenario file leaves a field out.
@@ -62,14 +68,20 @@ type Scenario struct {
 	Distinct  string // events whose distinct value is already in the bucket are dropped
 	Values    string // values collected for the message when Distinct is empty
 	CancelOn  string // conditional: an event matching it (same group) empties the bucket
+	Then      string // sequence: the event that completes the sequence
 	Condition string // conditional only
 	Capacity  int
 	LeakSpeed time.Duration
 	Blackhole time.Duration // after an overflow, the group is ignored this long
 	Duration  time.Duration // counter window
 	Window    int           // conditional: how many recent event times median_gap covers
-	Message   string        // template: {events} {values} {span} {source} {list}
-	Labels    map[string]string
+	// Merge (conditional): an event within Merge of the bucket's previous
+	// moment joins it: it counts in events but adds no moment, so the
+	// lines one attempt writes (PAM, sshd, disconnect) are one point in time
+	// for points, gap and median_gap.
+	Merge   time.Duration
+	Message string // template: {events} {values} {span} {source} {list} {user} {ip}
+	Labels  map[string]string
 
 	// Remediation: labels.remediation false means Action is ActionAlert.
 	Action              occsimore.Action
@@ -78,9 +90,9 @@ type Scenario struct {
 
 	File string // the file the scenario came from, for errors and explain
 
-	kinds                                     map[string]bool
-	filter, groupBy, distinct, values, cancel *vm.Program
-	condition                                 *vm.Program
+	kinds                                           map[string]bool
+	filter, groupBy, distinct, values, cancel, then *vm.Program
+	condition                                       *vm.Program
 }
 
 // ScenarioError says which file, scenario and field a scenario error is
@@ -126,11 +138,13 @@ type scenarioYAML struct {
 	Distinct    string         `yaml:"distinct"`
 	Values      string         `yaml:"values"`
 	CancelOn    string         `yaml:"cancel_on"`
+	Then        string         `yaml:"then"`
 	Condition   string         `yaml:"condition"`
 	Capacity    *int           `yaml:"capacity"`
 	LeakSpeed   string         `yaml:"leakspeed"`
 	Blackhole   string         `yaml:"blackhole"`
 	Duration    string         `yaml:"duration"`
+	Merge       string         `yaml:"merge"`
 	Window      int            `yaml:"window"`
 	Message     string         `yaml:"message"`
 	Labels      map[string]any `yaml:"labels"`
@@ -143,8 +157,8 @@ type scenarioYAML struct {
 }
 
 var scenarioKeys = []string{
-	"name", "description", "type", "kinds", "filter", "groupby", "distinct", "values", "cancel_on",
-	"condition", "capacity", "leakspeed", "blackhole", "duration", "window", "message", "labels",
+	"name", "description", "type", "kinds", "filter", "groupby", "distinct", "values", "cancel_on", "then",
+	"condition", "capacity", "leakspeed", "blackhole", "duration", "merge", "window", "message", "labels",
 	"references", "remediation",
 }
 
@@ -280,15 +294,15 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		Name: y.Name, Description: y.Description, Type: ScenarioType(y.Type), Kinds: y.Kinds,
 		Filter: strings.TrimSpace(y.Filter), GroupBy: strings.TrimSpace(y.GroupBy),
 		Distinct: strings.TrimSpace(y.Distinct), Values: strings.TrimSpace(y.Values),
-		CancelOn: strings.TrimSpace(y.CancelOn), Condition: strings.TrimSpace(y.Condition),
+		CancelOn: strings.TrimSpace(y.CancelOn), Condition: strings.TrimSpace(y.Condition), Then: strings.TrimSpace(y.Then),
 		Window: y.Window, Message: y.Message, File: file,
 	}
 	switch s.Type {
-	case TypeLeaky, TypeTrigger, TypeCounter, TypeConditional:
+	case TypeLeaky, TypeTrigger, TypeCounter, TypeConditional, TypeSequence:
 	case "":
-		return nil, fail("type", "type is required (leaky, trigger, counter or conditional)")
+		return nil, fail("type", "type is required (leaky, trigger, counter, conditional or sequence)")
 	default:
-		return nil, fail("type", "unknown type %q (want leaky, trigger, counter or conditional)", y.Type)
+		return nil, fail("type", "unknown type %q (want leaky, trigger, counter, conditional or sequence)", y.Type)
 	}
 
 	dur := func(field, v string) (time.Duration, error) {
@@ -311,6 +325,9 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 	if s.Duration, err = dur("duration", y.Duration); err != nil {
 		return nil, err
 	}
+	if s.Merge, err = dur("merge", y.Merge); err != nil {
+		return nil, err
+	}
 	if y.Capacity != nil {
 		s.Capacity = *y.Capacity
 	}
@@ -325,6 +342,19 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		}
 		if s.LeakSpeed <= 0 {
 			return nil, fail("leakspeed", "a leaky scenario needs a leakspeed > 0")
+		}
+	case TypeSequence:
+		if y.Capacity == nil || s.Capacity < 1 {
+			return nil, fail("capacity", "a sequence scenario needs capacity >= 1: the events before then")
+		}
+		if s.LeakSpeed <= 0 {
+			return nil, fail("leakspeed", "a sequence scenario needs a leakspeed > 0")
+		}
+		if s.Then == "" {
+			return nil, fail("then", "a sequence scenario needs then: the event that completes it")
+		}
+		if s.Distinct != "" {
+			return nil, fail("distinct", "a sequence scenario has no distinct (use values)")
 		}
 	case TypeTrigger:
 		if s.Capacity != 0 {
@@ -371,6 +401,12 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		if y.Window != 0 {
 			return nil, fail("window", "only a conditional scenario has a window")
 		}
+		if s.Merge != 0 {
+			return nil, fail("merge", "only a conditional scenario has merge")
+		}
+	}
+	if s.Type != TypeSequence && s.Then != "" {
+		return nil, fail("then", "only a sequence scenario has then")
 	}
 	if s.Type != TypeCounter && s.Duration != 0 {
 		return nil, fail("duration", "only a counter scenario has a duration (the ban length is remediation.duration)")
@@ -516,6 +552,11 @@ func (s *Scenario) compile(fail func(field, format string, args ...any) error) e
 	if s.CancelOn != "" {
 		if s.cancel, err = expr.Compile(s.CancelOn, expr.Env(Env{}), expr.AsBool()); err != nil {
 			return fail("cancel_on", "%v", err)
+		}
+	}
+	if s.Then != "" {
+		if s.then, err = expr.Compile(s.Then, expr.Env(Env{}), expr.AsBool()); err != nil {
+			return fail("then", "%v", err)
 		}
 	}
 	if s.Condition != "" {

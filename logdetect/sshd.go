@@ -303,9 +303,10 @@ func cutRepeated(msg string) (string, int) {
 	if !ok || n < 1 {
 		return msg, 1
 	}
-	body, ok := strings.CutPrefix(rest[sp:], " times: [ ")
+	body, ok := strings.CutPrefix(rest[sp:], " times: [")
 	if !ok {
 		return msg, 1
 	}
-	return strings.TrimSuffix(body, "]"), n
+	// rsyslog keeps the message's leading space: "[ Failed ...]".
+	return strings.TrimSuffix(strings.TrimPrefix(body, " "), "]"), n
 }

@@ -19,8 +19,8 @@ func TestCrowdSecSSHDLogs(t *testing.T) {
 		{KindSSHInvalidUser, "35.188.49.176", "pascal", true},
 		{KindSSHInvalidUser, "35.188.49.176", "pascal", true},
 		{KindSSHInvalidUser, "35.188.49.176", "pascal", true},
-		{KindAuthFailure, "5.33.63.160", "workshop", false},
-		{KindAuthFailure, "5.33.63.161", "", false},
+		{KindSSHFailedPassword, "5.33.63.160", "workshop", false}, // CrowdSec: ssh_failed-auth
+		{KindSSHFailedPassword, "5.33.63.161", "", false},
 		{KindSSHPreauthClose, "206.81.24.125", "root", false},
 		{KindSSHPreauthClose, "92.255.85.135", "ftp", true},
 		{KindSSHPreauthClose, "92.255.85.135", "ftp", false},
@@ -123,6 +123,7 @@ func TestParseSSHDForms(t *testing.T) {
 		{"Bad protocol version identification 'GET / HTTP/1.1' from 192.0.2.22 port 1010", KindSSHBadProtocol, "192.0.2.22", "", 1010, false, ""},
 		{"Disconnecting invalid user admin 192.0.2.24 port 1012: Too many authentication failures [preauth]", KindSSHMaxAuth, "192.0.2.24", "admin", 1012, true, ""},
 		{"Disconnecting authenticating user root 192.0.2.25 port 1013: Change of username or service not allowed: (root,ssh-connection) -> (admin,ssh-connection) [preauth]", KindSSHPreauthClose, "192.0.2.25", "root", 1013, false, ""},
+		{"message repeated 2 times: [Failed password for root from 192.0.2.26 port 1014 ssh2]", KindSSHFailedPassword, "192.0.2.26", "root", 1014, false, "password"},
 		{"message repeated 3 times: [ Failed password for root from 192.0.2.23 port 1011 ssh2]", KindSSHFailedPassword, "192.0.2.23", "root", 1011, false, "password"},
 	}
 	for _, tc := range tests {

@@ -33,10 +33,10 @@ func ParseSyslog(line []byte, year int, loc *time.Location) (Syslog, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return parseSyslog(string(line), year, loc)
+	return parseSyslog(string(line), yearSource{year: year}, loc)
 }
 
-func parseSyslog(s string, year int, loc *time.Location) (Syslog, error) {
+func parseSyslog(s string, year yearSource, loc *time.Location) (Syslog, error) {
 	sl := Syslog{Priority: -1}
 	if len(s) > 0 && s[0] == '<' {
 		end := strings.IndexByte(s, '>')
@@ -191,7 +191,7 @@ func monthIndex(s string) time.Month {
 
 // parseBSDTime parses "Mmm dd hh:mm:ss" where dd may be " 3", "3" or "03",
 // with an optional fraction, and returns the rest after one space.
-func parseBSDTime(s string, year int, loc *time.Location) (time.Time, string, bool) {
+func parseBSDTime(s string, year yearSource, loc *time.Location) (time.Time, string, bool) {
 	if len(s) < 14 || s[3] != ' ' {
 		return time.Time{}, "", false
 	}
@@ -226,7 +226,11 @@ func parseBSDTime(s string, year int, loc *time.Location) (time.Time, string, bo
 	if len(s) == 0 || s[0] != ' ' {
 		return time.Time{}, "", false
 	}
-	return time.Date(year, mon, day, h, m, sec, nsec, loc), s[1:], true
+	y := year.year
+	if year.rule != nil {
+		y = year.rule.yearOf(mon, day, h, m, sec, loc)
+	}
+	return time.Date(y, mon, day, h, m, sec, nsec, loc), s[1:], true
 }
 
 // parseClock parses "hh:mm:ss" at the start of s.

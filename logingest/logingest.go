@@ -69,8 +69,13 @@ type Result struct {
 	Events   int                 `json:"events"` // behaviour events submitted (cloud.api)
 	Attacks  []*occsimore.Attack `json:"attacks"`
 	// Remediations created, in the order of Attacks (alert-only scenarios
-	// create a remediation of action alert, which bouncers ignore).
+	// create a remediation of action alert, which bouncers ignore), except
+	// those already ended when their attack is recorded.
 	Remediations []*occsimore.Remediation `json:"remediations"`
+	// Ended are the remediations of attacks in old logs that had ended
+	// before they were recorded: they are reported, never stored, so no
+	// bouncer receives them.
+	Ended []*occsimore.Remediation `json:"ended,omitzero"`
 }
 
 // Service is safe for concurrent use; lines of one member are processed one
@@ -130,9 +135,19 @@ func (s *Service) member(id string) *member {
 // counted and sampled and never stops the others. The error is the store's:
 // the lines were processed and the detectors moved on, but the attacks in
 // the result may not be stored.
+//
+// Year-less syslog timestamps are dated from the time of the call, as the
+// receive time of the lines: none is later than now.
 func (s *Service) Ingest(ctx context.Context, memberID, host string, lines [][]byte) (Result, error) {
+	return s.IngestYears(ctx, memberID, host, &logdetect.Years{NotAfter: s.cfg.Now()}, lines)
+}
+
+// IngestYears is Ingest with years dating the year-less syslog timestamps
+// of lines, e.g. from the modification time of the file they come from. A
+// caller passes the same years for every batch of one file.
+func (s *Service) IngestYears(ctx context.Context, memberID, host string, years *logdetect.Years, lines [][]byte) (Result, error) {
 	now := s.cfg.Now()
-	hint := logdetect.Hint{Year: now.Year()}
+	hint := logdetect.Hint{Years: years}
 	m := s.member(memberID)
 	var res Result
 	var overflows []logdetect.Overflow
@@ -242,7 +257,11 @@ func (s *Service) record(ctx context.Context, memberID string, m *member, overfl
 			}
 		}
 		attacks = append(attacks, a)
-		rems = append(rems, o.Remediation(memberID, a.ID))
+		if r := o.Remediation(memberID, a.ID); r.Until.After(now) {
+			rems = append(rems, r)
+		} else {
+			res.Ended = append(res.Ended, r)
+		}
 	}
 	res.Attacks = append(res.Attacks, attacks...)
 	res.Remediations = append(res.Remediations, rems...)
@@ -256,7 +275,12 @@ func (s *Service) record(ctx context.Context, memberID string, m *member, overfl
 	if err := s.cfg.Attacks.CreateAttacks(ctx, memberID, attacks); err != nil {
 		return fmt.Errorf("logingest: store %d attacks: %w", len(attacks), err)
 	}
-	if err := s.cfg.Attacks.CreateRemediations(ctx, memberID, rems); err != nil {
+	if len(rems) == 0 {
+		return nil
+	}
+	// One decision per scope and value: a later attack on a source already
+	// banned extends its ban and counts the attack.
+	if err := s.cfg.Attacks.ExtendRemediations(ctx, memberID, rems, now); err != nil {
 		return fmt.Errorf("logingest: store %d remediations: %w", len(rems), err)
 	}
 	for _, a := range attacks {

@@ -38,6 +38,32 @@ func (m *memAttacks) CreateRemediations(_ context.Context, member string, rs []*
 	return nil
 }
 
+// ExtendRemediations keeps one decision of origin logs in force per scope
+// and value, as the stores do.
+func (m *memAttacks) ExtendRemediations(_ context.Context, member string, rs []*occsimore.Remediation, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range rs {
+		merged := false
+		for _, cur := range m.rems[member] {
+			if cur.Scope == r.Scope && cur.Value == r.Value && cur.Origin == r.Origin && cur.Active(now) {
+				if r.Until.After(cur.Until) {
+					cur.Until = r.Until
+				}
+				cur.Attacks += max(r.Attacks, 1)
+				*r = *cur
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			r.ID = int64(len(m.rems[member]) + 1)
+			m.rems[member] = append(m.rems[member], r)
+		}
+	}
+	return nil
+}
+
 // plantedScenario maps the simulator's attack kinds to the built-in
 // scenarios that must catch them.
 var plantedScenario = map[string][]string{
@@ -133,8 +159,10 @@ func TestIngestSimulatedLogs(t *testing.T) {
 			}
 		}
 	}
-	if got, want := len(store.rems["mem_a"]), len(store.attacks["mem_a"]); got != want {
-		t.Fatalf("%d remediations for %d attacks", got, want)
+	// The logs are weeks older than now: every decision had ended before
+	// it was recorded, and none is stored for bouncers.
+	if got := len(store.rems["mem_a"]); got != 0 {
+		t.Fatalf("%d remediations stored for attacks weeks old, want 0", got)
 	}
 	st := svc.Stats("mem_a")
 	if got, want := st.Unparsed, int64(1); got != want {
@@ -236,5 +264,76 @@ func TestIngestCloudTrail(t *testing.T) {
 	ev := sink.evs[0]
 	if ev.Kind != "cloud.api" || ev.MemberID != "mem_a" || ev.User != "arn:aws:iam::111122223333:user/Mateo" || ev.Attrs["region"] != "ap-southeast-1" {
 		t.Fatalf("event = %+v", ev)
+	}
+}
+
+// TestIngestDatesAndEndedDecisions: year-less lines are never dated after
+// the time they are ingested, and a decision that had ended before it was
+// recorded is reported but not stored for bouncers.
+func TestIngestDatesAndEndedDecisions(t *testing.T) {
+	ctx := context.Background()
+	store := newMemAttacks()
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	svc, err := logingest.New(logingest.Config{Attacks: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	burst := func(stamp string) [][]byte {
+		var b [][]byte
+		for range 8 {
+			b = append(b, []byte(stamp+" web-1 sshd[42]: Failed password for root from 45.1.2.3 port 4000 ssh2"))
+		}
+		return b
+	}
+	// Dec 10 is in the future on Dec 6: these lines are last year's.
+	res, err := svc.Ingest(ctx, "mem_a", "", burst("Dec 10 08:00:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Attacks) == 0 || res.Attacks[0].End.Year() != 2025 {
+		t.Fatalf("attacks %+v, want one dated 2025", res.Attacks)
+	}
+	if len(res.Remediations) != 0 || len(res.Ended) != len(res.Attacks) || len(store.rems["mem_a"]) != 0 {
+		t.Fatalf("%d remediations, %d ended, %d stored; want 0, %d, 0", len(res.Remediations), len(res.Ended), len(store.rems["mem_a"]), len(res.Attacks))
+	}
+	// A burst a minute ago bans for real.
+	res, err = svc.Ingest(ctx, "mem_b", "", burst("Dec  6 08:59:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Remediations) == 0 || len(store.rems["mem_b"]) != len(res.Remediations) || !res.Remediations[0].Until.After(now) {
+		t.Fatalf("remediations %+v stored %d, want in force and stored", res.Remediations, len(store.rems["mem_b"]))
+	}
+}
+
+// TestIngestOneDecisionPerSource: an address that keeps attacking has one
+// decision, extended by each attack and counting them, not one per attack.
+func TestIngestOneDecisionPerSource(t *testing.T) {
+	ctx := context.Background()
+	store := newMemAttacks()
+	now := time.Date(2026, 12, 6, 10, 30, 0, 0, time.UTC)
+	svc, err := logingest.New(logingest.Config{Attacks: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attacks int
+	for burst := range 5 { // a burst every two minutes, past ssh-bf's blackhole
+		var b [][]byte
+		for i := range 8 {
+			ts := time.Date(2026, 12, 6, 10, 2*burst, i, 0, time.UTC).Format(time.Stamp)
+			b = append(b, []byte(ts+" web-1 sshd[42]: Failed password for root from 45.1.2.3 port 4000 ssh2"))
+		}
+		res, err := svc.Ingest(ctx, "mem_a", "", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attacks += len(res.Attacks)
+	}
+	if attacks < 5 {
+		t.Fatalf("%d attacks, want one per burst at least", attacks)
+	}
+	rems := store.rems["mem_a"]
+	if len(rems) != 1 || rems[0].Value != "45.1.2.3" || rems[0].Attacks != attacks {
+		t.Fatalf("decisions %+v, want one on 45.1.2.3 counting the %d attacks", rems, attacks)
 	}
 }

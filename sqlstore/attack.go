@@ -32,7 +32,7 @@ const attackColumns = `id, member_id, scenario, scope, source, host, country, as
 	events, message, labels, created_at`
 
 const remediationColumns = `id, member_id, action, scope, value, scenario, origin, attack_id, until_at,
-	created_at, deleted_at, deleted_seq`
+	created_at, deleted_at, deleted_seq, attacks`
 
 const day = 24 * time.Hour
 
@@ -316,8 +316,7 @@ func (db *DB) CreateRemediations(ctx context.Context, memberID string, rs []*occ
 	if err != nil {
 		return fmt.Errorf("create remediations: %w", err)
 	}
-	st, err := tx.PrepareContext(ctx, db.Rebind(`INSERT INTO remediations (member_id, action, scope, value,
-		scenario, origin, attack_id, until_at, created_at, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`))
+	st, err := tx.PrepareContext(ctx, db.Rebind(insertRemediation))
 	if err != nil {
 		return fmt.Errorf("create remediations: %w", err)
 	}
@@ -326,7 +325,7 @@ func (db *DB) CreateRemediations(ctx context.Context, memberID string, rs []*occ
 	first := last - int64(len(rs)) + 1
 	for i, r := range rs {
 		err := st.QueryRowContext(ctx, memberID, string(r.Action), string(r.Scope), r.Value, r.Scenario, r.Origin,
-			r.AttackID, micros(r.Until), micros(created[i]), first+int64(i)).Scan(&ids[i])
+			r.AttackID, micros(r.Until), micros(created[i]), first+int64(i), int64(r.Attacks)).Scan(&ids[i])
 		if err != nil {
 			return fmt.Errorf("create remediations: %w", err)
 		}
@@ -336,6 +335,105 @@ func (db *DB) CreateRemediations(ctx context.Context, memberID string, rs []*occ
 	}
 	for i, r := range rs {
 		r.ID, r.MemberID, r.CreatedAt, r.Until = ids[i], memberID, created[i], normTime(r.Until)
+	}
+	return nil
+}
+
+const insertRemediation = `INSERT INTO remediations (member_id, action, scope, value,
+	scenario, origin, attack_id, until_at, created_at, created_seq, attacks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
+// actionRank orders actions by strength, for an extension that meets two.
+var actionRank = map[occsimore.Action]int{occsimore.ActionAlert: 0, occsimore.ActionCaptcha: 1, occsimore.ActionBan: 2}
+
+// ExtendRemediations stores rs within memberID in one transaction, keeping
+// at most one remediation of origin logs in force per scope and value: one
+// of origin logs whose scope and value have such a remediation in force at
+// now (zero: the store's clock) extends it instead: Until becomes the later
+// of the two, the action the stronger (ban over captcha over alert),
+// Attacks grows by r's (at least 1), and it gets a new sequence number so
+// that bouncers that hold it receive it again. r then carries the extended
+// remediation's fields. Others, and those of other origins, are created as
+// CreateRemediations does. Validation and errors are CreateRemediations'.
+func (db *DB) ExtendRemediations(ctx context.Context, memberID string, rs []*occsimore.Remediation, now time.Time) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	now = normTime(now)
+	if now.IsZero() {
+		now = db.now()
+	}
+	for i, r := range rs {
+		if err := remediation.Check(r); err != nil {
+			return fmt.Errorf("remediation %d: %w", i, err)
+		}
+		if !r.DeletedAt.IsZero() {
+			return occsimore.FieldErrorf("deleted_at", "remediation %d: a new remediation cannot be deleted", i)
+		}
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("extend remediations: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	out := make([]occsimore.Remediation, len(rs))
+	for i, r := range rs {
+		// Each change takes its number under the member's lock (nextSeqs),
+		// so the lookup below sees every earlier change.
+		seq, err := db.nextSeqs(ctx, tx, memberID, 1)
+		if err != nil {
+			return fmt.Errorf("extend remediations: %w", err)
+		}
+		n := max(r.Attacks, 1)
+		var cur occsimore.Remediation
+		found := false
+		if r.Origin == remediation.OriginLogs {
+			rows, err := tx.QueryContext(ctx, db.Rebind(`SELECT `+remediationColumns+` FROM remediations
+				WHERE member_id = ? AND scope = ? AND value = ? AND origin = ? AND deleted_seq IS NULL AND until_at > ?
+				ORDER BY until_at DESC, id DESC LIMIT 1`), memberID, string(r.Scope), r.Value, r.Origin, micros(now))
+			if err != nil {
+				return fmt.Errorf("extend remediations: %w", err)
+			}
+			got, err := scanRemediations(rows, math.MaxInt64)
+			if err != nil {
+				return fmt.Errorf("extend remediations: %w", err)
+			}
+			if len(got) > 0 {
+				cur, found = *got[0], true
+			}
+		}
+		if !found {
+			created := normTime(r.CreatedAt)
+			if created.IsZero() {
+				created = db.now()
+			}
+			out[i] = *r
+			out[i].MemberID, out[i].CreatedAt, out[i].Until, out[i].Attacks = memberID, created, normTime(r.Until), n
+			err := tx.QueryRowContext(ctx, db.Rebind(insertRemediation), memberID, string(r.Action), string(r.Scope),
+				r.Value, r.Scenario, r.Origin, r.AttackID, micros(r.Until), micros(created), seq, int64(n)).Scan(&out[i].ID)
+			if err != nil {
+				return fmt.Errorf("extend remediations: %w", err)
+			}
+			continue
+		}
+		if u := normTime(r.Until); u.After(cur.Until) {
+			cur.Until = u
+		}
+		if actionRank[r.Action] > actionRank[cur.Action] {
+			cur.Action = r.Action
+		}
+		cur.Attacks += n
+		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE remediations SET until_at = ?, action = ?, attacks = ?, updated_seq = ?
+			WHERE id = ? AND member_id = ?`), micros(cur.Until), string(cur.Action), int64(cur.Attacks), seq, cur.ID, memberID)
+		if err != nil {
+			return fmt.Errorf("extend remediations: %w", err)
+		}
+		out[i] = cur
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("extend remediations: %w", err)
+	}
+	for i, r := range rs {
+		*r = out[i]
 	}
 	return nil
 }
@@ -471,7 +569,10 @@ func (db *DB) PullRemediations(ctx context.Context, memberID, bouncer string, st
 	if startup || first {
 		added, err = query(inForce, cur, cur, at)
 	} else {
-		added, err = query(inForce+` AND r.created_seq > ?`, cur, cur, at, last)
+		// New since the last pull, or extended since (sent again with its
+		// new end; see ExtendRemediations).
+		added, err = query(inForce+` AND (r.created_seq > ? OR (r.updated_seq > ? AND r.updated_seq <= ?))`,
+			cur, cur, at, last, last, cur)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("pull remediations: added: %w", err)
@@ -530,10 +631,12 @@ func scanRemediations(rows *sql.Rows, cur int64) ([]*occsimore.Remediation, erro
 		var action, scope string
 		var until, created int64
 		var deleted, deletedSeq sql.NullInt64
+		var attacks int64
 		if err := rows.Scan(&r.ID, &r.MemberID, &action, &scope, &r.Value, &r.Scenario, &r.Origin, &r.AttackID,
-			&until, &created, &deleted, &deletedSeq); err != nil {
+			&until, &created, &deleted, &deletedSeq, &attacks); err != nil {
 			return nil, err
 		}
+		r.Attacks = int(attacks)
 		r.Action, r.Scope = occsimore.Action(action), occsimore.Scope(scope)
 		r.Until, r.CreatedAt = fromMicros(until), fromMicros(created)
 		if deletedSeq.Valid && deletedSeq.Int64 <= cur {

@@ -28,6 +28,7 @@ func runAttacks(t *testing.T, open Open) {
 		{"RemediationStreamReassert", testRemediationStreamReassert},
 		{"RemediationStreamClockBack", testRemediationStreamClockBack},
 		{"RemediationStreamConcurrent", testRemediationStreamConcurrent},
+		{"RemediationExtend", testRemediationExtend},
 		{"AttackCrossMember", testAttackCrossMember},
 		{"AttackCascadeDelete", testAttackCascadeDelete},
 		{"AttackContextCanceled", testAttackContextCanceled},
@@ -538,6 +539,89 @@ func testRemediationStream(t *testing.T, db *sqlstore.DB) {
 	wantField(t, "PullRemediations(no bouncer)", err, "bouncer")
 	_, _, err = db.PullRemediations(ctx, "mem_nobody", "tok_x", false, t0)
 	wantCode(t, "PullRemediations(unknown member)", err, occsimore.ENOTFOUND)
+}
+
+// testRemediationExtend checks that later attacks extend the one decision
+// of origin logs in force on a value, with their count and the stronger
+// action, that bouncers receive it again with its new end, and that
+// ended decisions and other origins are not extended.
+func testRemediationExtend(t *testing.T, db *sqlstore.DB) {
+	ctx := t.Context()
+	a := createMember(t, db, "alpha", false)
+	b := createMember(t, db, "beta", false)
+	fw := puller{t, db, a.ID, "tok_firewall"}
+	extend := func(now time.Time, rs ...*occsimore.Remediation) {
+		t.Helper()
+		if err := db.ExtendRemediations(ctx, a.ID, rs, now); err != nil {
+			t.Fatalf("ExtendRemediations: %v", err)
+		}
+	}
+	logs := func(action occsimore.Action, value string, until time.Time) *occsimore.Remediation {
+		return &occsimore.Remediation{Action: action, Scope: occsimore.ScopeIP, Value: value,
+			Scenario: "ssh-bf", Origin: "logs", Attacks: 1, Until: until}
+	}
+	first := logs(occsimore.ActionBan, "192.0.2.9", t0.Add(time.Hour))
+	extend(t0, first)
+	if first.ID <= 0 || first.Attacks != 1 || first.MemberID != a.ID {
+		t.Fatalf("first decision %+v", first)
+	}
+	fw.pull(true, t0, []int64{first.ID}, []int64{})
+
+	// Two attacks in one batch, then one more: one decision, four hours.
+	again, more := logs(occsimore.ActionBan, "192.0.2.9", t0.Add(2*time.Hour)), logs(occsimore.ActionAlert, "192.0.2.9", t0.Add(30*time.Minute))
+	extend(t0.Add(10*time.Minute), again, more)
+	last := logs(occsimore.ActionBan, "192.0.2.9", t0.Add(4*time.Hour))
+	last.Attacks = 2
+	extend(t0.Add(20*time.Minute), last)
+	for _, r := range []*occsimore.Remediation{again, more, last} {
+		if r.ID != first.ID {
+			t.Fatalf("extension got ID %d, want the decision in force, %d", r.ID, first.ID)
+		}
+	}
+	rs := active(t, db, a.ID, t0.Add(21*time.Minute))
+	if len(rs) != 1 || rs[0].ID != first.ID || rs[0].Attacks != 5 || rs[0].Action != occsimore.ActionBan ||
+		!rs[0].Until.Equal(t0.Add(4*time.Hour)) {
+		t.Fatalf("active after extensions = %+v, want decision %d until %v standing for 5 attacks, a ban", rs, first.ID, t0.Add(4*time.Hour))
+	}
+	// The bouncer gets it again, with its new end; it did not end.
+	added, ended, err := db.PullRemediations(ctx, a.ID, "tok_firewall", false, t0.Add(21*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(added) != 1 || added[0].ID != first.ID || !added[0].Until.Equal(t0.Add(4*time.Hour)) || len(ended) != 0 {
+		t.Fatalf("pull after extension: added %+v, ended %+v", added, ended)
+	}
+	fw.pull(false, t0.Add(22*time.Minute), []int64{}, []int64{})
+
+	// A captcha made a ban by a later ban; a manual ban is left alone.
+	c := logs(occsimore.ActionCaptcha, "192.0.2.10", t0.Add(time.Hour))
+	extend(t0, c)
+	up := logs(occsimore.ActionBan, "192.0.2.10", t0.Add(30*time.Minute))
+	manual := &occsimore.Remediation{Action: occsimore.ActionBan, Scope: occsimore.ScopeIP, Value: "192.0.2.10",
+		Scenario: "manual", Origin: "manual", Until: t0.Add(time.Hour)}
+	extend(t0.Add(time.Minute), up, manual)
+	if up.ID != c.ID || up.Action != occsimore.ActionBan || !up.Until.Equal(t0.Add(time.Hour)) || manual.ID == c.ID || manual.Attacks != 1 {
+		t.Fatalf("captcha then ban: %+v; manual %+v", up, manual)
+	}
+
+	// Once ended, the next attack opens a new decision.
+	later := logs(occsimore.ActionBan, "192.0.2.9", t0.Add(6*time.Hour))
+	extend(t0.Add(5*time.Hour), later)
+	if later.ID == first.ID || later.Attacks != 1 {
+		t.Fatalf("after the end: %+v, want a new decision", later)
+	}
+	// Another member's decisions are its own.
+	other := logs(occsimore.ActionBan, "192.0.2.9", t0.Add(6*time.Hour))
+	if err := db.ExtendRemediations(ctx, b.ID, []*occsimore.Remediation{other}, t0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if other.ID == later.ID || other.MemberID != b.ID {
+		t.Fatalf("another member's decision %+v extended %d", other, later.ID)
+	}
+	bad := logs(occsimore.ActionBan, "not an address", t0.Add(time.Hour))
+	wantField(t, "ExtendRemediations(bad value)", db.ExtendRemediations(ctx, a.ID, []*occsimore.Remediation{bad}, t0), "value")
+	wantCode(t, "ExtendRemediations(unknown member)", db.ExtendRemediations(ctx, "mem_nobody",
+		[]*occsimore.Remediation{logs(occsimore.ActionBan, "192.0.2.1", t0.Add(time.Hour))}, t0), occsimore.ENOTFOUND)
 }
 
 // testRemediationStreamReassert checks that when one of two remediations on

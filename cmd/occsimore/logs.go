@@ -101,25 +101,52 @@ type replaySummary struct {
 	Scenarios   []logingest.ScenarioSummary `json:"scenarios"`
 	Sources     []logingest.SourceSummary   `json:"sources"`
 	Samples     []occsimore.UnparsedLine    `json:"unparsed_samples,omitzero"`
+	// Decisions are the bans, captchas and alerts the attacks called for,
+	// with the time each was (or is) in force; only those in force now
+	// are stored with --member and reach bouncers.
+	Decisions []replayDecision `json:"decisions"`
+	InForce   int              `json:"decisions_in_force"`
+}
+
+// replayDecision is one decision a replay's attacks called for.
+type replayDecision struct {
+	Action   occsimore.Action `json:"action"`
+	Scope    occsimore.Scope  `json:"scope"`
+	Value    string           `json:"value"`
+	Scenario string           `json:"scenario"`
+	From     time.Time        `json:"from"`
+	Until    time.Time        `json:"until"`
+	Attacks  int              `json:"attacks"`  // attacks that made or extended it
+	InForce  bool             `json:"in_force"` // still in force now
 }
 
 func (m *Main) logsReplayCommand() *cobra.Command {
 	var member, host, scenariosDir, geoDir string
 	var skipPrivate bool
-	var top int
+	var top, year int
 	cmd := &cobra.Command{
 		Use:   "replay FILE...",
 		Short: "Replay log files through the attack scenarios and summarise the attacks",
 		Long: `Replay log files (plain or gzip; sshd, auth, web access, nginx error, CloudTrail
 and JSON lines, detected line by line) through the scenarios, in the logs'
-own time, and print the attacks by scenario and by source. A FILE of - is
-standard input.
+own time, and print the attacks by scenario and by source, and the decisions
+they called for with when each was in force. A FILE of - is standard input.
 
-With --member the attacks and their decisions are stored for that member, as
-if the lines had arrived live; without it nothing is stored.`,
+Syslog lines without a year (Dec 31 23:59:59) are dated so that none is later
+than the file's modification time (standard input: now); --year gives the
+year of each file's first line instead, moving to the next year when the
+months go back (December, then January).
+
+With --member the attacks, and the decisions still in force now, are stored
+for that member as if the lines had arrived live; decisions that had already
+ended are never sent to bouncers. Without --member nothing is stored.
+
+A file none of whose first lines is in a supported format stops the replay
+with exit code 6 and the list of supported formats.`,
 		Example: `  occsimore logs replay /var/log/auth.log /var/log/nginx/access.log.1.gz
   journalctl -u ssh -o short | occsimore logs replay -
-  occsimore logs replay --member banque-alpes --host web-1 access.log -o json`,
+  occsimore logs replay --member banque-alpes --host web-1 access.log -o json
+  occsimore logs replay --year 2024 old-auth.log`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
@@ -163,7 +190,7 @@ if the lines had arrived live; without it nothing is stored.`,
 				if err != nil {
 					return err
 				}
-				sum, err := m.replay(ctx, svc, memberID, host, files, size)
+				sum, err := m.replay(ctx, svc, memberID, host, files, size, year)
 				if err != nil {
 					return err
 				}
@@ -171,7 +198,13 @@ if the lines had arrived live; without it nothing is stored.`,
 				if top > 0 && len(sum.Sources) > top {
 					sum.Sources = sum.Sources[:top]
 				}
+				if top > 0 && len(sum.Decisions) > top {
+					sum.Decisions = sum.Decisions[:top]
+				}
 				return m.print(sum, func(w io.Writer) error { return writeReplaySummary(w, sum) })
+			}
+			if cmd.Flags().Changed("year") && (year < 1970 || year > 9999) {
+				return usageError{fmt.Errorf("--year %d: want a year between 1970 and 9999", year)}
 			}
 			if member == "" {
 				return run(nil)
@@ -185,12 +218,13 @@ if the lines had arrived live; without it nothing is stored.`,
 	f.StringVar(&scenariosDir, "scenarios", "", "directory of YAML scenarios replacing the built-in set")
 	f.StringVar(&geoDir, "geoip", "", "GeoIP database directory (default: logs.geoip_dir)")
 	f.BoolVar(&skipPrivate, "skip-private", false, "ignore private and loopback sources, as CrowdSec's whitelist does")
-	f.IntVar(&top, "top", 20, "sources to list (0: all)")
+	f.IntVar(&top, "top", 20, "sources and decisions to list (0: all)")
+	f.IntVar(&year, "year", 0, "year of each file's first year-less syslog line (default: from the file's modification time)")
 	return cmd
 }
 
 // replay feeds files through svc and summarises.
-func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, host string, files []string, size int64) (*replaySummary, error) {
+func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, host string, files []string, size int64, year int) (*replaySummary, error) {
 	bar := progressbar.NewOptions64(size,
 		progressbar.OptionSetVisibility(!m.NoProgress),
 		progressbar.OptionSetWriter(m.Stderr),
@@ -201,7 +235,9 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 	)
 	sum := &replaySummary{Files: files}
 	var attacks []*occsimore.Attack
+	var decisions []*occsimore.Remediation
 	start := time.Now()
+	var years *logdetect.Years
 	const batchLines = 4096
 	batch := make([][]byte, 0, batchLines)
 	arena := make([]byte, 0, 1<<20)
@@ -209,22 +245,38 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		if len(batch) == 0 {
 			return nil
 		}
-		res, err := svc.Ingest(ctx, memberID, host, batch)
+		res, err := svc.IngestYears(ctx, memberID, host, years, batch)
 		if err != nil {
 			return err
 		}
 		attacks = append(attacks, res.Attacks...)
+		decisions = append(append(decisions, res.Remediations...), res.Ended...)
 		batch, arena = batch[:0], arena[:0]
 		return nil
 	}
 	for _, path := range files {
 		var run func(context.Context, logsource.Handler) error
+		years = &logdetect.Years{Year: year}
 		if path == "-" {
 			run = (&logsource.Reader{R: m.Stdin, Member: memberID, Host: host}).Run
+			if year == 0 {
+				years.NotAfter = time.Now()
+			}
 		} else {
 			run = (&logsource.File{Path: path, Member: memberID, Host: host}).Run
+			if year == 0 {
+				st, err := os.Stat(path)
+				if err != nil {
+					return nil, &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file %s: %v", path, err)}
+				}
+				years.NotAfter = st.ModTime()
+			}
 		}
+		probe := formatProbe{path: path, hint: logdetect.Hint{Years: &logdetect.Years{Year: year, NotAfter: years.NotAfter}}}
 		err := run(ctx, func(ctx context.Context, l logsource.Line) error {
+			if err := probe.check(l.Text); err != nil {
+				return err
+			}
 			if len(arena)+len(l.Text) > cap(arena) {
 				// Lines in batch still point into the old arena; start a new one.
 				if err := flush(); err != nil {
@@ -243,6 +295,9 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 			}
 			return nil
 		})
+		if err == nil {
+			err = probe.end()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("replay %s: %w", path, err)
 		}
@@ -256,6 +311,7 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		return nil, err
 	}
 	attacks = append(attacks, res.Attacks...)
+	decisions = append(append(decisions, res.Remediations...), res.Ended...)
 	_ = bar.Finish()
 	if !m.NoProgress {
 		fmt.Fprintln(m.Stderr) // end the bar's line
@@ -269,7 +325,113 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 	}
 	sum.Attacks = len(attacks)
 	sum.Scenarios, sum.Sources = logingest.Summarize(attacks)
+	from := make(map[string]time.Time, len(attacks))
+	for _, a := range attacks {
+		from[a.ID] = a.End
+	}
+	now := time.Now()
+	sum.Decisions = mergeDecisions(decisions, from)
+	for i := range sum.Decisions {
+		d := &sum.Decisions[i]
+		d.InForce = now.Before(d.Until)
+		if d.InForce {
+			sum.InForce++
+		}
+	}
+	// Latest first: those still in force lead.
+	slices.SortStableFunc(sum.Decisions, func(a, b replayDecision) int { return b.Until.Compare(a.Until) })
 	return sum, nil
+}
+
+// mergeDecisions folds the decisions of a replay as the store does with
+// ExtendRemediations: while one is in force on a scope and value, a later
+// one extends it and is counted. from gives each attack's time.
+func mergeDecisions(rs []*occsimore.Remediation, from map[string]time.Time) []replayDecision {
+	ds := make([]replayDecision, 0, len(rs))
+	for _, r := range rs {
+		ds = append(ds, replayDecision{Action: r.Action, Scope: r.Scope, Value: r.Value, Scenario: r.Scenario,
+			From: from[r.AttackID], Until: r.Until, Attacks: max(r.Attacks, 1)})
+	}
+	slices.SortStableFunc(ds, func(a, b replayDecision) int { return a.From.Compare(b.From) })
+	rank := map[occsimore.Action]int{occsimore.ActionAlert: 0, occsimore.ActionCaptcha: 1, occsimore.ActionBan: 2}
+	type key struct {
+		scope occsimore.Scope
+		value string
+	}
+	open := map[key]int{} // index in out of the decision in force
+	out := ds[:0]
+	for _, d := range ds {
+		k := key{d.Scope, d.Value}
+		if i, ok := open[k]; ok && d.From.Before(out[i].Until) {
+			cur := &out[i]
+			if d.Until.After(cur.Until) {
+				cur.Until = d.Until
+			}
+			if rank[d.Action] > rank[cur.Action] {
+				cur.Action = d.Action
+			}
+			cur.Attacks += d.Attacks
+			continue
+		}
+		open[k] = len(out)
+		out = append(out, d)
+	}
+	return out
+}
+
+// probeLines is how many first lines of a file must include one in a
+// supported format.
+const probeLines = 20
+
+// formatProbe stops a replay early when none of a file's first lines is in
+// a format logdetect knows, instead of reading it all to report nothing.
+type formatProbe struct {
+	path   string
+	hint   logdetect.Hint
+	n      int
+	parsed bool
+	first  string
+	reason string
+}
+
+func (p *formatProbe) check(line []byte) error {
+	if p.parsed || p.n >= probeLines {
+		return nil
+	}
+	p.n++
+	_, err := logdetect.Parse(line, p.hint)
+	if err == nil {
+		p.parsed = true
+		return nil
+	}
+	if p.n == 1 {
+		p.first, p.reason = truncateLine(string(line), 200), err.Error()
+	}
+	if p.n == probeLines {
+		return p.error()
+	}
+	return nil
+}
+
+// end reports a file shorter than probeLines of which no line parsed.
+func (p *formatProbe) end() error {
+	if p.parsed || p.n == 0 {
+		return nil
+	}
+	return p.error()
+}
+
+func (p *formatProbe) error() error {
+	return &occsimore.Error{Code: occsimore.EINVALID, Message: fmt.Sprintf(
+		"none of the first %d lines of %s is in a supported format; line 1 %q: %s\nsupported formats:\n  - %s",
+		p.n, p.path, p.first, p.reason, strings.Join(logdetect.Formats(), "\n  - "))}
+}
+
+func truncateLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 func writeReplaySummary(w io.Writer, s *replaySummary) error {
@@ -289,6 +451,22 @@ func writeReplaySummary(w io.Writer, s *replaySummary) error {
 		fmt.Fprintf(w, "\n%-40s %-7s %8s  %s\n", "SOURCE", "COUNTRY", "ATTACKS", "SCENARIOS")
 		for _, src := range s.Sources {
 			fmt.Fprintf(w, "%-40s %-7s %8d  %s\n", src.Source, dashIfEmpty(src.Country), src.Attacks, strings.Join(src.Scenarios, ", "))
+		}
+	}
+	if len(s.Decisions) > 0 {
+		sent := "not stored: no --member"
+		if s.Stored {
+			sent = "stored and sent to bouncers; ended ones are not"
+		}
+		fmt.Fprintf(w, "\n%d decisions in force now (%s); %d listed, latest first\n", s.InForce, sent, len(s.Decisions))
+		fmt.Fprintf(w, "%-8s %-40s %-28s %7s %-20s %-20s %s\n", "ACTION", "VALUE", "SCENARIO", "ATTACKS", "FROM", "UNTIL", "NOW")
+		for _, d := range s.Decisions {
+			state := "ended"
+			if d.InForce {
+				state = "in force"
+			}
+			fmt.Fprintf(w, "%-8s %-40s %-28s %7d %-20s %-20s %s\n", d.Action, d.Value, d.Scenario, d.Attacks,
+				d.From.UTC().Format(time.DateTime), d.Until.UTC().Format(time.DateTime), state)
 		}
 	}
 	if len(s.Samples) > 0 {
@@ -335,7 +513,7 @@ reason.`,
 			if err != nil {
 				return err
 			}
-			e, err := logdetect.ParseString(args[0], logdetect.Hint{Year: time.Now().Year()})
+			e, err := logdetect.ParseString(args[0], logdetect.Hint{Years: &logdetect.Years{NotAfter: time.Now()}})
 			if err != nil {
 				return fmt.Errorf("line not parsed: %w", err)
 			}

@@ -395,3 +395,60 @@ func TestLogsFollowShips(t *testing.T) {
 		t.Fatalf("logs follow after a restart: %v", err)
 	}
 }
+
+// TestLogsReplayYearsAndDecisions: year-less lines are dated from the
+// file's modification time or --year, decisions that have ended are listed
+// and not stored, and a file in no supported format exits 6.
+func TestLogsReplayYearsAndDecisions(t *testing.T) {
+	c := newCLI(t)
+	c.env = append(c.env, "OCCSIMORE_LOGS_GEOIP_DIR=")
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&b, "Dec 10 08:00:%02d web-1 sshd[4%d]: Failed password for root from 45.1.2.3 port 4000 ssh2\n", i, i)
+	}
+	path := filepath.Join(dir, "auth.log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Modified on Dec 6: the Dec 10 lines are of the year before.
+	mtime := time.Date(time.Now().Year(), 12, 6, 9, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	var sum replaySummary
+	if err := json.Unmarshal([]byte(c.mustRun("", "logs", "replay", path, "-o", "json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	// ssh-bf and ssh-slow-bf overflow on the same burst: one decision.
+	if len(sum.Decisions) != 1 || sum.Decisions[0].Attacks != sum.Attacks || sum.Attacks < 2 || sum.InForce != 0 ||
+		sum.Decisions[0].InForce || sum.Decisions[0].From.Year() != mtime.Year()-1 {
+		t.Fatalf("decisions %+v, in force %d, %d attacks; want one ended ban of the year before counting the attacks", sum.Decisions, sum.InForce, sum.Attacks)
+	}
+	if err := json.Unmarshal([]byte(c.mustRun("", "logs", "replay", path, "--year", "2031", "-o", "json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Decisions) == 0 || sum.Decisions[0].From.Year() != 2031 || !sum.Decisions[0].InForce {
+		t.Fatalf("--year 2031: decisions %+v, want a ban of 2031 in force", sum.Decisions)
+	}
+	// Stored with --member: the ended ban is not, so bouncers never get it.
+	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
+	if err := json.Unmarshal([]byte(c.mustRun("", "logs", "replay", path, "--member", "bank", "-o", "json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Stored || sum.InForce != 0 {
+		t.Fatalf("replay --member: stored %v, %d in force", sum.Stored, sum.InForce)
+	}
+	if code, _, errs := c.run("", "logs", "replay", path, "--year", "12"); code != exitUsage || !strings.Contains(errs, "--year") {
+		t.Fatalf("--year 12: exit %d, %s", code, errs)
+	}
+
+	bad := filepath.Join(dir, "app.log")
+	if err := os.WriteFile(bad, []byte(strings.Repeat("INFO starting worker pool\n", 30)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := c.run("", "logs", "replay", bad)
+	if code != exitInvalid || !strings.Contains(errs, "supported format") || !strings.Contains(errs, "Apache error logs") || !strings.Contains(errs, "app.log") {
+		t.Fatalf("unsupported file: exit %d, %s", code, errs)
+	}
+}

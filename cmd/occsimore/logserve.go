@@ -60,7 +60,9 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 			err := syslog.Serve(ctx, func(ctx context.Context, l logsource.Line) error {
 				// A store error is logged, not returned: it must not stop the
 				// listener, and the detectors have already moved on.
-				if _, err := svc.Ingest(ctx, l.Member, l.Host, [][]byte{l.Text}); err != nil {
+				// Year-less timestamps: none later than when the message came.
+				years := &logdetect.Years{NotAfter: l.Received}
+				if _, err := svc.IngestYears(ctx, l.Member, l.Host, years, [][]byte{l.Text}); err != nil {
 					logger.ErrorContext(ctx, "syslog line", "err", err)
 				}
 				return nil
