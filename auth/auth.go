@@ -31,19 +31,22 @@ var DefaultArgon2 = Argon2Params{Memory: 64 * 1024, Time: 3, Threads: 2, KeyLen:
 // ErrMismatch is returned when a password does not match its hash.
 var ErrMismatch = errors.New("auth: password does not match")
 
-// HashPassword returns the PHC string of an argon2id hash of password.
+// HashPassword checks password against the policy (CheckPassword) and
+// returns the PHC string of an argon2id hash of it. Servers hash through a
+// Hasher, which bounds concurrent runs.
 func HashPassword(password string, p Argon2Params) (string, error) {
-	if len(password) < occsimore.MinPasswordLength {
-		return "", occsimore.FieldErrorf("password", "password must be at least %d characters", occsimore.MinPasswordLength)
+	if err := CheckPassword(password); err != nil {
+		return "", err
 	}
-	if len(password) > 1024 {
-		return "", occsimore.FieldErrorf("password", "password must be at most 1024 characters")
-	}
+	return hashPassword(password, p), nil
+}
+
+func hashPassword(password string, p Argon2Params) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
 // VerifyPassword checks password against a PHC argon2id hash in constant time.

@@ -30,6 +30,9 @@ type Config struct {
 	LoginRate LoginRate
 	// MaxBodyBytes bounds every request body; forms here are small.
 	MaxBodyBytes int64
+	// Hasher, if set, runs the console's argon2 work, in slots it shares
+	// with the API; nil gives the console its own, at cost Argon2.
+	Hasher *auth.Hasher
 }
 
 // DefaultConfig returns the production settings.
@@ -62,6 +65,10 @@ func (c Config) validate() error {
 	return nil
 }
 
+// hashWait is how long a sign-in or password change waits for an argon2
+// slot before it is told the server is busy.
+const hashWait = 10 * time.Second
+
 // navItem is one area of the console in the top navigation.
 type navItem struct {
 	Label string
@@ -84,8 +91,8 @@ type Console struct {
 
 	pages     map[string]*pageTemplate
 	assets    *assets
-	dummyHash string        // verified against when the email is unknown, to equalise timing
-	hashSlots chan struct{} // bounds concurrent argon2 runs, which take much memory each
+	dummyHash string       // verified against when the email is unknown, to equalise timing
+	hasher    *auth.Hasher // bounds concurrent argon2 runs, which take much memory each
 	ipLimit   *keyedLimiter
 	mailLimit *keyedLimiter
 
@@ -123,7 +130,7 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 	c := &Console{
 		cfg: cfg, members: members, tokens: tokens, users: users, logger: logger, now: now,
 		pages: pages, assets: static, dummyHash: dummy,
-		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		hasher:    cfg.Hasher,
 		ipLimit:   newKeyedLimiter(cfg.LoginRate.PerIP),
 		mailLimit: newKeyedLimiter(cfg.LoginRate.PerEmail),
 		mux:       http.NewServeMux(),
@@ -135,6 +142,9 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 			{Label: "Challenges", Path: "/challenges"},
 			{Label: "Members", Path: "/members"},
 		},
+	}
+	if c.hasher == nil {
+		c.hasher = auth.NewHasher(cfg.Argon2, max(2, runtime.GOMAXPROCS(0)), hashWait)
 	}
 	c.routes()
 	return c, nil

@@ -217,30 +217,16 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// verifyPassword runs auth.VerifyPassword in one of a few slots: each run
-// takes the configured argon2 memory, so unbounded parallel sign-ins could
-// exhaust it. It returns the verification's result, or an error if ctx ends
-// while waiting for a slot.
+// verifyPassword runs auth.VerifyPassword in one of the hasher's slots. It
+// returns the verification's result, or an error if no slot came free.
 func (c *Console) verifyPassword(ctx context.Context, password, hash string) (result, err error) {
-	select {
-	case c.hashSlots <- struct{}{}:
-		defer func() { <-c.hashSlots }()
-	case <-ctx.Done():
-		return nil, occsimore.Errorf(occsimore.EUNAVAILABLE, "the server is busy, try again")
-	}
-	return auth.VerifyPassword(password, hash), nil
+	return c.hasher.Verify(ctx, password, hash)
 }
 
-// hashPassword is auth.HashPassword with the console's cost, in a slot like
-// verifyPassword.
-func (c *Console) hashPassword(ctx context.Context, password string) (string, error) {
-	select {
-	case c.hashSlots <- struct{}{}:
-		defer func() { <-c.hashSlots }()
-	case <-ctx.Done():
-		return "", occsimore.Errorf(occsimore.EUNAVAILABLE, "the server is busy, try again")
-	}
-	return auth.HashPassword(password, c.cfg.Argon2)
+// hashPassword checks a new password against the policy, with the account's
+// email and name as context words, and hashes it in one of the hasher's slots.
+func (c *Console) hashPassword(ctx context.Context, password string, contextWords ...string) (string, error) {
+	return c.hasher.Hash(ctx, password, contextWords...)
 }
 
 // clientIP is the peer address, as the /64 network for IPv6 since one client

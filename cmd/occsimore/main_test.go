@@ -94,6 +94,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad sector", "", []string{"member", "add", "--slug", "x2", "--name", "X", "--sector", "mining"}, exitInvalid, "sector"},
 		{"bad role", "", []string{"token", "create", "--member", "bank", "--name", "n", "--role", "god"}, exitInvalid, "role"},
 		{"short password", "short\n", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "password"},
+		{"blank password", "            \n", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "password"},
+		{"common password", "Password2024!\n", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "common"},
+		{"common new password", "iloveyou1234\n", []string{"user", "passwd", "--member", "bank", "--email", "ana@bank.example", "--password-stdin"}, exitInvalid, "common"},
 		{"no terminal", "", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A"}, exitUsage, "--password-stdin"},
 		{"unknown revoke", "", []string{"token", "revoke", "--member", "bank", "tok_nothere"}, exitNotFound, "tok_nothere"},
 	} {
