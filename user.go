@@ -50,6 +50,8 @@ type UserService interface {
 	CreateUser(ctx context.Context, memberID string, u *User) error
 	FindUser(ctx context.Context, memberID, id string) (*User, error)
 	ListUsers(ctx context.Context, memberID string) ([]*User, error)
+	// SetPassword replaces the user's password hash and ends every one of
+	// its sessions.
 	SetPassword(ctx context.Context, memberID, id, hash string) error
 	// FindUserByEmail is for login only: unscoped, since the member is not
 	// known until the password is verified.

@@ -42,7 +42,8 @@ func DefaultConfig() Config {
 		Argon2:     auth.DefaultArgon2,
 		LoginRate: LoginRate{
 			PerIP:    Rate{Every: 6 * time.Second, Burst: 10},
-			PerEmail: Rate{Every: 30 * time.Second, Burst: 5},
+			PerPair:  Rate{Every: 30 * time.Second, Burst: 5},
+			PerEmail: Rate{Every: 20 * time.Second, Burst: 50},
 		},
 		MaxBodyBytes: 64 << 10,
 	}
@@ -57,6 +58,8 @@ func (c Config) validate() error {
 		return occsimore.FieldErrorf("argon2", "argon2 needs memory 8 KiB to 1 GiB, time 1-16, threads ≥1, key 16-64 bytes")
 	case c.LoginRate.PerIP.Every <= 0 || c.LoginRate.PerIP.Burst < 1:
 		return occsimore.FieldErrorf("login_rate.per_ip", "login rate per IP needs a positive interval and burst")
+	case c.LoginRate.PerPair.Every <= 0 || c.LoginRate.PerPair.Burst < 1:
+		return occsimore.FieldErrorf("login_rate.per_pair", "login rate per email and IP needs a positive interval and burst")
 	case c.LoginRate.PerEmail.Every <= 0 || c.LoginRate.PerEmail.Burst < 1:
 		return occsimore.FieldErrorf("login_rate.per_email", "login rate per email needs a positive interval and burst")
 	case c.MaxBodyBytes < 1024:
@@ -94,7 +97,8 @@ type Console struct {
 	dummyHash string       // verified against when the email is unknown, to equalise timing
 	hasher    *auth.Hasher // bounds concurrent argon2 runs, which take much memory each
 	ipLimit   *keyedLimiter
-	mailLimit *keyedLimiter
+	pairLimit *keyedLimiter // (email, IP)
+	mailLimit *keyedLimiter // emails of real accounts only
 
 	mux       *http.ServeMux
 	mu        sync.Mutex // guards nav
@@ -132,6 +136,7 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 		pages: pages, assets: static, dummyHash: dummy,
 		hasher:    cfg.Hasher,
 		ipLimit:   newKeyedLimiter(cfg.LoginRate.PerIP),
+		pairLimit: newKeyedLimiter(cfg.LoginRate.PerPair),
 		mailLimit: newKeyedLimiter(cfg.LoginRate.PerEmail),
 		mux:       http.NewServeMux(),
 		nav: []navItem{

@@ -136,25 +136,25 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 	now := c.now()
 	ip := clientIP(r)
-	// The store ignores the case of emails, and so does the limit.
-	limited := false
+	// The store ignores the case of emails, and so do the limits.
+	key := strings.ToLower(email[:min(len(email), 320)]) // bounded: keys are kept
 	if !c.ipLimit.allow(ip, now) {
-		limited = true
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(c.cfg.LoginRate.PerIP.Every.Seconds()))))
-	} else if !c.mailLimit.allow(strings.ToLower(email), now) {
-		limited = true
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(c.cfg.LoginRate.PerEmail.Every.Seconds()))))
-	}
-	if limited {
-		c.logger.WarnContext(ctx, "web: sign-in rate limited", "ip", ip)
-		v.Message = "Too many sign-in attempts. Wait a minute, then try again."
-		c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
+		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerIP)
 		return
 	}
-
+	if !c.pairLimit.allow(key+"\x00"+ip, now) {
+		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerPair)
+		return
+	}
 	u, err := c.users.FindUserByEmail(ctx, email)
 	if err != nil && occsimore.ErrorCode(err) != occsimore.ENOTFOUND {
 		c.Error(w, r, err)
+		return
+	}
+	// Only real accounts have a per-email bucket, so made-up emails cannot
+	// fill the limiter.
+	if u != nil && !c.mailLimit.allow(key, now) {
+		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerEmail)
 		return
 	}
 	// An unknown email costs the same time as a known one.
@@ -201,6 +201,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	})
 	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip)
 	http.Redirect(w, r, v.Next, http.StatusSeeOther)
+}
+
+// loginLimited answers a sign-in over one of the limits with the sign-in page.
+func (c *Console) loginLimited(w http.ResponseWriter, r *http.Request, v loginView, ip string, rt Rate) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(rt.Every.Seconds()))))
+	c.logger.WarnContext(r.Context(), "web: sign-in rate limited", "ip", ip)
+	v.Message = "Too many sign-in attempts. Wait a minute, then try again."
+	c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
