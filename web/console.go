@@ -30,6 +30,8 @@ type Config struct {
 	LoginRate LoginRate
 	// MaxBodyBytes bounds every request body; forms here are small.
 	MaxBodyBytes int64
+	// Streams bounds live streams (the alert stream).
+	Streams StreamLimits
 	// Hasher, if set, runs the console's argon2 work, in slots it shares
 	// with the API; nil gives the console its own, at cost Argon2.
 	Hasher *auth.Hasher
@@ -46,6 +48,7 @@ func DefaultConfig() Config {
 			PerEmail: Rate{Every: 20 * time.Second, Burst: 50},
 		},
 		MaxBodyBytes: 64 << 10,
+		Streams:      StreamLimits{PerSession: 4, PerMember: 32, Total: 256, WriteTimeout: 10 * time.Second},
 	}
 }
 
@@ -62,6 +65,10 @@ func (c Config) validate() error {
 		return occsimore.FieldErrorf("login_rate.per_pair", "login rate per email and IP needs a positive interval and burst")
 	case c.LoginRate.PerEmail.Every <= 0 || c.LoginRate.PerEmail.Burst < 1:
 		return occsimore.FieldErrorf("login_rate.per_email", "login rate per email needs a positive interval and burst")
+	case c.Streams.PerSession < 1 || c.Streams.PerMember < c.Streams.PerSession || c.Streams.Total < c.Streams.PerMember:
+		return occsimore.FieldErrorf("streams", "stream limits need 1 ≤ per session ≤ per member ≤ total")
+	case c.Streams.WriteTimeout < 10*time.Millisecond:
+		return occsimore.FieldErrorf("streams.write_timeout", "stream write timeout must be at least 10ms")
 	case c.MaxBodyBytes < 1024:
 		return occsimore.FieldErrorf("max_body_bytes", "max body bytes must be at least 1024")
 	}
@@ -94,8 +101,10 @@ type Console struct {
 
 	pages     map[string]*pageTemplate
 	assets    *assets
-	dummyHash string       // verified against when the email is unknown, to equalise timing
-	hasher    *auth.Hasher // bounds concurrent argon2 runs, which take much memory each
+	dummyHash string // verified against when the email is unknown, to equalise timing
+	streams   *streams
+	heartbeat time.Duration // between stream comments and session checks
+	hasher    *auth.Hasher  // bounds concurrent argon2 runs, which take much memory each
 	ipLimit   *keyedLimiter
 	pairLimit *keyedLimiter // (email, IP)
 	mailLimit *keyedLimiter // emails of real accounts only
@@ -135,6 +144,8 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 		cfg: cfg, members: members, tokens: tokens, users: users, logger: logger, now: now,
 		pages: pages, assets: static, dummyHash: dummy,
 		hasher:    cfg.Hasher,
+		streams:   newStreams(cfg.Streams),
+		heartbeat: streamHeartbeat,
 		ipLimit:   newKeyedLimiter(cfg.LoginRate.PerIP),
 		pairLimit: newKeyedLimiter(cfg.LoginRate.PerPair),
 		mailLimit: newKeyedLimiter(cfg.LoginRate.PerEmail),
@@ -163,6 +174,8 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /logout", c.logout)
 
 	c.Handle("GET /{$}", http.HandlerFunc(c.home))
+	c.Handle("GET /account", http.HandlerFunc(c.accountPage))
+	c.Handle("POST /account/password", http.HandlerFunc(c.changePassword))
 	c.Handle("GET /members", http.HandlerFunc(c.membersPage))
 	c.Handle("POST /members/new", http.HandlerFunc(c.createMember))
 	c.Handle("POST /members/users", http.HandlerFunc(c.createUser))

@@ -21,6 +21,7 @@ const SessionCookie = "__Host-occsimore_session"
 type session struct {
 	principal *occsimore.Principal
 	user      *occsimore.User
+	hash      []byte // of the cookie, the session's key in the store
 }
 
 type sessionKey struct{}
@@ -37,8 +38,13 @@ func (c *Console) authenticate(r *http.Request) (*session, error) {
 	if err != nil || ck.Value == "" || len(ck.Value) > 200 {
 		return nil, nil
 	}
-	ctx := r.Context()
-	s, err := c.users.FindSession(ctx, auth.HashSecret(ck.Value), c.now())
+	return c.loadSession(r.Context(), auth.HashSecret(ck.Value))
+}
+
+// loadSession returns the live session with hash, or nil when it ended,
+// expired or its user was removed.
+func (c *Console) loadSession(ctx context.Context, hash []byte) (*session, error) {
+	s, err := c.users.FindSession(ctx, hash, c.now())
 	if occsimore.ErrorCode(err) == occsimore.ENOTFOUND {
 		return nil, nil
 	} else if err != nil {
@@ -59,6 +65,7 @@ func (c *Console) authenticate(r *http.Request) (*session, error) {
 	return &session{
 		principal: &occsimore.Principal{Member: m, Role: u.Role, UserID: u.ID},
 		user:      u,
+		hash:      hash,
 	}, nil
 }
 
@@ -180,12 +187,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.logger.WarnContext(ctx, "web: delete previous session", "err", err)
 		}
 	}
-	secret := occsimore.NewSecret(32)
-	s := &occsimore.Session{
-		Hash: auth.HashSecret(secret), UserID: u.ID, MemberID: u.MemberID,
-		CreatedAt: now.UTC(), ExpiresAt: now.Add(c.cfg.SessionTTL).UTC(),
-	}
-	if err := c.users.CreateSession(ctx, s); err != nil {
+	if err := c.startSession(w, r, u); err != nil {
 		c.Error(w, r, err)
 		return
 	}
@@ -194,11 +196,6 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	} else if n > 0 {
 		c.logger.DebugContext(ctx, "web: deleted expired sessions", "count", n)
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: secret, Path: "/",
-		Expires: s.ExpiresAt, MaxAge: int(c.cfg.SessionTTL.Seconds()),
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
 	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip)
 	http.Redirect(w, r, v.Next, http.StatusSeeOther)
 }
@@ -213,10 +210,13 @@ func (c *Console) loginLimited(w http.ResponseWriter, r *http.Request, v loginVi
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
-		if err := c.users.DeleteSession(r.Context(), auth.HashSecret(ck.Value)); err != nil {
+		hash := auth.HashSecret(ck.Value)
+		if err := c.users.DeleteSession(r.Context(), hash); err != nil {
 			c.Error(w, r, err)
 			return
 		}
+		// Open live streams of this sign-in end with it.
+		c.streams.endSession(string(hash))
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
