@@ -121,6 +121,9 @@ func TestPasswordHashingBounded(t *testing.T) {
 	if r.status != http.StatusServiceUnavailable {
 		t.Fatalf("status %d with every hash slot busy, want 503: %s", r.status, r.body)
 	}
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
 	release()
 	r = f.do(t, "PUT", "/v1/users/"+f.alice.ID+"/password", f.bankAdmin, `{"password":"alice-new-password"}`)
 	if r.status != http.StatusNoContent {

@@ -64,6 +64,8 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 
 	wc := web.DefaultConfig()
 	wc.SessionTTL = c.Console.SessionTTL.D()
+	wc.Streams = web.StreamLimits{PerSession: int(c.Console.MaxStreamsPerSession), PerMember: int(c.Console.MaxStreamsPerMember),
+		Total: int(c.Console.MaxStreams), WriteTimeout: c.Console.StreamWriteTimeout.D()}
 	// One bound on concurrent argon2 work for the console and the API.
 	hasher := auth.NewHasher(wc.Argon2, max(2, runtime.GOMAXPROCS(0)), 10*time.Second)
 	wc.Hasher = hasher
