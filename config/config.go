@@ -185,7 +185,7 @@ func DefaultConfig() Config {
 			TokenCacheTTL:     Duration(5 * time.Second),
 			GCHeapFloor:       256 << 20,
 		},
-		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
+		Store: Store{Driver: "sqlite", DataDir: "occsimore-data"},
 		Console: Console{SessionTTL: Duration(12 * time.Hour), MaxStreamsPerSession: 4, MaxStreamsPerMember: 32, MaxStreams: 256,
 			StreamWriteTimeout: Duration(10 * time.Second)},
 		Engine: Engine{JournalSyncInterval: Duration(10 * time.Millisecond), MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000,
