@@ -80,16 +80,13 @@ func (s *Server) principal(ctx context.Context, header string, now time.Time) (*
 	if err != nil {
 		return nil, errUnauthorized
 	}
-	tok, err := s.Tokens.LookupToken(ctx, id)
+	tok, err := auth.AuthenticateToken(ctx, s.Tokens, id, secret, now)
 	switch occsimore.ErrorCode(err) {
 	case "":
-	case occsimore.ENOTFOUND:
+	case occsimore.EUNAUTHORIZED:
 		return nil, errUnauthorized
 	default:
-		return nil, fmt.Errorf("look up token: %w", err)
-	}
-	if err := auth.CheckToken(tok, secret, now); err != nil {
-		return nil, errUnauthorized
+		return nil, err
 	}
 	m, err := s.Members.FindMember(ctx, &occsimore.Member{ID: tok.MemberID}, tok.MemberID)
 	switch occsimore.ErrorCode(err) {

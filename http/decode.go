@@ -213,3 +213,16 @@ type jsonEncoder struct {
 // jsonEncoders holds *jsonEncoder; a package-level pool is a cache, not
 // state: any encoder serves any response.
 var jsonEncoders sync.Pool
+
+// maxListLimit is the most items one page of a list holds.
+const maxListLimit = 500
+
+// parseLimit reads a page size. An explicit 0 is refused like any other value
+// out of range: leaving limit out is how a caller asks for the default.
+func parseLimit(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxListLimit {
+		return 0, fmt.Errorf("limit must be an integer from 1 to %d", maxListLimit)
+	}
+	return n, nil
+}

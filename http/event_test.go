@@ -184,6 +184,12 @@ func TestAlertsListGetLabel(t *testing.T) {
 	if r := e.do(t, "GET", "/v1/alerts?limt=2", reader, ""); r.status != 400 || r.problem(t).Field != "limt" {
 		t.Fatalf("unknown parameter: status %d body %s", r.status, r.body)
 	}
+	for _, limit := range []string{"0", "-1", "501", "ten"} {
+		r := e.do(t, "GET", "/v1/alerts?limit="+limit, reader, "")
+		if p := r.problem(t); r.status != 400 || p.Field != "limit" || !strings.Contains(p.Detail, "1 to 500") {
+			t.Fatalf("limit=%s: status %d body %s, want 400 naming limit and its range", limit, r.status, r.body)
+		}
+	}
 	if r := e.do(t, "GET", "/v1/alerts?since=yesterday", reader, ""); r.status != 400 || r.problem(t).Field != "since" {
 		t.Fatalf("bad since: status %d body %s", r.status, r.body)
 	}
