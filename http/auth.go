@@ -42,6 +42,13 @@ func (s *Server) authenticated(rt Route) http.Handler {
 			Error(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "role %s may not do this", p.Role))
 			return
 		}
+		// A body whose declared length is over the limit is refused before
+		// a byte of it is read, so nothing of it is half accepted.
+		if r.ContentLength > limit {
+			Error(w, r, s.logger, occsimore.Errorf(occsimore.ETOOLARGE,
+				"request body of %d bytes is over this endpoint's limit of %d bytes", r.ContentLength, limit))
+			return
+		}
 		r = r.WithContext(occsimore.NewContextWithPrincipal(r.Context(), p))
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rt.Handler.ServeHTTP(w, r)
