@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/mail"
 	"time"
+	"unicode/utf8"
 )
 
 // User is a person who logs in to the web console.
@@ -22,6 +23,13 @@ const MinPasswordLength = 12
 
 // Validate checks the fields a caller supplies.
 func (u *User) Validate() error {
+	// Stored as given: invalid UTF-8 is refused, never altered.
+	if !utf8.ValidString(u.Email) {
+		return FieldErrorf("email", "email is not valid UTF-8")
+	}
+	if !utf8.ValidString(u.Name) {
+		return FieldErrorf("name", "name is not valid UTF-8")
+	}
 	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
 		return FieldErrorf("email", "email %q is not a plain address such as ana@example.org", u.Email)
 	}

@@ -113,6 +113,8 @@ func Check(r *occsimore.Remediation) error {
 		return occsimore.FieldErrorf("origin", "origin %q is not logs, sharing, manual or forced", r.Origin)
 	case r.Scenario == "" || len(r.Scenario) > MaxScenarioLen:
 		return occsimore.FieldErrorf("scenario", "scenario is required and at most %d bytes", MaxScenarioLen)
+	case !utf8.ValidString(r.Scenario):
+		return occsimore.FieldErrorf("scenario", "scenario is not valid UTF-8")
 	case r.Until.IsZero():
 		return occsimore.FieldErrorf("until", "until is required")
 	}
