@@ -40,7 +40,11 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request) {
 	current, next := r.PostForm.Get("current"), r.PostForm.Get("password")
 	now, ip := c.now(), clientIP(r)
 	key := strings.ToLower(sess.user.Email)
-	if !c.pairLimit.allow(key+"\x00"+ip, now) || !c.mailLimit.allow(key, now) {
+	_, ok := c.admitAttempt(ip, key, now)
+	if ok {
+		_, ok = c.admitAccount(key, now)
+	}
+	if !ok {
 		w.Header().Set("Retry-After", "30")
 		f.Message = "Too many attempts. Wait a minute, then try again."
 		c.RenderStatus(w, r, http.StatusTooManyRequests, "account", accountView{Form: f})

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
@@ -145,12 +146,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	// The store ignores the case of emails, and so do the limits.
 	key := strings.ToLower(email[:min(len(email), 320)]) // bounded: keys are kept
-	if !c.ipLimit.allow(ip, now) {
-		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerIP)
-		return
-	}
-	if !c.pairLimit.allow(key+"\x00"+ip, now) {
-		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerPair)
+	if rt, ok := c.admitAttempt(ip, key, now); !ok {
+		c.loginLimited(w, r, v, ip, rt)
 		return
 	}
 	u, err := c.users.FindUserByEmail(ctx, email)
@@ -158,11 +155,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.Error(w, r, err)
 		return
 	}
-	// Only real accounts have a per-email bucket, so made-up emails cannot
-	// fill the limiter.
-	if u != nil && !c.mailLimit.allow(key, now) {
-		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerEmail)
-		return
+	if u != nil {
+		if rt, ok := c.admitAccount(key, now); !ok {
+			c.loginLimited(w, r, v, ip, rt)
+			return
+		}
 	}
 	// An unknown email costs the same time as a known one.
 	hash := c.dummyHash
@@ -198,6 +195,29 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip)
 	http.Redirect(w, r, v.Next, http.StatusSeeOther)
+}
+
+// admitAttempt charges a sign-in attempt for email key from ip to the
+// per-address and per-pair limits, and reports whether it may go on, or else
+// the rate it is over.
+func (c *Console) admitAttempt(ip, key string, now time.Time) (Rate, bool) {
+	if !c.ipLimit.allow(ip, now) {
+		return c.cfg.LoginRate.PerIP, false
+	}
+	if !c.pairLimit.allow(key+"\x00"+ip, now) {
+		return c.cfg.LoginRate.PerPair, false
+	}
+	return Rate{}, true
+}
+
+// admitAccount charges an attempt on an email that has an account. Only
+// real accounts have a per-email bucket, so made-up emails cannot fill this
+// limiter.
+func (c *Console) admitAccount(key string, now time.Time) (Rate, bool) {
+	if !c.mailLimit.allow(key, now) {
+		return c.cfg.LoginRate.PerEmail, false
+	}
+	return Rate{}, true
 }
 
 // loginLimited answers a sign-in over one of the limits with the sign-in page.

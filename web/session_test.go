@@ -334,6 +334,30 @@ func TestLoginFloodOfUnknownEmails(t *testing.T) {
 	}
 }
 
+// TestLoginLimitsFloodAtFullScale is the flood of the issue at its real size
+// against the production bounds: 11,000 distinct made-up emails from 1,100
+// addresses, ten each, go through the same admission steps a sign-in takes;
+// then a real user, from a new address, is admitted. (The 10,000-key email
+// limiter used to fill and refuse every sign-in for 30 s.)
+func TestLoginLimitsFloodAtFullScale(t *testing.T) {
+	f := newFixture(t, testConfig())
+	c, now := f.console, f.clock.Now()
+	for i := range 11000 {
+		ip := "10." + strconv.Itoa(i%1100/250) + "." + strconv.Itoa(i%1100%250) + ".1"
+		if _, ok := c.admitAttempt(ip, "nobody"+strconv.Itoa(i)+"@flood.example", now); !ok {
+			t.Fatalf("flood attempt %d from %s refused: each address stays within its burst", i, ip)
+		}
+		// Unknown emails are never charged to the per-account limiter.
+	}
+	key := strings.ToLower(f.adminA.Email)
+	if rt, ok := c.admitAttempt("192.0.2.50", key, now); !ok {
+		t.Fatalf("a real sign-in after the flood was refused (over %+v)", rt)
+	}
+	if rt, ok := c.admitAccount(key, now); !ok {
+		t.Fatalf("a real account was refused after the flood (over %+v)", rt)
+	}
+}
+
 // TestKeyedLimiterEvictsWhenFull: a full limiter makes room instead of
 // refusing every new key.
 func TestKeyedLimiterEvictsWhenFull(t *testing.T) {
