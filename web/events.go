@@ -229,11 +229,16 @@ func (c *Console) alertStream(w http.ResponseWriter, r *http.Request) {
 	}
 	heartbeat := time.NewTicker(c.heartbeat)
 	defer heartbeat.Stop()
+	// The stream ends when its session expires, to the second.
+	expiry := time.NewTimer(max(0, sess.expires.Sub(c.now())))
+	defer expiry.Stop()
 	var buf bytes.Buffer
 	for {
 		buf.Reset()
 		select {
 		case <-ctx.Done():
+			return
+		case <-expiry.C:
 			return
 		case a, ok := <-alerts:
 			if !ok { // the pipeline closed

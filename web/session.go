@@ -23,6 +23,7 @@ type session struct {
 	principal *occsimore.Principal
 	user      *occsimore.User
 	hash      []byte // of the cookie, the session's key in the store
+	expires   time.Time
 }
 
 type sessionKey struct{}
@@ -67,6 +68,7 @@ func (c *Console) loadSession(ctx context.Context, hash []byte) (*session, error
 		principal: &occsimore.Principal{Member: m, Role: u.Role, UserID: u.ID},
 		user:      u,
 		hash:      hash,
+		expires:   s.ExpiresAt,
 	}, nil
 }
 

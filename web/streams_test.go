@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +230,26 @@ func TestAlertStreamDropsSlowReader(t *testing.T) {
 			time.Sleep(time.Millisecond) // let the handler write
 		}
 	}
+}
+
+// TestAlertStreamEndsAtExpiry: with the real clock, the stream ends when its
+// session expires, without waiting for a heartbeat.
+func TestAlertStreamEndsAtExpiry(t *testing.T) {
+	cfg := testConfig()
+	ev := &fakeEvents{}
+	var shift atomic.Int64 // added to the console's clock
+	f := newFixtureWith(t, cfg, func(f *fixture) {
+		f.console.SetEvents(ev, f.db)
+		f.console.now = func() time.Time { return f.clock.Now().Add(time.Duration(shift.Load())) }
+	})
+	ts := httptest.NewServer(f.handler)
+	t.Cleanup(ts.Close)
+	cookie := f.login(t, f.adminA)
+	// The session expires 200 ms from now on the real clock.
+	shift.Store(int64(cfg.SessionTTL - 200*time.Millisecond))
+	res := openStream(t, ts, cookie)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("open: status %d", res.StatusCode)
+	}
+	waitEnd(t, res, "the session expired")
 }
