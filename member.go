@@ -3,6 +3,7 @@ package occsimore
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // Sectors a member can belong to. Attack statistics are aggregated per sector.
@@ -38,6 +39,8 @@ func (m *Member) Validate() error {
 		return FieldErrorf("slug", "slug %q must be 2-40 lowercase letters, digits or hyphens, starting with a letter", m.Slug)
 	case m.Name == "" || len(m.Name) > 200:
 		return FieldErrorf("name", "name is required and at most 200 characters")
+	case !utf8.ValidString(m.Name):
+		return FieldErrorf("name", "name is not valid UTF-8")
 	case !ValidSector(m.Sector):
 		return FieldErrorf("sector", "sector %q is not one of %v", m.Sector, Sectors)
 	}

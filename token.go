@@ -3,6 +3,7 @@ package occsimore
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what a token or a user may do within its member.
@@ -79,6 +80,8 @@ func (t *Token) Validate() error {
 	switch {
 	case t.Name == "" || len(t.Name) > 100:
 		return FieldErrorf("name", "name is required and at most 100 characters")
+	case !utf8.ValidString(t.Name):
+		return FieldErrorf("name", "name is not valid UTF-8")
 	case !t.Role.Valid():
 		return FieldErrorf("role", "role %q is not one of %v", t.Role, Roles)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/mail"
 	"time"
+	"unicode/utf8"
 )
 
 // User is a person who logs in to the web console.
@@ -22,6 +23,13 @@ const MinPasswordLength = 12
 
 // Validate checks the fields a caller supplies.
 func (u *User) Validate() error {
+	// Stored as given: invalid UTF-8 is refused, never altered.
+	if !utf8.ValidString(u.Email) {
+		return FieldErrorf("email", "email is not valid UTF-8")
+	}
+	if !utf8.ValidString(u.Name) {
+		return FieldErrorf("name", "name is not valid UTF-8")
+	}
 	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
 		return FieldErrorf("email", "email %q is not a plain address such as ana@example.org", u.Email)
 	}
@@ -50,6 +58,8 @@ type UserService interface {
 	CreateUser(ctx context.Context, memberID string, u *User) error
 	FindUser(ctx context.Context, memberID, id string) (*User, error)
 	ListUsers(ctx context.Context, memberID string) ([]*User, error)
+	// SetPassword replaces the user's password hash and ends every one of
+	// its sessions.
 	SetPassword(ctx context.Context, memberID, id, hash string) error
 	// FindUserByEmail is for login only: unscoped, since the member is not
 	// known until the password is verified.

@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -31,19 +32,22 @@ var DefaultArgon2 = Argon2Params{Memory: 64 * 1024, Time: 3, Threads: 2, KeyLen:
 // ErrMismatch is returned when a password does not match its hash.
 var ErrMismatch = errors.New("auth: password does not match")
 
-// HashPassword returns the PHC string of an argon2id hash of password.
+// HashPassword checks password against the policy (CheckPassword) and
+// returns the PHC string of an argon2id hash of it. Servers hash through a
+// Hasher, which bounds concurrent runs.
 func HashPassword(password string, p Argon2Params) (string, error) {
-	if len(password) < occsimore.MinPasswordLength {
-		return "", occsimore.FieldErrorf("password", "password must be at least %d characters", occsimore.MinPasswordLength)
+	if err := CheckPassword(password); err != nil {
+		return "", err
 	}
-	if len(password) > 1024 {
-		return "", occsimore.FieldErrorf("password", "password must be at most 1024 characters")
-	}
+	return hashPassword(password, p), nil
+}
+
+func hashPassword(password string, p Argon2Params) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
 // VerifyPassword checks password against a PHC argon2id hash in constant time.
@@ -119,12 +123,55 @@ func HashSecret(secret string) []byte {
 	return h[:]
 }
 
+// dummyTokenHash stands in for the hash of an unknown token, so that a
+// check against nothing does the same work as one against a real token.
+var dummyTokenHash = HashSecret("occsimore: no such token")
+
 // CheckToken verifies secret against t in constant time and checks that t is
-// active at now. Every failure is the same EUNAUTHORIZED, so a caller cannot
-// tell an unknown token from a revoked one.
+// active at now. A nil t (an unknown ID) is checked against a dummy hash, so
+// that it costs what a wrong secret costs. Every failure is the same
+// EUNAUTHORIZED, so a caller cannot tell an unknown token from a revoked one.
 func CheckToken(t *occsimore.Token, secret string, now time.Time) error {
-	if t == nil || subtle.ConstantTimeCompare(HashSecret(secret), t.Hash) != 1 || !t.Active(now) {
+	want := dummyTokenHash
+	if t != nil {
+		want = t.Hash
+	}
+	ok := subtle.ConstantTimeCompare(HashSecret(secret), want) == 1
+	if t == nil || !ok || !t.Active(now) {
 		return occsimore.Errorf(occsimore.EUNAUTHORIZED, "the token is unknown, revoked or expired")
 	}
 	return nil
+}
+
+// tokenAuthenticator is a TokenService with its own way to authenticate
+// (TokenCache).
+type tokenAuthenticator interface {
+	AuthenticateToken(ctx context.Context, id, secret string, now time.Time) (*occsimore.Token, error)
+}
+
+// AuthenticateToken returns the active token id of ts whose secret is
+// secret. An unknown ID and a wrong secret do the same work (one lookup in
+// ts, one hash comparison) and fail with the same EUNAUTHORIZED, so neither
+// the answer nor its time tells them apart. Store failures are returned as
+// they are.
+func AuthenticateToken(ctx context.Context, ts occsimore.TokenService, id, secret string, now time.Time) (*occsimore.Token, error) {
+	if a, ok := ts.(tokenAuthenticator); ok {
+		return a.AuthenticateToken(ctx, id, secret, now)
+	}
+	return lookupAndCheck(ctx, ts, id, secret, now)
+}
+
+func lookupAndCheck(ctx context.Context, ts occsimore.TokenService, id, secret string, now time.Time) (*occsimore.Token, error) {
+	tok, err := ts.LookupToken(ctx, id)
+	switch occsimore.ErrorCode(err) {
+	case "":
+	case occsimore.ENOTFOUND:
+		tok = nil
+	default:
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	if err := CheckToken(tok, secret, now); err != nil {
+		return nil, err
+	}
+	return tok, nil
 }

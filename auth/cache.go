@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -59,14 +60,54 @@ func (c *TokenCache) LookupToken(ctx context.Context, id string) (*occsimore.Tok
 	if err != nil {
 		return nil, err
 	}
+	c.remember(id, tok)
+	return tok, nil
+}
+
+// AuthenticateToken is auth.AuthenticateToken through the cache. Only a
+// cached token whose secret matches is answered from the cache; a wrong
+// secret goes to the store, as an unknown ID does, so that a wrong secret
+// for a known ID does not answer faster than an unknown ID (the cache used
+// to make it ~100 µs faster, which told which IDs exist).
+func (c *TokenCache) AuthenticateToken(ctx context.Context, id, secret string, now time.Time) (*occsimore.Token, error) {
+	if c.ttl > 0 {
+		at := c.now()
+		c.mu.Lock()
+		e, ok := c.entries[id]
+		c.mu.Unlock()
+		if ok && at.Sub(e.at) < c.ttl && !at.Before(e.at) && CheckToken(e.tok, secret, now) == nil {
+			t := *e.tok
+			return &t, nil
+		}
+	}
+	tok, err := c.TokenService.LookupToken(ctx, id)
+	switch occsimore.ErrorCode(err) {
+	case "":
+		c.remember(id, tok)
+	case occsimore.ENOTFOUND:
+		tok = nil
+	default:
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	if err := CheckToken(tok, secret, now); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// remember caches a copy of tok, found in the store now.
+func (c *TokenCache) remember(id string, tok *occsimore.Token) {
+	if c.ttl <= 0 {
+		return
+	}
 	kept := *tok
+	at := c.now()
 	c.mu.Lock()
 	if len(c.entries) >= maxCachedTokens {
 		clear(c.entries)
 	}
-	c.entries[id] = tokenEntry{tok: &kept, at: now}
+	c.entries[id] = tokenEntry{tok: &kept, at: at}
 	c.mu.Unlock()
-	return tok, nil
 }
 
 // RevokeToken revokes in the store, then forgets the token, so the next

@@ -149,3 +149,49 @@ func TestMemberCache(t *testing.T) {
 		t.Fatalf("store finds = %d, want %d", got, want)
 	}
 }
+
+// TestAuthenticateTokenSameWork: an unknown token ID and a wrong secret for
+// a cached token cost the same store lookups (through the cache, a wrong
+// secret used to be answered from memory, ~100 µs faster than an unknown ID,
+// which told an attacker which IDs exist). A right secret stays cached.
+func TestAuthenticateTokenSameWork(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	tok, bearer := auth.NewToken("mem_a", "ci", occsimore.RoleAdmin, now, 0)
+	id, secret, err := auth.ParseBearer(bearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cached := range []bool{false, true} {
+		store := &countingTokens{tok: *tok}
+		var ts occsimore.TokenService = store
+		if cached {
+			ts = auth.NewTokenCache(store, time.Minute, func() time.Time { return now })
+		}
+		if _, err := auth.AuthenticateToken(ctx, ts, id, secret, now); err != nil {
+			t.Fatalf("right secret: %v", err)
+		}
+		before := store.lookups
+		if _, err := auth.AuthenticateToken(ctx, ts, id, secret, now); err != nil {
+			t.Fatalf("right secret again: %v", err)
+		}
+		if cached && store.lookups != before {
+			t.Errorf("a right secret was not answered from the cache")
+		}
+		before = store.lookups
+		_, errWrong := auth.AuthenticateToken(ctx, ts, id, secret+"x", now)
+		wrong := store.lookups - before
+		before = store.lookups
+		_, errUnknown := auth.AuthenticateToken(ctx, ts, "tok_unknown", secret, now)
+		unknown := store.lookups - before
+		if occsimore.ErrorCode(errWrong) != occsimore.EUNAUTHORIZED || occsimore.ErrorCode(errUnknown) != occsimore.EUNAUTHORIZED {
+			t.Fatalf("cached=%v: wrong secret %v, unknown ID %v; want both unauthorized", cached, errWrong, errUnknown)
+		}
+		if errWrong.Error() != errUnknown.Error() {
+			t.Errorf("cached=%v: answers differ: %q and %q", cached, errWrong, errUnknown)
+		}
+		if wrong != unknown || wrong != 1 {
+			t.Errorf("cached=%v: store lookups: wrong secret %d, unknown ID %d; want 1 each", cached, wrong, unknown)
+		}
+	}
+}

@@ -61,6 +61,16 @@ type Store struct {
 // Console configures the web console.
 type Console struct {
 	SessionTTL Duration `toml:"session_ttl"`
+	// MaxStreamsPerSession, MaxStreamsPerMember and MaxStreams bound the
+	// live alert streams open at once: of one sign-in, of all users of one
+	// member, and of the whole console. Over a bound the stream is refused
+	// with 429.
+	MaxStreamsPerSession int64 `toml:"max_streams_per_session"`
+	MaxStreamsPerMember  int64 `toml:"max_streams_per_member"`
+	MaxStreams           int64 `toml:"max_streams"`
+	// StreamWriteTimeout is how long one event may take to reach a stream's
+	// reader; a slower reader is disconnected.
+	StreamWriteTimeout Duration `toml:"stream_write_timeout"`
 }
 
 // Engine configures the behaviour engine and its durable journal.
@@ -176,7 +186,7 @@ func DefaultConfig() Config {
 			GCHeapFloor:       256 << 20,
 		},
 		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
-		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		Console: Console{SessionTTL: Duration(12 * time.Hour), MaxStreamsPerSession: 4, MaxStreamsPerMember: 32, MaxStreams: 256, StreamWriteTimeout: Duration(10 * time.Second)},
 		Engine: Engine{JournalSyncInterval: Duration(10 * time.Millisecond), MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000,
 			AnomalyKinds: []string{"cloud.api"}, AnomalyWarmup: 256, AnomalyReview: 0.999},
 		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute)},
@@ -434,6 +444,14 @@ func (c *Config) Validate() error {
 		return bad("server.token_cache_ttl", "%s must be between 0s (no cache) and 1m", c.Server.TokenCacheTTL.D())
 	case c.Console.SessionTTL.D() < time.Minute:
 		return bad("console.session_ttl", "%s must be at least 1m", c.Console.SessionTTL.D())
+	case c.Console.MaxStreamsPerSession < 1 || c.Console.MaxStreamsPerSession > 1000:
+		return bad("console.max_streams_per_session", "%d must be between 1 and 1000", c.Console.MaxStreamsPerSession)
+	case c.Console.MaxStreamsPerMember < c.Console.MaxStreamsPerSession || c.Console.MaxStreamsPerMember > 100_000:
+		return bad("console.max_streams_per_member", "%d must be between console.max_streams_per_session (%d) and 100000", c.Console.MaxStreamsPerMember, c.Console.MaxStreamsPerSession)
+	case c.Console.MaxStreams < c.Console.MaxStreamsPerMember || c.Console.MaxStreams > 100_000:
+		return bad("console.max_streams", "%d must be between console.max_streams_per_member (%d) and 100000", c.Console.MaxStreams, c.Console.MaxStreamsPerMember)
+	case c.Console.StreamWriteTimeout.D() < 100*time.Millisecond || c.Console.StreamWriteTimeout.D() > 10*time.Minute:
+		return bad("console.stream_write_timeout", "%s must be between 100ms and 10m", c.Console.StreamWriteTimeout.D())
 	case c.Store.Driver == "postgres" && c.Engine.JournalDir == "" && c.Store.DataDir == "":
 		return bad("engine.journal_dir", "must be set when store.data_dir is empty")
 	case (c.Logs.SyslogUDP != "" || c.Logs.SyslogTCP != "") && c.Logs.SyslogMember == "":

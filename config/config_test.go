@@ -176,3 +176,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestConsoleStreamKeys(t *testing.T) {
+	c, err := Parse("f.toml", []byte("[console]\nmax_streams_per_session = 2\nmax_streams_per_member = 8\nmax_streams = 64\nstream_write_timeout = \"5s\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Console.MaxStreamsPerSession != 2 || c.Console.MaxStreamsPerMember != 8 || c.Console.MaxStreams != 64 || c.Console.StreamWriteTimeout.D() != 5*time.Second {
+		t.Fatalf("console = %+v", c.Console)
+	}
+	for _, tc := range []struct{ toml, key string }{
+		{"[console]\nmax_streams_per_session = 0\n", "console.max_streams_per_session"},
+		{"[console]\nmax_streams_per_member = 1\n", "console.max_streams_per_member"},
+		{"[console]\nmax_streams = 10\n", "console.max_streams"},
+		{"[console]\nstream_write_timeout = \"1ms\"\n", "console.stream_write_timeout"},
+	} {
+		_, err := Parse("f.toml", []byte(tc.toml))
+		if ce, ok := errors.AsType[*Error](err); !ok || ce.Key != tc.key {
+			t.Errorf("Parse(%q) = %v, want an error about %s", tc.toml, err, tc.key)
+		}
+	}
+}

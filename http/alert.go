@@ -73,7 +73,7 @@ func alertFilter(q url.Values) (occsimore.AlertFilter, error) {
 		case "before":
 			f.Before = v
 		case "limit":
-			f.Limit, err = strconv.Atoi(v)
+			f.Limit, err = parseLimit(v)
 		default:
 			return f, occsimore.FieldErrorf(key, "unknown query parameter %q; known: kind, decision, label, unlabeled, entity_role, entity_id, since, until, min_score, before, limit", key)
 		}

@@ -37,7 +37,7 @@ func (s *Server) handleListAttacks(w http.ResponseWriter, r *http.Request) error
 		case "before":
 			f.Before = v
 		case "limit":
-			f.Limit, err = strconv.Atoi(v)
+			f.Limit, err = parseLimit(v)
 		default:
 			return errUnknownParam
 		}

@@ -42,6 +42,13 @@ func (s *Server) authenticated(rt Route) http.Handler {
 			Error(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "role %s may not do this", p.Role))
 			return
 		}
+		// A body whose declared length is over the limit is refused before
+		// a byte of it is read, so nothing of it is half accepted.
+		if r.ContentLength > limit {
+			Error(w, r, s.logger, occsimore.Errorf(occsimore.ETOOLARGE,
+				"request body of %d bytes is over this endpoint's limit of %d bytes", r.ContentLength, limit))
+			return
+		}
 		r = r.WithContext(occsimore.NewContextWithPrincipal(r.Context(), p))
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rt.Handler.ServeHTTP(w, r)
@@ -80,16 +87,13 @@ func (s *Server) principal(ctx context.Context, header string, now time.Time) (*
 	if err != nil {
 		return nil, errUnauthorized
 	}
-	tok, err := s.Tokens.LookupToken(ctx, id)
+	tok, err := auth.AuthenticateToken(ctx, s.Tokens, id, secret, now)
 	switch occsimore.ErrorCode(err) {
 	case "":
-	case occsimore.ENOTFOUND:
+	case occsimore.EUNAUTHORIZED:
 		return nil, errUnauthorized
 	default:
-		return nil, fmt.Errorf("look up token: %w", err)
-	}
-	if err := auth.CheckToken(tok, secret, now); err != nil {
-		return nil, errUnauthorized
+		return nil, err
 	}
 	m, err := s.Members.FindMember(ctx, &occsimore.Member{ID: tok.MemberID}, tok.MemberID)
 	switch occsimore.ErrorCode(err) {

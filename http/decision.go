@@ -69,6 +69,8 @@ type decisionRequest struct {
 	Value    string           `json:"value"`
 	Duration string           `json:"duration"` // a Go duration: "4h", "30m"
 	Scenario string           `json:"scenario"` // optional; "manual" by default
+	// Force lets an admin ban a range wider than /16 (IPv4) or /32 (IPv6).
+	Force bool `json:"force"`
 }
 
 // handleCreateDecision records an analyst's decision. Bouncers get it on
@@ -89,6 +91,17 @@ func (s *Server) handleCreateDecision(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	origin := remediation.OriginManual
+	if remediation.TooWide(req.Scope, value) {
+		switch {
+		case !req.Force:
+			return occsimore.FieldErrorf("value", "range %s is wider than /%d (IPv4) or /%d (IPv6); an admin may set force to ban it",
+				value, remediation.MinRangeBits4, remediation.MinRangeBits6)
+		case !p.Can(occsimore.PermManage):
+			return occsimore.Errorf(occsimore.EFORBIDDEN, "only an admin may force a range as wide as %s", value)
+		}
+		origin = remediation.OriginForced
+	}
 	d, err := time.ParseDuration(req.Duration)
 	if err != nil || d <= 0 || d > MaxDecisionDuration {
 		return occsimore.FieldErrorf("duration", "duration %q is not a duration such as 4h or 30m, up to %s", req.Duration, MaxDecisionDuration)
@@ -96,7 +109,7 @@ func (s *Server) handleCreateDecision(w http.ResponseWriter, r *http.Request) er
 	now := s.Now()
 	rem := &occsimore.Remediation{
 		Action: req.Action, Scope: req.Scope, Value: value,
-		Scenario: req.Scenario, Origin: remediation.OriginManual,
+		Scenario: req.Scenario, Origin: origin,
 		Until: now.Add(d), CreatedAt: now,
 	}
 	if rem.Scenario == "" {

@@ -77,6 +77,17 @@ func TestCreateDecision(t *testing.T) {
 			body: body("ban", "range", "192.0.2.7/24", "1h"), status: http.StatusBadRequest, field: "value"},
 		{name: "CIDR as an IP", method: "POST", path: "/v1/decisions", bearer: f.bankAdmin,
 			body: body("ban", "ip", "192.0.2.0/24", "1h"), status: http.StatusBadRequest, field: "value"},
+		{name: "analyst bans everyone", method: "POST", path: "/v1/decisions", bearer: f.bankAnalyst,
+			body: body("ban", "range", "0.0.0.0/0", "1h"), status: http.StatusBadRequest, field: "value"},
+		{name: "analyst bans every IPv6", method: "POST", path: "/v1/decisions", bearer: f.bankAnalyst,
+			body: body("ban", "range", "::/0", "1h"), status: http.StatusBadRequest, field: "value"},
+		{name: "admin without force", method: "POST", path: "/v1/decisions", bearer: f.bankAdmin,
+			body: body("ban", "range", "10.0.0.0/8", "1h"), status: http.StatusBadRequest, field: "value"},
+		{name: "analyst forces", method: "POST", path: "/v1/decisions", bearer: f.bankAnalyst,
+			body:   `{"action":"ban","scope":"range","value":"10.0.0.0/15","duration":"1h","force":true}`,
+			status: http.StatusForbidden, code: occsimore.EFORBIDDEN},
+		{name: "IPv6 /31 without force", method: "POST", path: "/v1/decisions", bearer: f.bankAnalyst,
+			body: body("ban", "range", "2001:db8::/31", "1h"), status: http.StatusBadRequest, field: "value"},
 		{name: "no duration", method: "POST", path: "/v1/decisions", bearer: f.bankAdmin,
 			body: body("ban", "ip", "192.0.2.1", ""), status: http.StatusBadRequest, field: "duration"},
 		{name: "negative duration", method: "POST", path: "/v1/decisions", bearer: f.bankAdmin,
@@ -129,6 +140,58 @@ func TestCreateDecision(t *testing.T) {
 				}
 			}},
 	})
+}
+
+// TestWideRangeNeedsForce: an analyst cannot ban 0.0.0.0/0 or ::/0, and a
+// wide range reaches the nftables export only when an admin forced it.
+func TestWideRangeNeedsForce(t *testing.T) {
+	f := newFixture(t)
+	analyst := func(body string) response {
+		return f.do(t, "POST", "/v1/decisions", f.bankAnalyst, body)
+	}
+	if r := analyst(`{"action":"ban","scope":"range","value":"198.51.0.0/16","duration":"1h"}`); r.status != http.StatusCreated {
+		t.Fatalf("a /16 by an analyst: status %d %s", r.status, r.body)
+	}
+	if r := analyst(`{"action":"ban","scope":"range","value":"2001:db8::/32","duration":"1h"}`); r.status != http.StatusCreated {
+		t.Fatalf("an IPv6 /32 by an analyst: status %d %s", r.status, r.body)
+	}
+	for _, v := range []string{"0.0.0.0/0", "::/0"} {
+		if r := analyst(`{"action":"ban","scope":"range","value":"` + v + `","duration":"1h"}`); r.status != http.StatusBadRequest {
+			t.Fatalf("%s by an analyst: status %d %s", v, r.status, r.body)
+		}
+	}
+	r := f.do(t, "POST", "/v1/decisions", f.bankAdmin, `{"action":"ban","scope":"range","value":"10.0.0.0/8","duration":"1h","force":true}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("a forced /8 by an admin: status %d %s", r.status, r.body)
+	}
+	var rem occsimore.Remediation
+	r.decode(t, &rem)
+	if rem.Origin != "forced" {
+		t.Fatalf("a forced decision's origin is %q, want forced", rem.Origin)
+	}
+	// A /0 that arrived another way (an older server, a shared indicator)
+	// stays out of the firewall.
+	for _, v := range []string{"0.0.0.0/0", "::/0"} {
+		if err := f.db.CreateRemediations(t.Context(), f.bank.ID, []*occsimore.Remediation{{Action: occsimore.ActionBan,
+			Scope: occsimore.ScopeRange, Value: v, Scenario: "shared", Origin: "sharing", Until: f.clock.Now().Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = f.do(t, "GET", "/v1/decisions/export?format=nftables", f.bankReader, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("export: status %d %s", r.status, r.body)
+	}
+	body := string(r.body)
+	for _, v := range []string{"0.0.0.0/0", "::/0"} {
+		if strings.Contains(body, v) {
+			t.Errorf("the nftables export carries %s:\n%s", v, body)
+		}
+	}
+	for _, v := range []string{"10.0.0.0/8", "198.51.0.0/16", "2001:db8::/32"} {
+		if !strings.Contains(body, v) {
+			t.Errorf("the nftables export lacks %s:\n%s", v, body)
+		}
+	}
 }
 
 // TestDecisionStream drives a bouncer through startup, a new ban, a manual

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/occsimore/occsimore"
 )
@@ -39,6 +40,12 @@ func decodeJSON(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(data, err)
+	}
+	// encoding/json replaces invalid UTF-8 in strings with U+FFFD, which
+	// would store "\xff@x.example" as "\ufffd@x.example" without a word.
+	// Checked after decoding, so that a syntax error is reported as such.
+	if !utf8.Valid(data) {
+		return invalidUTF8(data)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return occsimore.Errorf(occsimore.EINVALID, "request body must hold a single JSON value")
@@ -75,6 +82,24 @@ func decodeError(data []byte, err error) error {
 	return occsimore.Errorf(occsimore.EINVALID, "invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
+// invalidUTF8 is an EINVALID naming the field whose string holds the first
+// invalid UTF-8 sequence of data.
+func invalidUTF8(data []byte) error {
+	off := 0
+	for off < len(data) {
+		r, size := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		off += size
+	}
+	field := fieldAt(data, int64(off))
+	if field == "" {
+		return occsimore.Errorf(occsimore.EINVALID, "request body is not valid UTF-8 at byte %d", off)
+	}
+	return occsimore.FieldErrorf(field, "field %s is not valid UTF-8 (byte %d)", field, off)
+}
+
 // syntaxError is an EINVALID about the field being read where data stops
 // being valid JSON.
 func syntaxError(data []byte, msg string) error {
@@ -88,7 +113,13 @@ func syntaxError(data []byte, msg string) error {
 // fieldAtError walks data token by token up to its first syntax error and
 // returns the dotted path of the value being read there, in the form
 // json.UnmarshalTypeError.Field uses ("sub.items.2.name").
-func fieldAtError(data []byte) string {
+func fieldAtError(data []byte) string { return fieldAt(data, -1) }
+
+// fieldAt walks data token by token and returns the dotted path of the value
+// whose token holds byte offset stop, or, with stop < 0, of the value being
+// read where data stops being valid JSON. A key holding stop names its own
+// path.
+func fieldAt(data []byte, stop int64) string {
 	type frame struct {
 		object  bool
 		wantKey bool // in an object, the next string is a key
@@ -127,6 +158,12 @@ func fieldAtError(data []byte) string {
 			return path()
 		}
 		n := len(stack)
+		if stop >= 0 && dec.InputOffset() > stop {
+			if t, ok := tok.(string); ok && n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				stack[n-1].key = t
+			}
+			return path()
+		}
 		if n > 0 && !stack[n-1].object {
 			if d, ok := tok.(json.Delim); !ok || d != ']' {
 				stack[n-1].index++ // a new array element begins
@@ -213,3 +250,16 @@ type jsonEncoder struct {
 // jsonEncoders holds *jsonEncoder; a package-level pool is a cache, not
 // state: any encoder serves any response.
 var jsonEncoders sync.Pool
+
+// maxListLimit is the most items one page of a list holds.
+const maxListLimit = 500
+
+// parseLimit reads a page size. An explicit 0 is refused like any other value
+// out of range: leaving limit out is how a caller asks for the default.
+func parseLimit(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxListLimit {
+		return 0, fmt.Errorf("limit must be an integer from 1 to %d", maxListLimit)
+	}
+	return n, nil
+}

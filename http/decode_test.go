@@ -2,9 +2,11 @@ package http_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/occsimore/occsimore"
 	occhttp "github.com/occsimore/occsimore/http"
@@ -54,6 +56,11 @@ func TestDecode(t *testing.T) {
 		{`{"name":"x",}`, occsimore.EINVALID, "name"},
 		{`{"labels":[x]}`, occsimore.EINVALID, "labels.0"},
 		{`{"labels":["a" "b"]}`, occsimore.EINVALID, "labels.1"},
+		// Invalid UTF-8 used to become U+FFFD silently.
+		{"{\"name\":\"\xff@x.example\"}", occsimore.EINVALID, "name"},
+		{"{\"name\":\"ok\",\"labels\":[\"a\",\"b\xc3\"]}", occsimore.EINVALID, "labels.1"},
+		{"{\"window\":{\"from\":1},\"role\":\"adm\xe9in\"}", occsimore.EINVALID, "role"},
+		{"{\"name\":\"caf\xc3\xa9\"}", "", ""},
 	}
 	for _, c := range cases {
 		var v decodeTarget
@@ -90,7 +97,7 @@ func TestDecodeValues(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"x","count":3,"labels":["a"],"window":{"from":1,"hours":[1,2]}}`,
-		`{"name":"x","role": admin}`, `{"window":{"hours":[1,"2"]}}`, `{"a":1}`, `[`, `{"name":"\u00e9"}`, `null`,
+		`{"name":"x","role": admin}`, `{"window":{"hours":[1,"2"]}}`, `{"a":1}`, `[`, `{"name":"\u00e9"}`, `null`, "{\"name\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -106,6 +113,9 @@ func FuzzDecode(f *testing.F) {
 		if !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
+		if !utf8.Valid(body) {
+			t.Fatalf("accepted invalid UTF-8 %q", body)
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -115,4 +125,27 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded value %s rejected: %v", b, err)
 		}
 	})
+}
+
+// TestInvalidUTF8Refused: tokens, users, decisions and members used to store
+// "\xff@x.example" as U+FFFD; each now answers 400 naming the field.
+func TestInvalidUTF8Refused(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, path, bearer, body, field string
+	}{
+		{"user email", "/v1/users", f.bankAdmin, "{\"email\":\"\xff@x.example\",\"name\":\"X\",\"role\":\"reader\",\"password\":\"tram lilac ferry oboe\"}", "email"},
+		{"user name", "/v1/users", f.bankAdmin, "{\"email\":\"x@x.example\",\"name\":\"X\xc3\",\"role\":\"reader\",\"password\":\"tram lilac ferry oboe\"}", "name"},
+		{"token name", "/v1/tokens", f.bankAdmin, "{\"name\":\"ci \xfe\",\"role\":\"reader\"}", "name"},
+		{"decision value", "/v1/decisions", f.bankAdmin, "{\"action\":\"ban\",\"scope\":\"user\",\"value\":\"bob\xff\",\"duration\":\"1h\"}", "value"},
+		{"decision scenario", "/v1/decisions", f.bankAdmin, "{\"action\":\"ban\",\"scope\":\"ip\",\"value\":\"192.0.2.1\",\"duration\":\"1h\",\"scenario\":\"\xe2\x82\"}", "scenario"},
+		{"member name", "/v1/members", f.opsAdmin, "{\"slug\":\"utf-probe\",\"name\":\"Probe \xff\",\"sector\":\"other\"}", "name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.do(t, "POST", tc.path, tc.bearer, tc.body)
+			if p := r.problem(t); r.status != http.StatusBadRequest || p.Field != tc.field || !strings.Contains(p.Detail, "UTF-8") {
+				t.Fatalf("status %d body %s, want 400 naming field %s as not UTF-8", r.status, r.body, tc.field)
+			}
+		})
+	}
 }

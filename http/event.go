@@ -117,6 +117,10 @@ type batchSummary struct {
 		Accepted int `json:"accepted"`
 		Rejected int `json:"rejected"`
 		Alerts   int `json:"alerts"`
+		// Stopped says why the batch ended before its last line (the body
+		// was over the limit, the connection was cut); absent when every
+		// line was read. Lines reported above it stay as reported.
+		Stopped string `json:"stopped,omitempty"`
 	} `json:"summary"`
 }
 
@@ -159,7 +163,8 @@ func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 				cancel()
 				for range chunks { // let the reader finish
 				}
-				return s.batchFailed(w, r, started, fmt.Errorf("submit batch: %w", err))
+				bw.Flush()
+				return s.batchFailed(w, r, started, &sum, fmt.Errorf("submit batch: %w", err))
 			}
 		}
 		if !started {
@@ -196,7 +201,8 @@ func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 			// submitted so far stays accepted, and the client is told why
 			// the rest was not read.
 			bw.Flush()
-			return s.batchFailed(w, r, started, bodyError(c.fatal))
+			sum.Summary.Lines = c.lines
+			return s.batchFailed(w, r, started, &sum, bodyError(c.fatal))
 		}
 		sum.Summary.Lines = c.lines
 		free <- c.reset()
@@ -427,14 +433,19 @@ func csvMapping(s string) (ingest.CSVMapping, error) {
 }
 
 // batchFailed reports an error that stops a batch. Before the response has
-// started it is an ordinary problem; after, it is a final NDJSON line, since
-// the status is already sent.
-func (s *Server) batchFailed(w http.ResponseWriter, r *http.Request, started bool, err error) error {
+// started it is an ordinary problem; after, since the status is already sent,
+// it is an error line followed by the summary, which says the batch stopped.
+func (s *Server) batchFailed(w http.ResponseWriter, r *http.Request, started bool, sum *batchSummary, err error) error {
 	if !started {
 		return err
 	}
 	s.logger.WarnContext(r.Context(), "batch stopped", "err", err)
 	b, _ := json.Marshal(map[string]any{"error": problemOf(err)})
+	w.Write(append(b, '\n'))
+	// The summary says the batch stopped and why, so that a client reading
+	// only the last line does not take a cut batch for a whole one.
+	sum.Summary.Stopped = occsimore.ErrorMessage(err)
+	b, _ = json.Marshal(sum)
 	w.Write(append(b, '\n'))
 	return nil
 }
@@ -449,8 +460,8 @@ func problemOf(err error) *lineProblem {
 
 // bodyError turns a failure to read a request body into a caller-facing error.
 func bodyError(err error) error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return occsimore.Errorf(occsimore.ETOOLARGE, "request body is over the limit")
+	if e, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return occsimore.Errorf(occsimore.ETOOLARGE, "request body is over the limit of %d bytes; nothing after it was read", e.Limit)
 	}
 	return occsimore.Errorf(occsimore.EINVALID, "read request body: %v", err)
 }

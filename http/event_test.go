@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/occsimore/occsimore"
+	occhttp "github.com/occsimore/occsimore/http"
 )
 
 func TestPostEvent(t *testing.T) {
@@ -184,6 +186,12 @@ func TestAlertsListGetLabel(t *testing.T) {
 	if r := e.do(t, "GET", "/v1/alerts?limt=2", reader, ""); r.status != 400 || r.problem(t).Field != "limt" {
 		t.Fatalf("unknown parameter: status %d body %s", r.status, r.body)
 	}
+	for _, limit := range []string{"0", "-1", "501", "ten"} {
+		r := e.do(t, "GET", "/v1/alerts?limit="+limit, reader, "")
+		if p := r.problem(t); r.status != 400 || p.Field != "limit" || !strings.Contains(p.Detail, "1 to 500") {
+			t.Fatalf("limit=%s: status %d body %s, want 400 naming limit and its range", limit, r.status, r.body)
+		}
+	}
 	if r := e.do(t, "GET", "/v1/alerts?since=yesterday", reader, ""); r.status != 400 || r.problem(t).Field != "since" {
 		t.Fatalf("bad since: status %d body %s", r.status, r.body)
 	}
@@ -325,4 +333,71 @@ func TestBatchOrderAcrossChunks(t *testing.T) {
 	if int(summary["accepted"].(float64)) != good || int(summary["rejected"].(float64)) != len(bad) || int(summary["lines"].(float64)) != n {
 		t.Fatalf("summary %v, want %d accepted, %d rejected, %d lines", summary, good, len(bad), n)
 	}
+}
+
+// TestBatchOverLimit: a batch over the body limit used to answer 200 with a
+// lone error line, which looked like success. With a known length it is now
+// refused with 413 before anything is read; streamed, the response ends with
+// a summary that says it stopped and why, and what was acknowledged stays.
+func TestBatchOverLimit(t *testing.T) {
+	e := newEnv(t, func(c *occhttp.Config) { c.MaxBatchBodyBytes = 8 << 10 }, nil)
+	m := e.member("bank", false)
+	_, ingest := e.token(m, occsimore.RoleIngest, 0)
+	var body strings.Builder
+	for i := 0; body.Len() < 40<<10; i++ {
+		fmt.Fprintf(&body, `{"kind":"card.tx","time":"2026-11-26T10:%02d:%02dZ","card":"c1","amount":%d}`+"\n", i/60%60, i%60, i+1)
+	}
+
+	t.Run("known length", func(t *testing.T) {
+		req, err := http.NewRequestWithContext(t.Context(), "POST", e.ts.URL+"/v1/events:batch", strings.NewReader(body.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+ingest)
+		r := e.roundTrip(t, req)
+		if p := r.problem(t); r.status != http.StatusRequestEntityTooLarge || p.Code != occsimore.ETOOLARGE {
+			t.Fatalf("status %d body %s, want 413 too_large", r.status, r.body)
+		}
+		if _, ok := e.pl.Entity(m.ID, "card", "c1"); ok {
+			t.Fatal("a refused batch changed a profile")
+		}
+	})
+
+	t.Run("streamed", func(t *testing.T) {
+		// A reader of unknown length makes the client send it chunked.
+		req, err := http.NewRequestWithContext(t.Context(), "POST", e.ts.URL+"/v1/events:batch", struct{ io.Reader }{strings.NewReader(body.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+ingest)
+		r := e.roundTrip(t, req)
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d body %s", r.status, r.body)
+		}
+		lines, summary := batchLines(t, r.body)
+		if summary == nil {
+			t.Fatalf("the response has no summary line:\n%s", r.body)
+		}
+		last := strings.TrimSpace(string(r.body))
+		if !strings.Contains(last[strings.LastIndexByte(last, '\n')+1:], `"summary"`) {
+			t.Fatalf("the last line is not the summary:\n%s", last[strings.LastIndexByte(last, '\n')+1:])
+		}
+		stopped, _ := summary["stopped"].(string)
+		if !strings.Contains(stopped, "over the limit") {
+			t.Fatalf("summary %v does not say the batch stopped over the limit", summary)
+		}
+		accepted := 0
+		for _, l := range lines {
+			if _, isErr := l["error"]; !isErr {
+				accepted++
+			}
+		}
+		if accepted == 0 || float64(accepted) != summary["accepted"].(float64) {
+			t.Fatalf("%d lines acknowledged, summary %v", accepted, summary)
+		}
+		p, ok := e.pl.Entity(m.ID, "card", "c1")
+		if !ok || int(p.Events) != accepted {
+			t.Fatalf("profile has %v events, want the %d acknowledged", p.Events, accepted)
+		}
+	})
 }

@@ -14,6 +14,9 @@ type Config struct {
 	Addr string
 	// MaxBodyBytes bounds every /v1 request body unless a Route sets its own.
 	MaxBodyBytes int64
+	// MaxBatchBodyBytes bounds a POST /v1/events:batch body, which is
+	// streamed; zero means 256 MiB.
+	MaxBatchBodyBytes int64
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"net/http"
 	"net/http/pprof"
 
@@ -49,7 +50,7 @@ func (s *Server) apiRoutes() []Route {
 	if s.Events != nil {
 		routes = append(routes,
 			Route{Pattern: "POST /v1/events", Handler: s.handle(s.handlePostEvent), Perm: occsimore.PermIngest},
-			Route{Pattern: "POST /v1/events:batch", Handler: s.handle(s.handlePostBatch), Perm: occsimore.PermIngest, MaxBodyBytes: maxBatchBodyBytes},
+			Route{Pattern: "POST /v1/events:batch", Handler: s.handle(s.handlePostBatch), Perm: occsimore.PermIngest, MaxBodyBytes: cmp.Or(s.cfg.MaxBatchBodyBytes, maxBatchBodyBytes)},
 			Route{Pattern: "GET /v1/entities/{role}/{id}", Handler: s.handle(s.handleGetEntity), Perm: occsimore.PermRead},
 			Route{Pattern: "GET /v1/alerts", Handler: s.handle(s.handleListAlerts), Perm: occsimore.PermRead},
 			Route{Pattern: "GET /v1/alerts/{id}", Handler: s.handle(s.handleGetAlert), Perm: occsimore.PermRead},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,9 @@ type Server struct {
 	Console http.Handler
 	// Argon2 is the cost of password hashes set through the API.
 	Argon2 auth.Argon2Params
+	// Hasher, if set, runs password hashes in slots shared with the console;
+	// nil gives the server its own, at cost Argon2.
+	Hasher *auth.Hasher
 	// Events and Alerts, when both are set, enable the event, entity and
 	// alert routes.
 	Events EventService
@@ -160,6 +164,9 @@ func (s *Server) buildHandler() (err error) {
 		return errors.New("http: server needs a clock (Now)")
 	case s.logger == nil:
 		return errors.New("http: server needs a logger")
+	}
+	if s.Hasher == nil {
+		s.Hasher = auth.NewHasher(s.Argon2, max(2, runtime.GOMAXPROCS(0)), 10*time.Second)
 	}
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()

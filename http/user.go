@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/auth"
 )
 
 type usersResponse struct {
@@ -52,7 +51,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) error 
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	hash, err := auth.HashPassword(req.Password, s.Argon2)
+	hash, err := s.Hasher.Hash(r.Context(), req.Password, u.Email, u.Name)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
@@ -89,10 +88,11 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	// Look the user up first: hashing is deliberately expensive.
-	if _, err := s.Users.FindUser(r.Context(), p.Member.ID, id); err != nil {
+	u, err := s.Users.FindUser(r.Context(), p.Member.ID, id)
+	if err != nil {
 		return fmt.Errorf("find user: %w", hideNotFound(err, "user"))
 	}
-	hash, err := auth.HashPassword(req.Password, s.Argon2)
+	hash, err := s.Hasher.Hash(r.Context(), req.Password, u.Email, u.Name)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}

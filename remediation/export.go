@@ -122,7 +122,8 @@ const elementsPerLine = 64
 // defines a table with an IPv4 and an IPv6 set if they do not exist, flushes
 // both, and adds the ip and range remediations of rs in force at now, each
 // with its remaining time as the element's timeout. Ranges are intervals.
-// User remediations have no place in a firewall and are left out.
+// User remediations have no place in a firewall and are left out, and so
+// are ranges wider than MinRangeBits4/MinRangeBits6 unless forced.
 //
 // A range and an address or range inside it would be conflicting intervals,
 // so only the outermost is kept, with its own timeout; reloading the export
@@ -199,6 +200,11 @@ func nftElements(rs []*occsimore.Remediation, now time.Time, maxTimeout time.Dur
 				continue
 			}
 			p = p.Masked()
+			// A range wider than the bounds (0.0.0.0/0 blocks everyone)
+			// reaches the firewall only when an admin forced it.
+			if r.Origin != OriginForced && TooWide(r.Scope, p.String()) {
+				continue
+			}
 		default:
 			continue
 		}

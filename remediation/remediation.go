@@ -19,7 +19,36 @@ const (
 	OriginLogs    = "logs"    // a scenario overflowed in the member's logs
 	OriginSharing = "sharing" // an indicator shared by another member
 	OriginManual  = "manual"  // an analyst's decision
+	// OriginForced is an admin's decision on a range wider than the bounds
+	// below, made with force: the only way such a range reaches a firewall.
+	OriginForced = "forced"
 )
+
+// The widest ranges a decision may cover without force: a /16 is 65,536
+// IPv4 addresses, a /32 an IPv6 allocation to a whole provider. Wider ranges
+// (up to 0.0.0.0/0 and ::/0, which block everyone) are refused unless an
+// admin forces them, and the nftables export leaves out any that were not
+// forced, whatever their origin.
+const (
+	MinRangeBits4 = 16
+	MinRangeBits6 = 32
+)
+
+// TooWide reports whether a remediation of scope with canonical value
+// covers more addresses than MinRangeBits4 or MinRangeBits6 allow.
+func TooWide(scope occsimore.Scope, value string) bool {
+	if scope != occsimore.ScopeRange {
+		return false
+	}
+	p, err := netip.ParsePrefix(value)
+	if err != nil {
+		return false
+	}
+	if p.Addr().Is4() {
+		return p.Bits() < MinRangeBits4
+	}
+	return p.Bits() < MinRangeBits6
+}
 
 // Limits on what a remediation may carry.
 const (
@@ -80,10 +109,12 @@ func Check(r *occsimore.Remediation) error {
 		return occsimore.FieldErrorf("action", "action %q is not ban, captcha or alert", r.Action)
 	case !r.Scope.Valid():
 		return occsimore.FieldErrorf("scope", "scope %q is not ip, range or user", r.Scope)
-	case r.Origin != OriginLogs && r.Origin != OriginSharing && r.Origin != OriginManual:
-		return occsimore.FieldErrorf("origin", "origin %q is not logs, sharing or manual", r.Origin)
+	case r.Origin != OriginLogs && r.Origin != OriginSharing && r.Origin != OriginManual && r.Origin != OriginForced:
+		return occsimore.FieldErrorf("origin", "origin %q is not logs, sharing, manual or forced", r.Origin)
 	case r.Scenario == "" || len(r.Scenario) > MaxScenarioLen:
 		return occsimore.FieldErrorf("scenario", "scenario is required and at most %d bytes", MaxScenarioLen)
+	case !utf8.ValidString(r.Scenario):
+		return occsimore.FieldErrorf("scenario", "scenario is not valid UTF-8")
 	case r.Until.IsZero():
 		return occsimore.FieldErrorf("until", "until is required")
 	}

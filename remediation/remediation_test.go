@@ -310,3 +310,57 @@ func FuzzParseValue(f *testing.F) {
 		}
 	})
 }
+
+func TestTooWide(t *testing.T) {
+	for _, tc := range []struct {
+		scope occsimore.Scope
+		value string
+		want  bool
+	}{
+		{occsimore.ScopeRange, "0.0.0.0/0", true},
+		{occsimore.ScopeRange, "10.0.0.0/15", true},
+		{occsimore.ScopeRange, "10.0.0.0/16", false},
+		{occsimore.ScopeRange, "::/0", true},
+		{occsimore.ScopeRange, "2001:db8::/31", true},
+		{occsimore.ScopeRange, "2001:db8::/32", false},
+		{occsimore.ScopeIP, "192.0.2.1", false},
+		{occsimore.ScopeUser, "0.0.0.0/0", false},
+	} {
+		if got := remediation.TooWide(tc.scope, tc.value); got != tc.want {
+			t.Errorf("TooWide(%s, %s) = %v, want %v", tc.scope, tc.value, got, tc.want)
+		}
+	}
+}
+
+// TestWriteNFTablesLeavesOutWideRanges: 0.0.0.0/0 and ::/0 block everyone;
+// whatever their origin, only a forced one reaches the firewall.
+func TestWriteNFTablesLeavesOutWideRanges(t *testing.T) {
+	rem := func(value, origin string) *occsimore.Remediation {
+		return &occsimore.Remediation{Action: occsimore.ActionBan, Scope: occsimore.ScopeRange, Value: value,
+			Scenario: "x", Origin: origin, Until: now.Add(time.Hour)}
+	}
+	var buf bytes.Buffer
+	rs := []*occsimore.Remediation{rem("0.0.0.0/0", remediation.OriginManual), rem("::/0", remediation.OriginSharing),
+		rem("10.0.0.0/8", remediation.OriginLogs), rem("192.0.2.0/24", remediation.OriginManual)}
+	if err := remediation.WriteNFTables(&buf, rs, now, remediation.NFTOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"0.0.0.0/0", "::/0", "10.0.0.0/8"} {
+		if strings.Contains(buf.String(), v) {
+			t.Errorf("unforced %s reached the nftables export:\n%s", v, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "192.0.2.0/24") {
+		t.Errorf("a /24 is missing:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := remediation.WriteNFTables(&buf, []*occsimore.Remediation{rem("0.0.0.0/0", remediation.OriginForced)}, now, remediation.NFTOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "0.0.0.0/0") {
+		t.Errorf("a forced 0.0.0.0/0 is missing:\n%s", buf.String())
+	}
+	if err := remediation.Check(rem("0.0.0.0/0", remediation.OriginForced)); err != nil {
+		t.Errorf("Check(forced) = %v", err)
+	}
+}

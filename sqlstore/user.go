@@ -56,9 +56,16 @@ func (db *DB) ListUsers(ctx context.Context, memberID string) ([]*occsimore.User
 		memberID)
 }
 
-// SetPassword replaces the password hash of user id of memberID.
+// SetPassword replaces the password hash of user id of memberID and ends
+// every session of the user in the same transaction: whoever knew the old
+// password (or holds a stolen cookie) is signed out.
 func (db *DB) SetPassword(ctx context.Context, memberID, id, hash string) error {
-	res, err := db.exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND member_id = ?`,
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE users SET password_hash = ? WHERE id = ? AND member_id = ?`),
 		hash, id, memberID)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
@@ -69,6 +76,12 @@ func (db *DB) SetPassword(ctx context.Context, memberID, id, hash string) error 
 	}
 	if !ok {
 		return occsimore.Errorf(occsimore.ENOTFOUND, "user %q not found", id)
+	}
+	if _, err := tx.ExecContext(ctx, db.Rebind(`DELETE FROM sessions WHERE user_id = ? AND member_id = ?`), id, memberID); err != nil {
+		return fmt.Errorf("set password: end sessions: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("set password: %w", err)
 	}
 	return nil
 }

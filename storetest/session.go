@@ -163,3 +163,31 @@ func testCascadeDelete(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("sessions left = %d, want %d", got, want)
 	}
 }
+
+// testSetPasswordEndsSessions: a password change signs the user out
+// everywhere, and only that user.
+func testSetPasswordEndsSessions(t *testing.T, db *sqlstore.DB) {
+	ctx := t.Context()
+	a := createMember(t, db, "alpha", false)
+	u := createUser(t, db, a.ID, "ana@alpha.example")
+	v := createUser(t, db, a.ID, "vic@alpha.example")
+	createSession(t, db, u, "ana-laptop", t0.Add(time.Hour))
+	createSession(t, db, u, "ana-phone", t0.Add(time.Hour))
+	createSession(t, db, v, "vic-laptop", t0.Add(time.Hour))
+
+	b := createMember(t, db, "beta", false)
+	wantCode(t, "SetPassword(another member)", db.SetPassword(ctx, b.ID, u.ID, "$argon2id$x"), occsimore.ENOTFOUND)
+	if _, err := db.FindSession(ctx, sessionHash("ana-laptop"), t0); err != nil {
+		t.Fatalf("a refused password change ended a session: %v", err)
+	}
+	if err := db.SetPassword(ctx, a.ID, u.ID, "$argon2id$new"); err != nil {
+		t.Fatalf("SetPassword: %v", err)
+	}
+	for _, c := range []string{"ana-laptop", "ana-phone"} {
+		_, err := db.FindSession(ctx, sessionHash(c), t0)
+		wantCode(t, "FindSession("+c+") after a password change", err, occsimore.ENOTFOUND)
+	}
+	if _, err := db.FindSession(ctx, sessionHash("vic-laptop"), t0); err != nil {
+		t.Fatalf("another user's session ended: %v", err)
+	}
+}

@@ -30,6 +30,7 @@ func Run(t *testing.T, open Open) {
 		{"Sessions", testSessions},
 		{"SessionExpiry", testSessionExpiry},
 		{"SessionCrossMember", testSessionCrossMember},
+		{"SetPasswordEndsSessions", testSetPasswordEndsSessions},
 		{"CascadeDelete", testCascadeDelete},
 		{"TimePrecision", testTimePrecision},
 		{"Clock", testClock},

@@ -30,6 +30,11 @@ type Config struct {
 	LoginRate LoginRate
 	// MaxBodyBytes bounds every request body; forms here are small.
 	MaxBodyBytes int64
+	// Streams bounds live streams (the alert stream).
+	Streams StreamLimits
+	// Hasher, if set, runs the console's argon2 work, in slots it shares
+	// with the API; nil gives the console its own, at cost Argon2.
+	Hasher *auth.Hasher
 }
 
 // DefaultConfig returns the production settings.
@@ -39,9 +44,11 @@ func DefaultConfig() Config {
 		Argon2:     auth.DefaultArgon2,
 		LoginRate: LoginRate{
 			PerIP:    Rate{Every: 6 * time.Second, Burst: 10},
-			PerEmail: Rate{Every: 30 * time.Second, Burst: 5},
+			PerPair:  Rate{Every: 30 * time.Second, Burst: 5},
+			PerEmail: Rate{Every: 20 * time.Second, Burst: 50},
 		},
 		MaxBodyBytes: 64 << 10,
+		Streams:      StreamLimits{PerSession: 4, PerMember: 32, Total: 256, WriteTimeout: 10 * time.Second},
 	}
 }
 
@@ -54,13 +61,23 @@ func (c Config) validate() error {
 		return occsimore.FieldErrorf("argon2", "argon2 needs memory 8 KiB to 1 GiB, time 1-16, threads ≥1, key 16-64 bytes")
 	case c.LoginRate.PerIP.Every <= 0 || c.LoginRate.PerIP.Burst < 1:
 		return occsimore.FieldErrorf("login_rate.per_ip", "login rate per IP needs a positive interval and burst")
+	case c.LoginRate.PerPair.Every <= 0 || c.LoginRate.PerPair.Burst < 1:
+		return occsimore.FieldErrorf("login_rate.per_pair", "login rate per email and IP needs a positive interval and burst")
 	case c.LoginRate.PerEmail.Every <= 0 || c.LoginRate.PerEmail.Burst < 1:
 		return occsimore.FieldErrorf("login_rate.per_email", "login rate per email needs a positive interval and burst")
+	case c.Streams.PerSession < 1 || c.Streams.PerMember < c.Streams.PerSession || c.Streams.Total < c.Streams.PerMember:
+		return occsimore.FieldErrorf("streams", "stream limits need 1 ≤ per session ≤ per member ≤ total")
+	case c.Streams.WriteTimeout < 10*time.Millisecond:
+		return occsimore.FieldErrorf("streams.write_timeout", "stream write timeout must be at least 10ms")
 	case c.MaxBodyBytes < 1024:
 		return occsimore.FieldErrorf("max_body_bytes", "max body bytes must be at least 1024")
 	}
 	return nil
 }
+
+// hashWait is how long a sign-in or password change waits for an argon2
+// slot before it is told the server is busy.
+const hashWait = 10 * time.Second
 
 // navItem is one area of the console in the top navigation.
 type navItem struct {
@@ -84,10 +101,13 @@ type Console struct {
 
 	pages     map[string]*pageTemplate
 	assets    *assets
-	dummyHash string        // verified against when the email is unknown, to equalise timing
-	hashSlots chan struct{} // bounds concurrent argon2 runs, which take much memory each
+	dummyHash string // verified against when the email is unknown, to equalise timing
+	streams   *streams
+	heartbeat time.Duration // between stream comments and session checks
+	hasher    *auth.Hasher  // bounds concurrent argon2 runs, which take much memory each
 	ipLimit   *keyedLimiter
-	mailLimit *keyedLimiter
+	pairLimit *keyedLimiter // (email, IP)
+	mailLimit *keyedLimiter // emails of real accounts only
 
 	mux       *http.ServeMux
 	mu        sync.Mutex // guards nav
@@ -123,8 +143,11 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 	c := &Console{
 		cfg: cfg, members: members, tokens: tokens, users: users, logger: logger, now: now,
 		pages: pages, assets: static, dummyHash: dummy,
-		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		hasher:    cfg.Hasher,
+		streams:   newStreams(cfg.Streams),
+		heartbeat: streamHeartbeat,
 		ipLimit:   newKeyedLimiter(cfg.LoginRate.PerIP),
+		pairLimit: newKeyedLimiter(cfg.LoginRate.PerPair),
 		mailLimit: newKeyedLimiter(cfg.LoginRate.PerEmail),
 		mux:       http.NewServeMux(),
 		nav: []navItem{
@@ -135,6 +158,9 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 			{Label: "Challenges", Path: "/challenges"},
 			{Label: "Members", Path: "/members"},
 		},
+	}
+	if c.hasher == nil {
+		c.hasher = auth.NewHasher(cfg.Argon2, max(2, runtime.GOMAXPROCS(0)), hashWait)
 	}
 	c.routes()
 	return c, nil
@@ -148,6 +174,8 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /logout", c.logout)
 
 	c.Handle("GET /{$}", http.HandlerFunc(c.home))
+	c.Handle("GET /account", http.HandlerFunc(c.accountPage))
+	c.Handle("POST /account/password", http.HandlerFunc(c.changePassword))
 	c.Handle("GET /members", http.HandlerFunc(c.membersPage))
 	c.Handle("POST /members/new", http.HandlerFunc(c.createMember))
 	c.Handle("POST /members/users", http.HandlerFunc(c.createUser))

@@ -185,22 +185,40 @@ func (c *Console) labelAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 // alertStream sends the member's new alerts as server-sent events, each an
-// "alert" event whose data is the queue row's HTML, until the client leaves.
+// "alert" event whose data is the queue row's HTML, until the client leaves,
+// the session ends (sign-out, password change, expiry, removal of the user)
+// or the client reads too slowly. Streams are counted against
+// Config.Streams.
 func (c *Console) alertStream(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	p := occsimore.PrincipalFromContext(ctx)
+	ctx, end := context.WithCancel(r.Context())
+	defer end()
+	sess := sessionFromContext(ctx)
+	p := sess.principal
+	st, err := c.streams.open(string(sess.hash), sess.user.ID, p.Member.ID, end)
+	if err != nil {
+		w.Header().Set("Retry-After", "30")
+		c.Error(w, r, err)
+		return
+	}
+	defer c.streams.close(st)
 	alerts, cancel := c.events.Subscribe(p.Member.ID)
 	defer cancel()
 
 	rc := http.NewResponseController(w)
-	// The server's write timeout suits pages, not a stream that lasts hours.
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		c.logger.WarnContext(ctx, "web: lift write deadline", "err", err)
+	// Each write gets its own deadline: the server's write timeout suits
+	// pages, not a stream that lasts hours, and a reader that does not take
+	// an event within Streams.WriteTimeout is dropped.
+	deadline := func() bool {
+		err := rc.SetWriteDeadline(time.Now().Add(c.cfg.Streams.WriteTimeout))
+		return err == nil || errors.Is(err, http.ErrNotSupported)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // tell reverse proxies not to buffer
+	if !deadline() {
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 	// A first comment sends the headers, so the client knows it is subscribed.
 	if _, err := fmt.Fprint(w, ": subscribed\n\n"); err != nil {
@@ -209,13 +227,18 @@ func (c *Console) alertStream(w http.ResponseWriter, r *http.Request) {
 	if err := rc.Flush(); err != nil {
 		return
 	}
-	heartbeat := time.NewTicker(streamHeartbeat)
+	heartbeat := time.NewTicker(c.heartbeat)
 	defer heartbeat.Stop()
+	// The stream ends when its session expires, to the second.
+	expiry := time.NewTimer(max(0, sess.expires.Sub(c.now())))
+	defer expiry.Stop()
 	var buf bytes.Buffer
 	for {
 		buf.Reset()
 		select {
 		case <-ctx.Done():
+			return
+		case <-expiry.C:
 			return
 		case a, ok := <-alerts:
 			if !ok { // the pipeline closed
@@ -226,7 +249,15 @@ func (c *Console) alertStream(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 		case <-heartbeat.C:
+			// A session ended elsewhere (the CLI, the API, another node) or
+			// expired is noticed here.
+			if live, err := c.loadSession(ctx, sess.hash); err != nil || live == nil {
+				return
+			}
 			buf.WriteString(": heartbeat\n\n")
+		}
+		if !deadline() {
+			return
 		}
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return

@@ -215,7 +215,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 	if err := u.Validate(); err != nil {
 		f.add(err, "")
 	}
-	hash, err := c.hashPassword(r.Context(), r.PostForm.Get("password"))
+	hash, err := c.hashPassword(r.Context(), r.PostForm.Get("password"), u.Email, u.Name)
 	if occsimore.ErrorCode(err) == occsimore.EINVALID {
 		f.add(err, "password")
 	} else if err != nil {

@@ -13,10 +13,16 @@ type Rate struct {
 	Burst int
 }
 
-// LoginRate bounds sign-in attempts, per client IP and per email address, so
-// that neither one address nor one account can be brute-forced quickly.
+// LoginRate bounds sign-in attempts, as the OWASP Authentication Cheat
+// Sheet describes: per client address; per pair of email and address, which
+// stops guessing one account from one place; and per email, a higher bound
+// across all addresses that stops a distributed guess. The per-email bound
+// counts only emails that have an account, so a flood of made-up emails
+// cannot fill it, and an attacker must spend PerEmail.Burst attempts to lock
+// a user out, while the user's own address keeps its pair bucket.
 type LoginRate struct {
 	PerIP    Rate
+	PerPair  Rate
 	PerEmail Rate
 }
 
@@ -27,13 +33,14 @@ const maxLimiterKeys = 10000
 // that tests drive the clock.
 type keyedLimiter struct {
 	rate Rate
+	max  int // keys kept at most
 
 	mu   sync.Mutex
 	keys map[string]*rate.Limiter
 }
 
 func newKeyedLimiter(r Rate) *keyedLimiter {
-	return &keyedLimiter{rate: r, keys: make(map[string]*rate.Limiter)}
+	return &keyedLimiter{rate: r, max: maxLimiterKeys, keys: make(map[string]*rate.Limiter)}
 }
 
 // allow consumes one event for key at now and reports whether it was allowed.
@@ -42,13 +49,19 @@ func (k *keyedLimiter) allow(key string, now time.Time) bool {
 	defer k.mu.Unlock()
 	lim, ok := k.keys[key]
 	if !ok {
-		if len(k.keys) >= maxLimiterKeys {
+		if len(k.keys) >= k.max {
 			k.sweep(now)
 		}
-		if len(k.keys) >= maxLimiterKeys {
-			// Still full: an attack with many keys is under way. Refusing new
-			// keys fails closed rather than forgetting the limits of old ones.
-			return false
+		for key := range k.keys {
+			if len(k.keys) < k.max {
+				break
+			}
+			// Still full: a flood of keys is under way. Refusing every new
+			// key would lock everyone out (a flood of made-up emails did), so
+			// forget an arbitrary one: map order is random, so a flooder
+			// mostly evicts its own keys, and the per-email bound of real
+			// accounts is never full.
+			delete(k.keys, key)
 		}
 		lim = rate.NewLimiter(rate.Every(k.rate.Every), k.rate.Burst)
 		k.keys[key] = lim

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
@@ -21,6 +22,8 @@ const SessionCookie = "__Host-occsimore_session"
 type session struct {
 	principal *occsimore.Principal
 	user      *occsimore.User
+	hash      []byte // of the cookie, the session's key in the store
+	expires   time.Time
 }
 
 type sessionKey struct{}
@@ -37,8 +40,13 @@ func (c *Console) authenticate(r *http.Request) (*session, error) {
 	if err != nil || ck.Value == "" || len(ck.Value) > 200 {
 		return nil, nil
 	}
-	ctx := r.Context()
-	s, err := c.users.FindSession(ctx, auth.HashSecret(ck.Value), c.now())
+	return c.loadSession(r.Context(), auth.HashSecret(ck.Value))
+}
+
+// loadSession returns the live session with hash, or nil when it ended,
+// expired or its user was removed.
+func (c *Console) loadSession(ctx context.Context, hash []byte) (*session, error) {
+	s, err := c.users.FindSession(ctx, hash, c.now())
 	if occsimore.ErrorCode(err) == occsimore.ENOTFOUND {
 		return nil, nil
 	} else if err != nil {
@@ -59,6 +67,8 @@ func (c *Console) authenticate(r *http.Request) (*session, error) {
 	return &session{
 		principal: &occsimore.Principal{Member: m, Role: u.Role, UserID: u.ID},
 		user:      u,
+		hash:      hash,
+		expires:   s.ExpiresAt,
 	}, nil
 }
 
@@ -136,26 +146,22 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 	now := c.now()
 	ip := clientIP(r)
-	// The store ignores the case of emails, and so does the limit.
-	limited := false
-	if !c.ipLimit.allow(ip, now) {
-		limited = true
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(c.cfg.LoginRate.PerIP.Every.Seconds()))))
-	} else if !c.mailLimit.allow(strings.ToLower(email), now) {
-		limited = true
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(c.cfg.LoginRate.PerEmail.Every.Seconds()))))
-	}
-	if limited {
-		c.logger.WarnContext(ctx, "web: sign-in rate limited", "ip", ip)
-		v.Message = "Too many sign-in attempts. Wait a minute, then try again."
-		c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
+	// The store ignores the case of emails, and so do the limits.
+	key := strings.ToLower(email[:min(len(email), 320)]) // bounded: keys are kept
+	if rt, ok := c.admitAttempt(ip, key, now); !ok {
+		c.loginLimited(w, r, v, ip, rt)
 		return
 	}
-
 	u, err := c.users.FindUserByEmail(ctx, email)
 	if err != nil && occsimore.ErrorCode(err) != occsimore.ENOTFOUND {
 		c.Error(w, r, err)
 		return
+	}
+	if u != nil {
+		if rt, ok := c.admitAccount(key, now); !ok {
+			c.loginLimited(w, r, v, ip, rt)
+			return
+		}
 	}
 	// An unknown email costs the same time as a known one.
 	hash := c.dummyHash
@@ -180,12 +186,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.logger.WarnContext(ctx, "web: delete previous session", "err", err)
 		}
 	}
-	secret := occsimore.NewSecret(32)
-	s := &occsimore.Session{
-		Hash: auth.HashSecret(secret), UserID: u.ID, MemberID: u.MemberID,
-		CreatedAt: now.UTC(), ExpiresAt: now.Add(c.cfg.SessionTTL).UTC(),
-	}
-	if err := c.users.CreateSession(ctx, s); err != nil {
+	if err := c.startSession(w, r, u); err != nil {
 		c.Error(w, r, err)
 		return
 	}
@@ -194,21 +195,50 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	} else if n > 0 {
 		c.logger.DebugContext(ctx, "web: deleted expired sessions", "count", n)
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: secret, Path: "/",
-		Expires: s.ExpiresAt, MaxAge: int(c.cfg.SessionTTL.Seconds()),
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
 	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip)
 	http.Redirect(w, r, v.Next, http.StatusSeeOther)
 }
 
+// admitAttempt charges a sign-in attempt for email key from ip to the
+// per-address and per-pair limits, and reports whether it may go on, or else
+// the rate it is over.
+func (c *Console) admitAttempt(ip, key string, now time.Time) (Rate, bool) {
+	if !c.ipLimit.allow(ip, now) {
+		return c.cfg.LoginRate.PerIP, false
+	}
+	if !c.pairLimit.allow(key+"\x00"+ip, now) {
+		return c.cfg.LoginRate.PerPair, false
+	}
+	return Rate{}, true
+}
+
+// admitAccount charges an attempt on an email that has an account. Only
+// real accounts have a per-email bucket, so made-up emails cannot fill this
+// limiter.
+func (c *Console) admitAccount(key string, now time.Time) (Rate, bool) {
+	if !c.mailLimit.allow(key, now) {
+		return c.cfg.LoginRate.PerEmail, false
+	}
+	return Rate{}, true
+}
+
+// loginLimited answers a sign-in over one of the limits with the sign-in page.
+func (c *Console) loginLimited(w http.ResponseWriter, r *http.Request, v loginView, ip string, rt Rate) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(rt.Every.Seconds()))))
+	c.logger.WarnContext(r.Context(), "web: sign-in rate limited", "ip", ip)
+	v.Message = "Too many sign-in attempts. Wait a minute, then try again."
+	c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
+}
+
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
-		if err := c.users.DeleteSession(r.Context(), auth.HashSecret(ck.Value)); err != nil {
+		hash := auth.HashSecret(ck.Value)
+		if err := c.users.DeleteSession(r.Context(), hash); err != nil {
 			c.Error(w, r, err)
 			return
 		}
+		// Open live streams of this sign-in end with it.
+		c.streams.endSession(string(hash))
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
@@ -217,30 +247,16 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// verifyPassword runs auth.VerifyPassword in one of a few slots: each run
-// takes the configured argon2 memory, so unbounded parallel sign-ins could
-// exhaust it. It returns the verification's result, or an error if ctx ends
-// while waiting for a slot.
+// verifyPassword runs auth.VerifyPassword in one of the hasher's slots. It
+// returns the verification's result, or an error if no slot came free.
 func (c *Console) verifyPassword(ctx context.Context, password, hash string) (result, err error) {
-	select {
-	case c.hashSlots <- struct{}{}:
-		defer func() { <-c.hashSlots }()
-	case <-ctx.Done():
-		return nil, occsimore.Errorf(occsimore.EUNAVAILABLE, "the server is busy, try again")
-	}
-	return auth.VerifyPassword(password, hash), nil
+	return c.hasher.Verify(ctx, password, hash)
 }
 
-// hashPassword is auth.HashPassword with the console's cost, in a slot like
-// verifyPassword.
-func (c *Console) hashPassword(ctx context.Context, password string) (string, error) {
-	select {
-	case c.hashSlots <- struct{}{}:
-		defer func() { <-c.hashSlots }()
-	case <-ctx.Done():
-		return "", occsimore.Errorf(occsimore.EUNAVAILABLE, "the server is busy, try again")
-	}
-	return auth.HashPassword(password, c.cfg.Argon2)
+// hashPassword checks a new password against the policy, with the account's
+// email and name as context words, and hashes it in one of the hasher's slots.
+func (c *Console) hashPassword(ctx context.Context, password string, contextWords ...string) (string, error) {
+	return c.hasher.Hash(ctx, password, contextWords...)
 }
 
 // clientIP is the peer address, as the /64 network for IPv6 since one client

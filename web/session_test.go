@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
@@ -207,7 +209,7 @@ func TestCrossOriginPost_Refused(t *testing.T) {
 
 func TestLoginRateLimit(t *testing.T) {
 	cfg := testConfig()
-	cfg.LoginRate = LoginRate{PerIP: Rate{Every: 1 << 40, Burst: 3}, PerEmail: Rate{Every: 1 << 40, Burst: 4}}
+	cfg.LoginRate = LoginRate{PerIP: Rate{Every: 1 << 40, Burst: 3}, PerPair: Rate{Every: 1 << 40, Burst: 4}, PerEmail: Rate{Every: 1 << 40, Burst: 10}}
 
 	t.Run("per IP", func(t *testing.T) {
 		f := newFixture(t, cfg)
@@ -243,14 +245,31 @@ func TestLoginRateLimit(t *testing.T) {
 		}
 	})
 
-	t.Run("per email", func(t *testing.T) {
+	t.Run("per email and IP", func(t *testing.T) {
+		cfg := cfg
+		cfg.LoginRate.PerIP.Burst = 100
 		f := newFixture(t, cfg)
 		for i := range 5 {
+			res, _ := f.do(t, request{method: http.MethodPost, path: "/login", remoteAddr: "203.0.113.1:5000",
+				form: url.Values{"email": {f.adminA.Email}, "password": {"wrong password!"}}})
+			want := http.StatusUnauthorized
+			if i == 4 { // PerPair's burst is 4
+				want = http.StatusTooManyRequests
+			}
+			if got := res.StatusCode; got != want {
+				t.Fatalf("attempt %d from one IP: status %d, want %d", i, got, want)
+			}
+		}
+	})
+
+	t.Run("per email, higher bound", func(t *testing.T) {
+		f := newFixture(t, cfg)
+		for i := range 11 {
 			res, _ := f.do(t, request{method: http.MethodPost, path: "/login",
 				remoteAddr: "203.0.113." + strconv.Itoa(i+1) + ":5000",
 				form:       url.Values{"email": {f.adminA.Email}, "password": {"wrong password!"}}})
 			want := http.StatusUnauthorized
-			if i == 4 {
+			if i == 10 { // PerEmail's burst is 10
 				want = http.StatusTooManyRequests
 			}
 			if got := res.StatusCode; got != want {
@@ -258,6 +277,104 @@ func TestLoginRateLimit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLoginNoCheapLockout: five wrong passwords for a user, from addresses
+// other than the user's, do not refuse the user's correct sign-in from a new
+// address (they did: the per-email bucket held five).
+func TestLoginNoCheapLockout(t *testing.T) {
+	f := newFixture(t, testConfig()) // production login rates
+	for i := range 5 {
+		res, _ := f.do(t, request{method: http.MethodPost, path: "/login",
+			remoteAddr: "198.51.100." + strconv.Itoa(i%2+1) + ":4000",
+			form:       url.Values{"email": {f.adminA.Email}, "password": {"a wrong password " + strconv.Itoa(i)}}})
+		if got, want := res.StatusCode, http.StatusUnauthorized; got != want {
+			t.Fatalf("wrong attempt %d: status %d, want %d", i, got, want)
+		}
+	}
+	res, body := f.do(t, request{method: http.MethodPost, path: "/login", remoteAddr: "192.0.2.50:4000",
+		form: url.Values{"email": {f.adminA.Email}, "password": {testPassword}}})
+	if got, want := res.StatusCode, http.StatusSeeOther; got != want {
+		t.Fatalf("correct sign-in from a new address after 5 wrong elsewhere: status %d, want %d\n%s", got, want, body)
+	}
+}
+
+// TestLoginFloodOfUnknownEmails: 11,000 sign-ins with distinct made-up
+// emails from 1,100 addresses (ten each, within the per-IP burst) used to fill
+// the 10,000-entry email limiter and refuse every sign-in for 30 s. A real
+// user's sign-in must still succeed. The limiters here hold 1,000 keys and the
+// flood is 1,100 emails from 110 addresses, the same overflow at a tenth of
+// the run time.
+func TestLoginFloodOfUnknownEmails(t *testing.T) {
+	f := newFixture(t, testConfig())
+	for _, k := range []*keyedLimiter{f.console.ipLimit, f.console.pairLimit, f.console.mailLimit} {
+		k.max = 1000
+	}
+	// The flood goes straight to the handler: a network round trip each
+	// would only slow the test.
+	h := f.console.Handler()
+	for i := range 1100 {
+		form := url.Values{"email": {"nobody" + strconv.Itoa(i) + "@flood.example"}, "password": {"x"}}
+		r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = "10.0." + strconv.Itoa(i%110) + ".1:999"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("flood request %d: status %d, want 401", i, w.Code)
+		}
+	}
+	res, body := f.do(t, request{method: http.MethodPost, path: "/login", remoteAddr: "192.0.2.50:4000",
+		form: url.Values{"email": {f.adminA.Email}, "password": {testPassword}}})
+	if got, want := res.StatusCode, http.StatusSeeOther; got != want {
+		t.Fatalf("real sign-in after a flood of unknown emails: status %d, want %d\n%s", got, want, body)
+	}
+	if n := len(f.console.mailLimit.keys); n > 1 {
+		t.Errorf("the per-email limiter holds %d keys after a flood of unknown emails, want at most 1", n)
+	}
+}
+
+// TestLoginLimitsFloodAtFullScale is the flood of the issue at its real size
+// against the production bounds: 11,000 distinct made-up emails from 1,100
+// addresses, ten each, go through the same admission steps a sign-in takes;
+// then a real user, from a new address, is admitted. (The 10,000-key email
+// limiter used to fill and refuse every sign-in for 30 s.)
+func TestLoginLimitsFloodAtFullScale(t *testing.T) {
+	f := newFixture(t, testConfig())
+	c, now := f.console, f.clock.Now()
+	for i := range 11000 {
+		ip := "10." + strconv.Itoa(i%1100/250) + "." + strconv.Itoa(i%1100%250) + ".1"
+		if _, ok := c.admitAttempt(ip, "nobody"+strconv.Itoa(i)+"@flood.example", now); !ok {
+			t.Fatalf("flood attempt %d from %s refused: each address stays within its burst", i, ip)
+		}
+		// Unknown emails are never charged to the per-account limiter.
+	}
+	key := strings.ToLower(f.adminA.Email)
+	if rt, ok := c.admitAttempt("192.0.2.50", key, now); !ok {
+		t.Fatalf("a real sign-in after the flood was refused (over %+v)", rt)
+	}
+	if rt, ok := c.admitAccount(key, now); !ok {
+		t.Fatalf("a real account was refused after the flood (over %+v)", rt)
+	}
+}
+
+// TestKeyedLimiterEvictsWhenFull: a full limiter makes room instead of
+// refusing every new key.
+func TestKeyedLimiterEvictsWhenFull(t *testing.T) {
+	k := newKeyedLimiter(Rate{Every: time.Hour, Burst: 2})
+	k.max = 100
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		if !k.allow("flood"+strconv.Itoa(i), now) {
+			t.Fatalf("new key %d refused", i)
+		}
+	}
+	if n := len(k.keys); n > 100 {
+		t.Fatalf("limiter holds %d keys, bound 100", n)
+	}
+	if !k.allow("real", now) {
+		t.Fatal("a new key was refused by a full limiter")
+	}
 }
 
 func TestClientIP(t *testing.T) {

@@ -94,6 +94,12 @@ func TestExitCodes(t *testing.T) {
 		{"bad sector", "", []string{"member", "add", "--slug", "x2", "--name", "X", "--sector", "mining"}, exitInvalid, "sector"},
 		{"bad role", "", []string{"token", "create", "--member", "bank", "--name", "n", "--role", "god"}, exitInvalid, "role"},
 		{"short password", "short\n", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "password"},
+		{"blank password", "            \n", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "password"},
+		{"common password", "Password2024!\n", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "common"},
+		{"common new password", "iloveyou1234\n", []string{"user", "passwd", "--member", "bank", "--email", "ana@bank.example", "--password-stdin"}, exitInvalid, "common"},
+		{"invalid UTF-8 email", "tram lilac ferry oboe\n", []string{"user", "add", "--member", "bank", "--email", "\xff@b.example", "--name", "A", "--password-stdin"}, exitInvalid, "email"},
+		{"invalid UTF-8 token name", "", []string{"token", "create", "--member", "bank", "--name", "ci\xfe", "--role", "reader"}, exitInvalid, "name"},
+		{"invalid UTF-8 member name", "", []string{"member", "add", "--slug", "utf-x", "--name", "X\xc3", "--sector", "other"}, exitInvalid, "name"},
 		{"no terminal", "", []string{"user", "add", "--member", "bank", "--email", "a@b.example", "--name", "A"}, exitUsage, "--password-stdin"},
 		{"unknown revoke", "", []string{"token", "revoke", "--member", "bank", "tok_nothere"}, exitNotFound, "tok_nothere"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/occsimore/occsimore"
@@ -63,6 +64,11 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 
 	wc := web.DefaultConfig()
 	wc.SessionTTL = c.Console.SessionTTL.D()
+	wc.Streams = web.StreamLimits{PerSession: int(c.Console.MaxStreamsPerSession), PerMember: int(c.Console.MaxStreamsPerMember),
+		Total: int(c.Console.MaxStreams), WriteTimeout: c.Console.StreamWriteTimeout.D()}
+	// One bound on concurrent argon2 work for the console and the API.
+	hasher := auth.NewHasher(wc.Argon2, max(2, runtime.GOMAXPROCS(0)), 10*time.Second)
+	wc.Hasher = hasher
 	// Both front ends share the caches, so a revocation in either applies at
 	// once to both.
 	tokens := auth.NewTokenCache(db, c.Server.TokenCacheTTL.D(), time.Now)
@@ -93,6 +99,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	}
 	srv := occhttp.NewServer(hc, logger)
 	srv.Members, srv.Tokens, srv.Users = members, tokens, db
+	srv.Hasher = hasher
 	srv.Ready = db.Ping
 	srv.Registry = reg
 	srv.Now = time.Now

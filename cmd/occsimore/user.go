@@ -35,6 +35,9 @@ func (m *Main) userCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := auth.CheckPassword(password, u.Email, u.Name); err != nil {
+				return err
+			}
 			if u.PasswordHash, err = auth.HashPassword(password, auth.DefaultArgon2); err != nil {
 				return err
 			}
@@ -66,6 +69,9 @@ func (m *Main) userCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			password, err := m.readPassword(passwordStdin)
 			if err != nil {
+				return err
+			}
+			if err := auth.CheckPassword(password, email); err != nil {
 				return err
 			}
 			hash, err := auth.HashPassword(password, auth.DefaultArgon2)
