@@ -176,6 +176,30 @@ func TestExtendedFeatures(t *testing.T) {
 				runLen++
 			}
 		}
+		// Novelty: the terminal never used by the card on an earlier row,
+		// and the card's earlier rows of the last 7 days at a then-new one.
+		isNew := func(j int) bool {
+			for _, k := range byCard[txs[j].Customer] {
+				if k >= j {
+					break
+				}
+				if txs[k].Terminal == txs[j].Terminal {
+					return false
+				}
+			}
+			return true
+		}
+		want["x.card.terminal_new"] = 0
+		if isNew(i) {
+			want["x.card.terminal_new"] = 1
+		}
+		newIn7 := 0
+		for _, j := range byCard[tx.Customer] {
+			if j < i && tx.Time.Sub(txs[j].Time) < 7*day && isNew(j) {
+				newIn7++
+			}
+		}
+		want["x.card.new_terminals_7d"] = float64(newIn7)
 		want["x.card.anomalies_14d"] = float64(anomalies)
 		want["x.card.max_over_median_14d"] = maxRatio
 		want["x.terminal.known_tx_28d"] = float64(knownTx)
