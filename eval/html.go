@@ -191,9 +191,9 @@ test {{date .TestStart}} to {{date .TestEnd}} ({{.R.Protocol.TestDays}} days), c
 {{end}}
 {{with .R.Scenarios}}<h3 id="scenarios">Recall per fraud scenario</h3>
 <table>
-<thead><tr><th>scenario</th><th>test frauds</th><th>found</th><th>recall at precision {{f3 (index . 0).Precision}}</th><th>AUC against genuine</th></tr></thead>
+<thead><tr><th>scenario</th><th>test frauds</th><th>found</th><th>recall at precision {{f3 (index . 0).Precision}}</th><th>AUC against genuine</th><th>crude novelty baseline AUC (same run)</th></tr></thead>
 <tbody>
-{{range .}}<tr><td>{{.Scenario}}</td><td class="n">{{.Frauds}}</td><td class="n">{{.Found}}</td><td class="n">{{f3 .Recall}}</td><td class="n">{{f3 .AUC}}</td></tr>
+{{range .}}<tr><td>{{.Scenario}}</td><td class="n">{{.Frauds}}</td><td class="n">{{.Found}}</td><td class="n">{{f3 .Recall}}</td><td class="n">{{f3 .AUC}}</td><td class="n">{{with .NoveltyAUC}}{{f3 .}}{{else}}—{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 {{end}}

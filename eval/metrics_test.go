@@ -223,6 +223,11 @@ func TestRunWeeks(t *testing.T) {
 	if rep.Ceiling == nil || rep.Fraction == nil || len(rep.Scenarios) == 0 {
 		t.Fatalf("no ceiling, fraction or scenarios with scenario labels: %+v %+v %+v", rep.Ceiling, rep.Fraction, rep.Scenarios)
 	}
+	for _, s := range rep.Scenarios {
+		if s.NoveltyAUC == nil || !(*s.NoveltyAUC >= 0 && *s.NoveltyAUC <= 1) {
+			t.Errorf("scenario %d: no crude novelty baseline AUC", s.Scenario)
+		}
+	}
 	if got, want := rep.Fraction.AP, rep.Metrics.AP/rep.Ceiling.AP; math.Abs(got-want) > 1e-12 {
 		t.Errorf("AP fraction %v, want %v", got, want)
 	}

@@ -110,6 +110,12 @@ func (r *Report) summarise() {
 			by[i].s.Frauds += s.Frauds
 			by[i].s.Found += s.Found
 			by[i].s.AUC += s.AUC
+			if s.NoveltyAUC != nil {
+				if by[i].s.NoveltyAUC == nil {
+					by[i].s.NoveltyAUC = new(float64)
+				}
+				*by[i].s.NoveltyAUC += *s.NoveltyAUC
+			}
 			by[i].aucs++
 		}
 	}
@@ -120,6 +126,9 @@ func (r *Report) summarise() {
 	r.Scenarios = nil
 	for _, p := range by {
 		p.s.AUC /= float64(p.aucs)
+		if p.s.NoveltyAUC != nil {
+			*p.s.NoveltyAUC /= float64(p.aucs)
+		}
 		p.s.Recall = float64(p.s.Found) / float64(p.s.Frauds)
 		r.Scenarios = append(r.Scenarios, p.s)
 	}
@@ -365,6 +374,11 @@ type ScenarioRecall struct {
 	Precision float64 `json:"at_precision"`
 	Recall    float64 `json:"recall"`
 	AUC       float64 `json:"auc_roc_vs_genuine"`
+	// NoveltyAUC is the AUC against genuine rows of a crude label-free
+	// baseline scored in the same run, when the extended features are on:
+	// the card's terminals never used before, this one and those of its
+	// last 7 days (x.card.terminal_new + x.card.new_terminals_7d).
+	NoveltyAUC *float64 `json:"crude_novelty_auc_vs_genuine,omitempty"`
 }
 
 // ModelInfo describes the trained model.

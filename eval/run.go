@@ -169,6 +169,11 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 		if len(wr.Scenarios) == 0 {
 			wr.Scenarios = nil
 		}
+		if crude := noveltyScore(ds); crude != nil {
+			for j, s := range scenarioRecall(ds.test, crude, RecallPrecision) {
+				wr.Scenarios[j].NoveltyAUC = &s.AUC
+			}
+		}
 		if hasScenarios(ds.test) {
 			c := ceiling(ds.test, cfg.K)
 			f := fractionOf(wr.Metrics, c)
@@ -211,6 +216,22 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 	log.InfoContext(ctx, "eval done", "weeks", len(windows), "auc", rep.Metrics.AUC, "ap", rep.Metrics.AP,
 		"cpk_handbook", rep.Metrics.CPK, "cpk_no_removal", rep.Metrics.CPKNoRemoval, "took", rep.Timings.Total)
 	return rep, nil
+}
+
+// noveltyScore is the crude label-free baseline of each test row: the
+// card's never-used terminals, this one and those of its last 7 days; nil
+// without the extended features.
+func noveltyScore(ds *dataset) []float64 {
+	a, b := slices.Index(ds.names, "x.card.terminal_new"), slices.Index(ds.names, "x.card.new_terminals_7d")
+	if a < 0 || b < 0 {
+		return nil
+	}
+	s := make([]float64, ds.testX.Rows)
+	for i := range s {
+		r := ds.testX.Row(i)
+		s[i] = float64(r[a]) + float64(r[b])
+	}
+	return s
 }
 
 // checkRun validates what Run and CollectFeatures are given.

@@ -276,9 +276,13 @@ func printEval(w io.Writer, rep *eval.Report, baseline bool) error {
 	if len(rep.Scenarios) > 0 {
 		fmt.Fprintf(w, "\nrecall per fraud scenario at precision %.2f (GBDT):\n", rep.Scenarios[0].Precision)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SCENARIO\tFRAUDS\tFOUND\tRECALL\tAUC VS GENUINE")
+		fmt.Fprintln(tw, "SCENARIO\tFRAUDS\tFOUND\tRECALL\tAUC VS GENUINE\tCRUDE NOVELTY BASELINE AUC")
 		for _, s := range rep.Scenarios {
-			fmt.Fprintf(tw, "%d\t%d\t%d\t%.3f\t%.3f\n", s.Scenario, s.Frauds, s.Found, s.Recall, s.AUC)
+			crude := "—"
+			if s.NoveltyAUC != nil {
+				crude = fmt.Sprintf("%.3f", *s.NoveltyAUC)
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%.3f\t%.3f\t%s\n", s.Scenario, s.Frauds, s.Found, s.Recall, s.AUC, crude)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
