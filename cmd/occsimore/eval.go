@@ -22,6 +22,7 @@ import (
 func (m *Main) evalCommand() *cobra.Command {
 	var (
 		baseline  bool
+		validDays int
 		reportDir string
 		exportDir string
 		win       windowFlags
@@ -56,9 +57,13 @@ with each scenario's recall at precision 0.5 and its AUC against genuine rows.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := eval.DefaultConfig()
 			cfg.Baseline = baseline
+			cfg.ValidDays = validDays
 			p, err := win.protocol()
 			if err != nil {
 				return err
+			}
+			if validDays < 0 || validDays >= p.TrainDays {
+				return occsimore.FieldErrorf("valid_days", "--valid-days %d must be at least 0 and below --train-days %d", validDays, p.TrainDays)
 			}
 			if exportDir != "" {
 				if p.NumWindows() > 1 {
@@ -98,6 +103,7 @@ with each scenario's recall at precision 0.5 and its AUC against genuine rows.`,
 	}
 	cmd.Flags().BoolVar(&baseline, "baseline", false, "also give the model the handbook's own 15 baseline features")
 	win.register(cmd)
+	cmd.Flags().IntVar(&validDays, "valid-days", eval.DefaultConfig().ValidDays, "last training days held out to choose the number of trees by early stopping (0: no early stopping)")
 	cmd.Flags().StringVar(&reportDir, "report", "", "write report.html (self-contained, inline SVG charts) and report.json to this directory")
 	cmd.Flags().StringVar(&exportDir, "export-features", "", "also write the exact training and test feature matrices to train.csv and test.csv in this directory (label first; an extra engine pass)")
 	return cmd

@@ -28,6 +28,8 @@ func TestEvalWindowFlags(t *testing.T) {
 		{[]string{"--weeks", "0"}, exitInvalid, "--weeks"},
 		{[]string{"--weeks", "53"}, exitInvalid, "--weeks"},
 		{[]string{"--weeks", "2", "--export-features", t.TempDir()}, exitUsage, "--export-features"},
+		{[]string{"--valid-days", "7"}, exitInvalid, "--valid-days"},
+		{[]string{"--valid-days", "-1"}, exitInvalid, "--valid-days"},
 		{[]string{"--train-start", "2019-02-01", "--weeks", "4"}, exitNotFound, "absent.csv"}, // valid: reaches the file
 	} {
 		code, _, errs := c.run("", append(append([]string{"eval"}, tc.args...), file)...)
