@@ -290,3 +290,52 @@ func TestEngineFeaturesPassThrough(t *testing.T) {
 		t.Fatalf("only %d rows compared", len(ds.train))
 	}
 }
+
+// TestHiddenFrauds: a compromised-terminal fraud is hidden when no fraud of
+// its terminal from the 28 days before its label horizon (7 days back) is
+// known; other scenarios are never hidden.
+func TestHiddenFrauds(t *testing.T) {
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	b.WriteString("TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO\n")
+	type tx struct {
+		day, hour      int
+		card, terminal string
+		scenario       int
+		hidden         bool
+	}
+	txs := []tx{
+		{0, 10, "1", "T", 2, true},   // the terminal's first fraud
+		{3, 10, "2", "T", 2, true},   // day 0's label not known before day 7
+		{7, 9, "3", "T", 2, true},    // an hour short of the delay
+		{7, 11, "4", "T", 2, false},  // day 0's label now known
+		{8, 10, "5", "U", 3, false},  // another scenario: never hidden
+		{9, 10, "6", "U", 2, true},   // U's earlier fraud is 1 day old
+		{20, 10, "7", "V", 0, false}, // genuine
+		{40, 10, "8", "T", 2, false}, // day 7's fraud is 33 days back, within 7 + 28
+		{75, 10, "9", "T", 2, true},  // day 40's is exactly 35 days back: too old
+	}
+	for i, x := range txs {
+		at := start.Add(time.Duration(x.day)*day + time.Duration(x.hour)*time.Hour)
+		fraud := 0
+		if x.scenario > 0 {
+			fraud = 1
+		}
+		secs := int(at.Sub(start) / time.Second)
+		b.WriteString(strconv.Itoa(i) + "," + at.Format(time.DateTime) + "," + x.card + "," + x.terminal + ",10.00," +
+			strconv.Itoa(secs) + "," + strconv.Itoa(x.day) + "," + strconv.Itoa(fraud) + "," + strconv.Itoa(x.scenario) + "\n")
+	}
+	p := Protocol{TrainStart: start, TrainDays: 76, DelayDays: 7, TestDays: 1}
+	c, err := collect(context.Background(), &b, p, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.rows) != len(txs) {
+		t.Fatalf("%d rows, want %d", len(c.rows), len(txs))
+	}
+	for i, x := range txs {
+		if got := c.rows[i].hidden; got != x.hidden {
+			t.Errorf("row %d (day %d, terminal %s, scenario %d): hidden %v, want %v", i, x.day, x.terminal, x.scenario, got, x.hidden)
+		}
+	}
+}
