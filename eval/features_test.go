@@ -125,6 +125,13 @@ func TestExtendedFeatures(t *testing.T) {
 			ratio[i] = txs[i].Amount / max(median(h), 0.01)
 		}
 	}
+	newRow := make([]bool, len(txs)) // the card's first row at its terminal
+	seen := make(map[[2]int]bool)
+	for i, tx := range txs {
+		k := [2]int{tx.Customer, tx.Terminal}
+		newRow[i] = !seen[k]
+		seen[k] = true
+	}
 	checked := 0
 	for i := 0; i < len(txs); i += 89 {
 		tx := txs[i]
@@ -178,17 +185,7 @@ func TestExtendedFeatures(t *testing.T) {
 		}
 		// Novelty: the terminal never used by the card on an earlier row,
 		// and the card's earlier rows of the last 7 days at a then-new one.
-		isNew := func(j int) bool {
-			for _, k := range byCard[txs[j].Customer] {
-				if k >= j {
-					break
-				}
-				if txs[k].Terminal == txs[j].Terminal {
-					return false
-				}
-			}
-			return true
-		}
+		isNew := func(j int) bool { return newRow[j] }
 		want["x.card.terminal_new"] = 0
 		if isNew(i) {
 			want["x.card.terminal_new"] = 1
