@@ -293,7 +293,7 @@ func atThresholds(scores []float64, labels []bool) []ThresholdRow {
 // Counts are the transactions read and kept.
 type Counts struct {
 	// Events is the number of transactions read, from the start of the file
-	// to the end of the test window.
+	// to the end of the last test window.
 	Events int    `json:"events"`
 	Train  Window `json:"train"`
 	// Valid is the part of Train held out for early stopping.

@@ -208,6 +208,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 		}
 		rep.Windows = append(rep.Windows, wr)
 		rep.Timings.Score += now().Sub(scored)
+		sets[i] = nil // its matrices are no longer needed
 	}
 	rep.summarise()
 	g := cfg.GBDT
