@@ -14,7 +14,11 @@ import (
 //     amount stands out on a card that spends 20 as on one that spends 90,
 //     which the baseline's plain averages cannot show; and how many of its
 //     last 14 days' amounts were already anomalous, a compromise that labels
-//     will only confirm after the delay.
+//     will only confirm after the delay; and whether its terminal is one
+//     the card has never used, with how many of its transactions of the
+//     last 7 days were at a terminal new to it then, label-free novelty
+//     that tells a card used by someone else at places its holder never
+//     goes.
 //   - terminal: its known frauds (labels older than the delay) over several
 //     windows, and the age of its current run of consecutive known frauds,
 //     because a breached terminal turns every transaction into fraud for a
@@ -35,6 +39,8 @@ var extendedNames = [...]string{
 	"x.card.amount_rank_30d",
 	"x.card.anomalies_14d",
 	"x.card.max_over_median_14d",
+	"x.card.terminal_new",
+	"x.card.new_terminals_7d",
 	"x.terminal.known_tx_28d",
 	"x.terminal.known_frauds_7d",
 	"x.terminal.known_frauds_28d",
@@ -48,6 +54,7 @@ var extendedNames = [...]string{
 const (
 	cardHistory = 30 * day
 	cardRecent  = 14 * day
+	cardNovelty = 7 * day
 	// anomalous is the amount-over-median ratio past which a card's earlier
 	// transaction counts as an anomaly: a normal amount (sd half its mean)
 	// exceeds it about once in 2,000.
@@ -64,6 +71,15 @@ type cardPast struct {
 	ratio  float64
 }
 
+// cardState is a card's recent history and every terminal it has used.
+type cardState struct {
+	past  []cardPast
+	terms map[string]struct{}
+	// newAt are the times of its transactions of the last cardNovelty at a
+	// terminal it had never used before.
+	newAt []time.Time
+}
+
 // termPast is an earlier transaction of a terminal and its label, which
 // counts only once its delay has passed.
 type termPast struct {
@@ -75,13 +91,13 @@ type termPast struct {
 // on earlier transactions and on labels at least delay old.
 type extended struct {
 	delay     time.Duration
-	cards     map[string][]cardPast
+	cards     map[string]*cardState
 	terminals map[string][]termPast
 	scratch   []float64
 }
 
 func newExtended(delay time.Duration) *extended {
-	return &extended{delay: delay, cards: make(map[string][]cardPast), terminals: make(map[string][]termPast)}
+	return &extended{delay: delay, cards: make(map[string]*cardState), terminals: make(map[string][]termPast)}
 }
 
 // features appends the features of a transaction to dst, then records it.
@@ -89,7 +105,12 @@ func (x *extended) features(dst []float32, at time.Time, card, terminal string, 
 	nan := float32(math.NaN())
 
 	// Card: history strictly before this transaction.
-	cs := prune2(x.cards[card], func(p cardPast) bool { return at.Sub(p.at) >= cardHistory })
+	st := x.cards[card]
+	if st == nil {
+		st = &cardState{terms: make(map[string]struct{})}
+		x.cards[card] = st
+	}
+	cs := prune2(st.past, func(p cardPast) bool { return at.Sub(p.at) >= cardHistory })
 	amounts := x.scratch[:0]
 	sum, sumSq, peak := 0.0, 0.0, 0.0
 	anomalies, maxRatio := 0, 0.0
@@ -137,7 +158,18 @@ func (x *extended) features(dst []float32, at time.Time, card, terminal string, 
 			float32(below)/float32(n))
 	}
 	dst = append(dst, float32(anomalies), float32(maxRatio))
-	x.cards[card] = append(cs, cardPast{at, amount, ratio})
+	st.past = append(cs, cardPast{at, amount, ratio})
+	st.newAt = prune2(st.newAt, func(t time.Time) bool { return at.Sub(t) >= cardNovelty })
+	_, used := st.terms[terminal]
+	isNew := float32(0)
+	if !used {
+		isNew = 1
+	}
+	dst = append(dst, isNew, float32(len(st.newAt)))
+	if !used {
+		st.terms[terminal] = struct{}{}
+		st.newAt = append(st.newAt, at)
+	}
 
 	// Terminal: labels known by now, that is of transactions at or before
 	// known.

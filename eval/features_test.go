@@ -125,6 +125,13 @@ func TestExtendedFeatures(t *testing.T) {
 			ratio[i] = txs[i].Amount / max(median(h), 0.01)
 		}
 	}
+	newRow := make([]bool, len(txs)) // the card's first row at its terminal
+	seen := make(map[[2]int]bool)
+	for i, tx := range txs {
+		k := [2]int{tx.Customer, tx.Terminal}
+		newRow[i] = !seen[k]
+		seen[k] = true
+	}
 	checked := 0
 	for i := 0; i < len(txs); i += 89 {
 		tx := txs[i]
@@ -176,6 +183,20 @@ func TestExtendedFeatures(t *testing.T) {
 				runLen++
 			}
 		}
+		// Novelty: the terminal never used by the card on an earlier row,
+		// and the card's earlier rows of the last 7 days at a then-new one.
+		isNew := func(j int) bool { return newRow[j] }
+		want["x.card.terminal_new"] = 0
+		if isNew(i) {
+			want["x.card.terminal_new"] = 1
+		}
+		newIn7 := 0
+		for _, j := range byCard[tx.Customer] {
+			if j < i && tx.Time.Sub(txs[j].Time) < 7*day && isNew(j) {
+				newIn7++
+			}
+		}
+		want["x.card.new_terminals_7d"] = float64(newIn7)
 		want["x.card.anomalies_14d"] = float64(anomalies)
 		want["x.card.max_over_median_14d"] = maxRatio
 		want["x.terminal.known_tx_28d"] = float64(knownTx)

@@ -423,3 +423,38 @@ func TestWriteFeaturesCSV(t *testing.T) {
 		t.Errorf("one name for two columns: no error")
 	}
 }
+
+// TestWriteHTMLCeilingWindowsScenarios: both CP@k definitions are named,
+// and the ceiling, the fraction of it, the weekly windows and the recall
+// per scenario are on the page.
+func TestWriteHTMLCeilingWindowsScenarios(t *testing.T) {
+	rep := synthReport(t)
+	rep.Metrics.CPKNoRemoval = 0.375
+	rep.Ceiling = &Ceiling{Metrics: Metrics{AUC: 0.892, AP: 0.791, CPK: 0.306, CPKNoRemoval: 0.399, K: 100}, Hidden: 83, Draws: 32,
+		OracleCPK: 0.397, OracleCPKNoRemoval: 0.509}
+	rep.Fraction = &Fraction{AUC: 0.977, AP: 0.911, CPK: 0.817, CPKNoRemoval: 0.94}
+	crude := 0.9712
+	rep.Scenarios = []ScenarioRecall{{Scenario: 6, Frauds: 57, Found: 51, Precision: 0.5, Recall: 51.0 / 57, AUC: 0.9876, NoveltyAUC: &crude}}
+	for i := range 2 {
+		w := HandbookProtocol().Windows()[0]
+		w.TrainStart = w.TrainStart.AddDate(0, 0, 7*i)
+		rep.Windows = append(rep.Windows, WindowReport{Protocol: w, Metrics: Metrics{AP: 0.61 + float64(i)/100}})
+	}
+	var b strings.Builder
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		"CP@100 (handbook)", "CP@100 (no removal)", "0.375", // both definitions, named
+		"83 hidden frauds", "0.791", "0.306", "0.399", // the ceiling
+		"fraction of the ceiling", "0.911", "0.817", // the fraction
+		"0.397", "0.509", // the oracle
+		"mean over 2 weekly windows", "2018-08-01", "0.620", // per window
+		"recall at precision 0.500", "<td>6</td>", "0.895", "0.988", "0.971", // per scenario
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

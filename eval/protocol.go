@@ -21,7 +21,14 @@ type Protocol struct {
 	TrainDays  int       `json:"train_days"`
 	DelayDays  int       `json:"delay_days"` // also the label delay
 	TestDays   int       `json:"test_days"`
+	// Weeks is how many windows are evaluated and averaged, each shifted 7
+	// days after the previous, as the handbook's chapters 5 to 7 average
+	// four weeks; 0 means 1.
+	Weeks int `json:"weeks,omitempty"`
 }
+
+// maxWeeks bounds Weeks: a year of weekly windows.
+const maxWeeks = 52
 
 // HandbookProtocol is the handbook's: train 2018-07-25 to 07-31, a 7-day
 // delay, test 2018-08-08 to 08-14.
@@ -47,8 +54,26 @@ func (p Protocol) Validate() error {
 		return occsimore.FieldErrorf("delay_days", "delay_days %d is not in [0, 366]", p.DelayDays)
 	case p.TestDays < 1 || p.TestDays > 366:
 		return occsimore.FieldErrorf("test_days", "test_days %d is not in [1, 366]", p.TestDays)
+	case p.Weeks < 0 || p.Weeks > maxWeeks:
+		return occsimore.FieldErrorf("weeks", "weeks %d is not in [1, %d]", p.Weeks, maxWeeks)
 	}
 	return nil
+}
+
+// NumWindows is the number of weekly windows, at least 1.
+func (p Protocol) NumWindows() int { return max(p.Weeks, 1) }
+
+// Windows returns the weekly windows of p, each a one-week protocol whose
+// training starts 7 days after the previous one's.
+func (p Protocol) Windows() []Protocol {
+	ws := make([]Protocol, p.NumWindows())
+	for i := range ws {
+		w := p
+		w.TrainStart = p.TrainStart.AddDate(0, 0, 7*i)
+		w.Weeks = 1
+		ws[i] = w
+	}
+	return ws
 }
 
 // TrainEnd is the end (exclusive) of the training window.

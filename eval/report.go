@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/model"
 )
 
@@ -19,17 +20,30 @@ import (
 // of a ROC curve's first point is written as math.MaxFloat64).
 type Report struct {
 	Protocol Protocol `json:"protocol"`
-	Counts   Counts   `json:"counts"`
-	// Metrics are the model's on the test set.
+	// Counts are the first window's.
+	Counts Counts `json:"counts"`
+	// Metrics are the model's on the test set, the mean over the windows.
 	Metrics Metrics `json:"metrics"`
 	// EngineScore are the metrics of the engine's unsupervised score alone
-	// (the "score" feature) on the same test set, for comparison.
-	EngineScore Metrics      `json:"engine_score"`
-	Model       ModelInfo    `json:"model"`
-	Curves      Curves       `json:"curves"`
-	Features    []Importance `json:"feature_importance"` // largest first
-	Published   []Published  `json:"published"`
-	Timings     Timings      `json:"timings"`
+	// (the "score" feature) on the same test sets, for comparison.
+	EngineScore Metrics `json:"engine_score"`
+	// Ceiling is the mean of the windows' no-look-ahead ceilings, and
+	// Fraction the mean metrics as a fraction of it; both nil when the data
+	// has no fraud scenarios to find the hidden frauds by.
+	Ceiling  *Ceiling  `json:"ceiling,omitempty"`
+	Fraction *Fraction `json:"fraction_of_ceiling,omitempty"`
+	// Scenarios is the model's recall per fraud scenario at precision
+	// RecallPrecision, frauds and found summed over the windows, AUC their
+	// mean; nil without scenarios.
+	Scenarios []ScenarioRecall `json:"scenarios,omitempty"`
+	// Windows holds each weekly window's figures, in time order.
+	Windows []WindowReport `json:"windows"`
+	// Model, Curves, Features and Models are the first window's.
+	Model     ModelInfo    `json:"model"`
+	Curves    Curves       `json:"curves"`
+	Features  []Importance `json:"feature_importance"` // largest first
+	Published []Published  `json:"published"`
+	Timings   Timings      `json:"timings"`
 	// Models holds, per scored model, its test curves, score distributions
 	// and precision and recall at a few thresholds (see AddModel), for the
 	// HTML report's charts. Empty when Run did not add them; the HTML then
@@ -38,6 +52,87 @@ type Report struct {
 	// GBDT is the configuration the model was trained with, when Run
 	// records it (the report shows its seed and shape).
 	GBDT *model.GBDTConfig `json:"gbdt,omitempty"`
+}
+
+// WindowReport is one weekly window's test figures.
+type WindowReport struct {
+	Protocol    Protocol         `json:"protocol"`
+	Counts      Counts           `json:"counts"`
+	Trees       int              `json:"trees"`
+	Metrics     Metrics          `json:"metrics"`
+	EngineScore *Metrics         `json:"engine_score,omitempty"`
+	Ceiling     *Ceiling         `json:"ceiling,omitempty"`
+	Fraction    *Fraction        `json:"fraction_of_ceiling,omitempty"`
+	Scenarios   []ScenarioRecall `json:"scenarios,omitempty"`
+}
+
+// summarise sets the report's mean figures from its windows.
+func (r *Report) summarise() {
+	n := float64(len(r.Windows))
+	if n == 0 {
+		return
+	}
+	add := func(dst *Metrics, m Metrics) {
+		dst.AUC += m.AUC / n
+		dst.AP += m.AP / n
+		dst.CPK += m.CPK / n
+		dst.CPKNoRemoval += m.CPKNoRemoval / n
+		dst.K = m.K
+		dst.Cards += m.Cards
+	}
+	r.Metrics, r.EngineScore = Metrics{}, Metrics{}
+	var ceil Ceiling
+	ceilings := 0
+	type pooled struct {
+		s    ScenarioRecall
+		aucs int
+	}
+	var by []pooled
+	for _, w := range r.Windows {
+		add(&r.Metrics, w.Metrics)
+		if w.EngineScore != nil {
+			add(&r.EngineScore, *w.EngineScore)
+		}
+		if w.Ceiling != nil {
+			ceilings++
+			add(&ceil.Metrics, w.Ceiling.Metrics)
+			ceil.Hidden += w.Ceiling.Hidden
+			ceil.Draws = w.Ceiling.Draws
+			ceil.OracleCPK += w.Ceiling.OracleCPK / n
+			ceil.OracleCPKNoRemoval += w.Ceiling.OracleCPKNoRemoval / n
+		}
+		for _, s := range w.Scenarios {
+			i := slices.IndexFunc(by, func(p pooled) bool { return p.s.Scenario == s.Scenario })
+			if i < 0 {
+				by = append(by, pooled{s: ScenarioRecall{Scenario: s.Scenario, Precision: s.Precision}})
+				i = len(by) - 1
+			}
+			by[i].s.Frauds += s.Frauds
+			by[i].s.Found += s.Found
+			by[i].s.AUC += s.AUC
+			if s.NoveltyAUC != nil {
+				if by[i].s.NoveltyAUC == nil {
+					by[i].s.NoveltyAUC = new(float64)
+				}
+				*by[i].s.NoveltyAUC += *s.NoveltyAUC
+			}
+			by[i].aucs++
+		}
+	}
+	if ceilings == len(r.Windows) {
+		f := fractionOf(r.Metrics, ceil)
+		r.Ceiling, r.Fraction = &ceil, &f
+	}
+	r.Scenarios = nil
+	for _, p := range by {
+		p.s.AUC /= float64(p.aucs)
+		if p.s.NoveltyAUC != nil {
+			*p.s.NoveltyAUC /= float64(p.aucs)
+		}
+		p.s.Recall = float64(p.s.Found) / float64(p.s.Frauds)
+		r.Scenarios = append(r.Scenarios, p.s)
+	}
+	slices.SortFunc(r.Scenarios, func(a, b ScenarioRecall) int { return cmp.Compare(a.Scenario, b.Scenario) })
 }
 
 // ModelReport is what the HTML report draws for one model on the test set.
@@ -198,7 +293,7 @@ func atThresholds(scores []float64, labels []bool) []ThresholdRow {
 // Counts are the transactions read and kept.
 type Counts struct {
 	// Events is the number of transactions read, from the start of the file
-	// to the end of the test window.
+	// to the end of the last test window.
 	Events int    `json:"events"`
 	Train  Window `json:"train"`
 	// Valid is the part of Train held out for early stopping.
@@ -233,13 +328,57 @@ func (w *Window) add(fraud bool, scenario int) {
 	}
 }
 
-// Metrics are the handbook's three test metrics.
+// Metrics are the handbook's three test metrics, Card Precision@k both ways.
 type Metrics struct {
-	AUC   float64 `json:"auc_roc"`
-	AP    float64 `json:"average_precision"`
-	CPK   float64 `json:"card_precision_at_k"`
-	K     int     `json:"k"`
-	Cards int     `json:"cards"` // distinct (day, card) pairs scored
+	AUC float64 `json:"auc_roc"`
+	AP  float64 `json:"average_precision"`
+	// CPK is Card Precision@k by the handbook's definition: the compromised
+	// cards found on a test day are removed from every later day. Its
+	// published CP@100 column is this one.
+	CPK float64 `json:"card_precision_at_k_handbook"`
+	// CPKNoRemoval is Card Precision@k without that removal, each day on
+	// its own.
+	CPKNoRemoval float64 `json:"card_precision_at_k_no_removal"`
+	K            int     `json:"k"`
+	Cards        int     `json:"cards"` // distinct (day, card) pairs scored
+}
+
+// Ceiling is the best a method without look-ahead can score on a test set:
+// its frauds ranked first except the Hidden ones, frauds of the handbook's
+// compromised-terminal scenario on terminals none of whose frauds is known
+// yet under the label delay, which look like any genuine row and are ranked
+// at random among them. The oracle ranks every fraud first.
+type Ceiling struct {
+	Metrics
+	Hidden             int     `json:"hidden_frauds"`
+	Draws              int     `json:"random_draws"`
+	OracleCPK          float64 `json:"oracle_card_precision_at_k_handbook"`
+	OracleCPKNoRemoval float64 `json:"oracle_card_precision_at_k_no_removal"`
+}
+
+// Fraction is each metric as a fraction of its no-look-ahead ceiling.
+type Fraction struct {
+	AUC          float64 `json:"auc_roc"`
+	AP           float64 `json:"average_precision"`
+	CPK          float64 `json:"card_precision_at_k_handbook"`
+	CPKNoRemoval float64 `json:"card_precision_at_k_no_removal"`
+}
+
+// ScenarioRecall is how well one fraud scenario is found: its share of
+// frauds flagged at the deepest cut of the ranking whose precision is still
+// Precision, and the AUC of its frauds against the genuine rows.
+type ScenarioRecall struct {
+	Scenario  int     `json:"scenario"`
+	Frauds    int     `json:"frauds"`
+	Found     int     `json:"found"`
+	Precision float64 `json:"at_precision"`
+	Recall    float64 `json:"recall"`
+	AUC       float64 `json:"auc_roc_vs_genuine"`
+	// NoveltyAUC is the AUC against genuine rows of a crude label-free
+	// baseline scored in the same run, when the extended features are on:
+	// the card's terminals never used before, this one and those of its
+	// last 7 days (x.card.terminal_new + x.card.new_terminals_7d).
+	NoveltyAUC *float64 `json:"crude_novelty_auc_vs_genuine,omitempty"`
 }
 
 // ModelInfo describes the trained model.
@@ -391,16 +530,22 @@ type FeatureSet struct {
 	TestY  []bool
 }
 
-// CollectFeatures runs the engine pass of Run on r and returns its feature
-// matrices without training, for peer comparisons on the same inputs.
+// CollectFeatures runs the engine pass of Run on r and returns the feature
+// matrices of its one window without training, for peer comparisons on the
+// same inputs. A protocol of several weeks is refused (EINVALID, field
+// weeks).
 func CollectFeatures(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*FeatureSet, error) {
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("eval: protocol: %w", err)
+	if err := checkRun(p, cfg); err != nil {
+		return nil, err
 	}
-	ds, err := collect(ctx, r, p, cfg)
+	if p.NumWindows() > 1 {
+		return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("weeks", "features are exported for one window, not %d", p.Weeks))
+	}
+	all, err := collect(ctx, r, p, cfg)
 	if err != nil {
 		return nil, err
 	}
+	ds := all.window(p, 0, cfg.ValidDays)
 	fs := &FeatureSet{
 		Names:  ds.names,
 		Train:  model.Matrix{Rows: len(ds.train), Cols: len(ds.names), Data: ds.trainX},

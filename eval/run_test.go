@@ -164,6 +164,15 @@ func TestRunSimulated(t *testing.T) {
 	}
 }
 
+// collectWindow is the engine pass of p's first window.
+func collectWindow(r io.Reader, p Protocol, cfg Config) (*dataset, error) {
+	all, err := collect(context.Background(), r, p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return all.window(p, 0, cfg.ValidDays), nil
+}
+
 // TestKnownCardRemoval checks the kept test rows one by one against the
 // direct computation.
 func TestKnownCardRemoval(t *testing.T) {
@@ -171,7 +180,7 @@ func TestKnownCardRemoval(t *testing.T) {
 	p := simProtocol(w)
 	cfg := DefaultConfig()
 	cfg.Baseline = true
-	ds, err := collect(context.Background(), bytes.NewReader(simCSV(t, w)), p, cfg)
+	ds, err := collectWindow(bytes.NewReader(simCSV(t, w)), p, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,11 +230,11 @@ func TestLabelDelay(t *testing.T) {
 	flipped := []byte(strings.Join(lines, "\n") + "\n")
 
 	cfg := DefaultConfig()
-	orig, err := collect(context.Background(), bytes.NewReader(data), p, cfg)
+	orig, err := collectWindow(bytes.NewReader(data), p, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	flip, err := collect(context.Background(), bytes.NewReader(flipped), p, cfg)
+	flip, err := collectWindow(bytes.NewReader(flipped), p, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

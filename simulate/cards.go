@@ -27,11 +27,14 @@ type CardsConfig struct {
 	// BreachesPerDay is the mean number of terminals breached a day
 	// (scenario 5).
 	BreachesPerDay float64
+	// NeverUsedPerDay is the mean number of cards compromised a day and
+	// then used at terminals they never used (scenario 6).
+	NeverUsedPerDay float64
 }
 
 // DefaultCards is the handbook's run: 5,000 customers, 10,000 terminals,
 // 183 days from 2018-04-01, r = 5, its three fraud scenarios. The rates of
-// scenarios 4 and 5 apply only when those scenarios are added.
+// scenarios 4 to 6 apply only when those scenarios are added.
 func DefaultCards() CardsConfig {
 	return CardsConfig{
 		Customers:         5000,
@@ -42,6 +45,7 @@ func DefaultCards() CardsConfig {
 		Scenarios:         HandbookScenarios,
 		CardTestingPerDay: 1,
 		BreachesPerDay:    0.2,
+		NeverUsedPerDay:   1,
 	}
 }
 
@@ -74,6 +78,8 @@ func (c CardsConfig) Validate() error {
 		return occsimore.FieldErrorf("card_testing_per_day", "card testing rate %g must be between 0 and %d", c.CardTestingPerDay, maxPerDayRate)
 	case !(c.BreachesPerDay >= 0 && c.BreachesPerDay <= maxPerDayRate):
 		return occsimore.FieldErrorf("breaches_per_day", "breach rate %g must be between 0 and %d", c.BreachesPerDay, maxPerDayRate)
+	case !(c.NeverUsedPerDay >= 0 && c.NeverUsedPerDay <= maxPerDayRate):
+		return occsimore.FieldErrorf("never_used_per_day", "never-used-terminal compromise rate %g must be between 0 and %d", c.NeverUsedPerDay, maxPerDayRate)
 	}
 	// A customer sees about terminals·πr²/100² terminals.
 	if share := math.Min(1, math.Pi*c.Radius*c.Radius/1e4); float64(c.Customers)*float64(c.Terminals)*share > maxAvailable {
@@ -257,7 +263,7 @@ func GenerateCards(cfg CardsConfig) (iter.Seq[*Tx], error) {
 //     of scenario 3 overrides 2, which overrides 1, as the handbook applies
 //     them in that order.
 //
-// Scenarios 4 and 5 add transactions of their own, which the handbook's
+// Scenarios 4 to 6 add transactions of their own, which the handbook's
 // scenarios never relabel. Transactions a customer makes the same second
 // are ordered by customer, then by generation.
 func (w *CardWorld) Transactions() iter.Seq[*Tx] {
@@ -321,6 +327,17 @@ type cardGen struct {
 	breaches  []*breach
 	breachOf  []int32 // terminal → 1 + index into breaches, or 0
 	nBreaches int
+	// Scenario 6: every terminal each customer has used, as bits over its
+	// available terminals (avail's positions) and a list of the others.
+	usedBits []uint64
+	usedFar  map[int32][]int32
+	thefts   []theft
+}
+
+// theft is a card of scenario 6, used by the fraudster before day until.
+type theft struct {
+	cust  int32
+	until int
 }
 
 func newCardGen(w *CardWorld) *cardGen {
@@ -356,6 +373,10 @@ func newCardGen(w *CardWorld) *cardGen {
 	}
 	if cfg.Scenarios.Has(ScenarioBreach) {
 		g.breachOf = make([]int32, len(w.terminals))
+	}
+	if cfg.Scenarios.Has(ScenarioNeverUsed) {
+		g.usedBits = make([]uint64, (len(w.avail)+63)/64)
+		g.usedFar = make(map[int32][]int32)
 	}
 	return g
 }
@@ -459,6 +480,14 @@ func (g *cardGen) emit(day int, yield func(*Tx) bool) bool {
 		}
 		g.ring[day%len(g.ring)] = append(g.ring[day%len(g.ring)], g.injected[day]...)
 		g.injected[day] = nil
+	}
+	if g.usedBits != nil {
+		// The day's terminals count as used before the fraudster picks
+		// his: a never-used terminal is new to the card to the day's end.
+		for _, r := range g.ring[day%len(g.ring)] {
+			g.markUsed(r.cust, r.term)
+		}
+		g.neverUsed(day)
 	}
 	if g.termUntil != nil && day < cfg.Days-1 {
 		var two [2]int32
@@ -627,6 +656,89 @@ func (g *cardGen) sight(b *breach, day int, c int32) {
 			term:  g.farTerminal(r, c, breachFarUnits),
 			scen:  uint8(ScenarioBreach),
 		})
+	}
+}
+
+// Constants of scenario 6.
+const (
+	theftMinDays = 2 // a compromised card is used 2 to 7 days
+	theftMaxDays = 7
+	theftMaxTx   = 3 // 1 to 3 transactions a day
+)
+
+// neverUsed adds day's transactions of scenario 6: each day about
+// NeverUsedPerDay cards are compromised, and each compromised card is used
+// by the fraudster 1 to 3 times a day for 2 to 7 days, every time at a
+// terminal, drawn among all, that the card has never used, at an hour and
+// an amount drawn as the card's holder's are (its own amount habit).
+func (g *cardGen) neverUsed(day int) {
+	r := g.s
+	r.reseed(g.cfg.Seed, streamScenario6, uint64(day))
+	if day < g.cfg.Days-1 { // the loop of the handbook's scenarios
+		rate := g.cfg.NeverUsedPerDay
+		for range poisson(r.Rand, rate, math.Exp(-rate)) {
+			c := int32(r.IntN(len(g.w.customers)))
+			g.thefts = append(g.thefts, theft{cust: c, until: day + theftMinDays + r.IntN(theftMaxDays-theftMinDays+1)})
+		}
+	}
+	g.thefts = slices.DeleteFunc(g.thefts, func(t theft) bool { return t.until <= day })
+	slot := day % len(g.ring)
+	for _, t := range g.thefts {
+		cu := &g.w.customers[t.cust]
+		for range 1 + r.IntN(theftMaxTx) {
+			sec := 43200
+			for range 100 {
+				if s := int(r.NormFloat64()*20000 + 43200); s > 0 && s < 86400 {
+					sec = s
+					break
+				}
+			}
+			a := r.NormFloat64()*cu.StdAmount + cu.MeanAmount
+			if a < 0 {
+				a = r.Float64() * 2 * cu.MeanAmount
+			}
+			term := int32(-1)
+			for range 1000 {
+				if c := int32(r.IntN(len(g.w.terminals))); !g.used(t.cust, c) {
+					term = c
+					break
+				}
+			}
+			if term < 0 { // the card has used (nearly) every terminal
+				continue
+			}
+			g.markUsed(t.cust, term)
+			g.ring[slot] = append(g.ring[slot], rec{
+				cents: int64(math.RoundToEven(a * 100)),
+				sec:   int32(sec),
+				cust:  t.cust,
+				term:  term,
+				scen:  uint8(ScenarioNeverUsed),
+			})
+		}
+	}
+}
+
+// used reports whether customer c has used terminal t.
+func (g *cardGen) used(c, t int32) bool {
+	off := g.w.availOff[c]
+	if i, ok := slices.BinarySearch(g.w.avail[off:g.w.availOff[c+1]], t); ok {
+		b := off + i
+		return g.usedBits[b/64]&(1<<(b%64)) != 0
+	}
+	return slices.Contains(g.usedFar[c], t)
+}
+
+// markUsed records that customer c used terminal t.
+func (g *cardGen) markUsed(c, t int32) {
+	off := g.w.availOff[c]
+	if i, ok := slices.BinarySearch(g.w.avail[off:g.w.availOff[c+1]], t); ok {
+		b := off + i
+		g.usedBits[b/64] |= 1 << (b % 64)
+		return
+	}
+	if !slices.Contains(g.usedFar[c], t) {
+		g.usedFar[c] = append(g.usedFar[c], t)
 	}
 }
 

@@ -322,7 +322,7 @@ func TestCardsDeterminism(t *testing.T) {
 	}
 }
 
-// Turning on scenarios 4 and 5 adds transactions but leaves the handbook's
+// Turning on scenarios 4 to 6 adds transactions but leaves the handbook's
 // ones, and their labels, as they were.
 func TestCardsExtraScenariosLeaveTheRestAlone(t *testing.T) {
 	cfg := DefaultCards()
@@ -332,7 +332,7 @@ func TestCardsExtraScenariosLeaveTheRestAlone(t *testing.T) {
 	_, all := collect(t, cfg)
 	var kept []Tx
 	for _, tx := range all {
-		if tx.Scenario != ScenarioCardTesting && tx.Scenario != ScenarioBreach {
+		if tx.Scenario != ScenarioCardTesting && tx.Scenario != ScenarioBreach && tx.Scenario != ScenarioNeverUsed {
 			tx.ID = 0
 			kept = append(kept, tx)
 		}
@@ -341,15 +341,15 @@ func TestCardsExtraScenariosLeaveTheRestAlone(t *testing.T) {
 		base[i].ID = 0
 	}
 	if len(kept) != len(base) {
-		t.Fatalf("%d handbook transactions with scenarios 4 and 5, %d without", len(kept), len(base))
+		t.Fatalf("%d handbook transactions with scenarios 4 to 6, %d without", len(kept), len(base))
 	}
 	for i := range base {
 		if kept[i] != base[i] {
-			t.Fatalf("transaction %d differs: %+v with scenarios 4 and 5, %+v without", i, kept[i], base[i])
+			t.Fatalf("transaction %d differs: %+v with scenarios 4 to 6, %+v without", i, kept[i], base[i])
 		}
 	}
 	if len(all) == len(base) {
-		t.Fatal("scenarios 4 and 5 added nothing")
+		t.Fatal("scenarios 4 to 6 added nothing")
 	}
 }
 
@@ -400,6 +400,7 @@ func TestCardTestingAndBreach(t *testing.T) {
 			if !tx.Fraud {
 				t.Fatalf("tx %d: scenario 5 not fraud", tx.ID)
 			}
+		case ScenarioNeverUsed:
 		default:
 			lastDay[tx.Customer] = append(lastDay[tx.Customer], tx.Day)
 		}
@@ -419,6 +420,80 @@ func TestCardTestingAndBreach(t *testing.T) {
 	}
 }
 
+// TestNeverUsedTerminals checks scenario 6 from its description: cards
+// compromised then used for several days, each time at a terminal the card
+// has never used before, with amounts like its holder's.
+func TestNeverUsedTerminals(t *testing.T) {
+	const days = 60
+	cfg := bookSized(days)
+	cfg.Scenarios = HandbookScenarios.With(ScenarioNeverUsed)
+	w, txs := collect(t, cfg)
+	used := make(map[[2]int]bool)    // (customer, terminal) seen on an earlier row
+	usedDay := make(map[[2]int]int)  // … and the day of its first use
+	fraudDays := make(map[int][]int) // customer → days of its scenario 6 rows
+	var n int
+	var zs []float64 // amounts of scenario 6 rows as z-scores of their card's habit
+	for i := range txs {
+		tx := &txs[i]
+		k := [2]int{tx.Customer, tx.Terminal}
+		if tx.Scenario == ScenarioNeverUsed {
+			n++
+			if !tx.Fraud {
+				t.Fatalf("tx %d: scenario 6 not fraud", tx.ID)
+			}
+			if used[k] {
+				t.Fatalf("tx %d: card %d at terminal %d, which it used on day %d", tx.ID, tx.Customer, tx.Terminal, usedDay[k])
+			}
+			c := w.Customer(tx.Customer)
+			zs = append(zs, (tx.Amount-c.MeanAmount)/c.StdAmount)
+			if d := fraudDays[tx.Customer]; len(d) == 0 || d[len(d)-1] != tx.Day {
+				fraudDays[tx.Customer] = append(d, tx.Day)
+			}
+		}
+		if !used[k] {
+			used[k], usedDay[k] = true, tx.Day
+		}
+	}
+	// About one card a day for 2 to 7 days, 1 to 3 times a day: ~60 × 4.5 × 2.
+	if n < 250 || n > 900 {
+		t.Fatalf("%d scenario 6 transactions in %d days, want about 540", n, days)
+	}
+	// Each compromise lasts at least 2 days (only the run's end cuts one).
+	multi := 0
+	for _, d := range fraudDays {
+		if len(d) > 1 {
+			multi++
+		}
+	}
+	if multi < len(fraudDays)*9/10 {
+		t.Fatalf("only %d of %d compromised cards used on several days", multi, len(fraudDays))
+	}
+	// Ordinary amounts: the card's own normal(mean, mean/2), so z-scores
+	// average near 0 with sd near 1 (negative draws are redrawn uniform).
+	mean, sd := meanSD(zs)
+	if math.Abs(mean) > 0.15 || sd < 0.8 || sd > 1.2 {
+		t.Fatalf("scenario 6 amounts: z mean %.3f sd %.3f, want about 0 and 1", mean, sd)
+	}
+	// Off by default: the handbook's run has none.
+	_, plain := collect(t, bookSized(5))
+	for _, tx := range plain {
+		if tx.Scenario == ScenarioNeverUsed {
+			t.Fatal("scenario 6 in the default run")
+		}
+	}
+}
+
+func meanSD(v []float64) (float64, float64) {
+	var s, ss float64
+	for _, x := range v {
+		s += x
+		ss += x * x
+	}
+	n := float64(len(v))
+	m := s / n
+	return m, math.Sqrt(ss/n - m*m)
+}
+
 func TestCardsValidate(t *testing.T) {
 	for _, tc := range []struct {
 		field string
@@ -435,6 +510,7 @@ func TestCardsValidate(t *testing.T) {
 		{"scenarios", func(c *CardsConfig) { c.Scenarios = 1 << 7 }},
 		{"card_testing_per_day", func(c *CardsConfig) { c.CardTestingPerDay = -1 }},
 		{"breaches_per_day", func(c *CardsConfig) { c.BreachesPerDay = math.Inf(1) }},
+		{"never_used_per_day", func(c *CardsConfig) { c.NeverUsedPerDay = math.NaN() }},
 	} {
 		cfg := DefaultCards()
 		tc.edit(&cfg)
@@ -629,7 +705,8 @@ func TestParseScenarios(t *testing.T) {
 		{"", "none", true},
 		{"none", "none", true},
 		{"0", "", false},
-		{"6", "", false},
+		{"6", "6", true},
+		{"7", "", false},
 		{"1,,2", "", false},
 		{"a", "", false},
 	} {

@@ -25,6 +25,7 @@ const (
 	streamLive
 	streamMCC
 	streamAttackLogs
+	streamScenario6
 )
 
 // mix64 is splitmix64's finaliser: a bijection that spreads nearby inputs

@@ -8,7 +8,7 @@ import (
 )
 
 // Scenario is a card fraud scenario, the handbook's TX_FRAUD_SCENARIO.
-// 1 to 3 are the handbook's; 4 and 5 are ours.
+// 1 to 3 are the handbook's; 4 to 6 are ours.
 type Scenario uint8
 
 const (
@@ -18,10 +18,11 @@ const (
 	ScenarioCustomer    Scenario = 3 // compromised customers, 14 days, a third of transactions ×5
 	ScenarioCardTesting Scenario = 4 // bursts of tiny amounts at terminals new to the card
 	ScenarioBreach      Scenario = 5 // cards used at a breached terminal are later used elsewhere
-	maxScenario                  = ScenarioBreach
+	ScenarioNeverUsed   Scenario = 6 // a compromised card used for days at terminals it never used, ordinary amounts
+	maxScenario                  = ScenarioNeverUsed
 )
 
-var scenarioNames = [...]string{"none", "amount", "terminal", "customer", "card_testing", "breach"}
+var scenarioNames = [...]string{"none", "amount", "terminal", "customer", "card_testing", "breach", "never_used_terminals"}
 
 // String returns the scenario's short name, such as "card_testing".
 func (s Scenario) String() string {
@@ -38,7 +39,7 @@ type ScenarioSet uint8
 const HandbookScenarios ScenarioSet = 1<<ScenarioAmount | 1<<ScenarioTerminal | 1<<ScenarioCustomer
 
 // AllScenarios are the handbook's scenarios and ours.
-const AllScenarios = HandbookScenarios | 1<<ScenarioCardTesting | 1<<ScenarioBreach
+const AllScenarios = HandbookScenarios | 1<<ScenarioCardTesting | 1<<ScenarioBreach | 1<<ScenarioNeverUsed
 
 // Has reports whether s is in the set.
 func (set ScenarioSet) Has(s Scenario) bool { return s >= 1 && s <= maxScenario && set&(1<<s) != 0 }
@@ -63,7 +64,7 @@ func (set ScenarioSet) String() string {
 	return b.String()
 }
 
-// ParseScenarios reads a comma-separated list of scenario numbers 1 to 5,
+// ParseScenarios reads a comma-separated list of scenario numbers 1 to 6,
 // such as "1,2,3"; "" and "none" are the empty set.
 func ParseScenarios(s string) (ScenarioSet, error) {
 	s = strings.TrimSpace(s)

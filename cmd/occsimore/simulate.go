@@ -30,17 +30,20 @@ goes to standard output when --out is a file, to standard error otherwise.`,
 func (m *Main) simulateCardsCommand() *cobra.Command {
 	cfg := simulate.DefaultCards()
 	var start, scenarios, format, out string
-	var labels bool
+	var labels, neverUsed bool
 	cmd := &cobra.Command{
 		Use:   "cards",
 		Short: "Card transactions after the Fraud Detection Handbook's simulator",
 		Long: `Generate card transactions with the Fraud Detection Handbook's simulator
 (customers and terminals on a 100×100 square, fraud scenarios 1 to 3) and our
-scenarios 4 (card testing) and 5 (merchant breach). The defaults are the book's
+scenarios 4 (card testing), 5 (merchant breach) and 6 (a compromised card used
+for 2 to 7 days at terminals it has never used, with its holder's ordinary
+amounts; --scenario-never-used-terminals adds it). The defaults are the book's
 run: 1.75M transactions, 0.8 % fraud. CSV has the handbook's raw columns; NDJSON
 has occsimore events of kind card.tx.`,
 		Example: `  occsimore simulate cards --out transactions.csv
-  occsimore simulate cards --days 30 --scenarios 1,2,3,4,5 --format ndjson | head`,
+  occsimore simulate cards --days 30 --scenarios 1,2,3,4,5 --format ndjson | head
+  occsimore simulate cards --seed 11 --scenario-never-used-terminals --out cards6.csv`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -49,6 +52,9 @@ has occsimore events of kind card.tx.`,
 			}
 			if cfg.Scenarios, err = simulate.ParseScenarios(scenarios); err != nil {
 				return usageError{fmt.Errorf("--scenarios: %w", err)}
+			}
+			if neverUsed {
+				cfg.Scenarios = cfg.Scenarios.With(simulate.ScenarioNeverUsed)
 			}
 			if format != "csv" && format != "ndjson" {
 				return usageError{fmt.Errorf("--format %q must be csv or ndjson", format)}
@@ -98,9 +104,11 @@ has occsimore events of kind card.tx.`,
 	f.StringVar(&start, "start", cfg.Start.Format(time.DateOnly), "first day (UTC)")
 	f.Float64Var(&cfg.Radius, "radius", cfg.Radius, "a customer uses the terminals closer than this (the square is 100 wide)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed: the same seed gives the same data")
-	f.StringVar(&scenarios, "scenarios", cfg.Scenarios.String(), "fraud scenarios: 1 amount>220, 2 terminals, 3 customers ×5, 4 card testing, 5 merchant breach")
+	f.StringVar(&scenarios, "scenarios", cfg.Scenarios.String(), "fraud scenarios: 1 amount>220, 2 terminals, 3 customers ×5, 4 card testing, 5 merchant breach, 6 never-used terminals")
 	f.Float64Var(&cfg.CardTestingPerDay, "card-testing-per-day", cfg.CardTestingPerDay, "mean card-testing bursts a day (scenario 4)")
 	f.Float64Var(&cfg.BreachesPerDay, "breaches-per-day", cfg.BreachesPerDay, "mean terminals breached a day (scenario 5)")
+	f.BoolVar(&neverUsed, "scenario-never-used-terminals", false, "add scenario 6: compromised cards used for days at terminals they never used, ordinary amounts")
+	f.Float64Var(&cfg.NeverUsedPerDay, "never-used-per-day", cfg.NeverUsedPerDay, "mean cards compromised a day (scenario 6)")
 	f.StringVar(&format, "format", "csv", "csv (the handbook's columns) or ndjson (occsimore events)")
 	f.BoolVar(&labels, "labels", false, "ndjson: add attrs fraud and fraud_scenario (keep them out of events you score)")
 	f.StringVar(&out, "out", "", "output file (default: standard output)")
