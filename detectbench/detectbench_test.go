@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +273,42 @@ func TestExport(t *testing.T) {
 	}
 	if !strings.Contains(lab.String(), ",cards,0,far_country\n") {
 		t.Fatal("labels lack incident 0")
+	}
+}
+
+func TestClairvoyant(t *testing.T) {
+	// Two cards pay 20 to 30 EUR at noon; one row of card a pays 60 EUR (an
+	// amount spike), one row of card b pays at 3 a.m. (night): each is the
+	// only row its habit ranks first.
+	s := &Set{Kinds: []Kind{AmountSpike, Night}}
+	at := Start.Add(12 * time.Hour)
+	for d := range 30 {
+		for _, c := range []string{"a", "b"} {
+			s.Events = append(s.Events, occsimore.Event{Card: c, Amount: 20 + 5*float64(d%3), Time: at.AddDate(0, 0, d)})
+			s.Incident = append(s.Incident, -1)
+		}
+	}
+	s.Events = append(s.Events, occsimore.Event{Card: "a", Amount: 60, Time: at.AddDate(0, 0, 31)})
+	s.Events = append(s.Events, occsimore.Event{Card: "b", Amount: 21, Time: at.AddDate(0, 0, 31).Add(-9 * time.Hour)})
+	s.Incident = append(s.Incident, 0, 1)
+	s.Incidents = []Incident{{Kind: AmountSpike, Rows: []int{60}}, {Kind: Night, Rows: []int{61}}}
+	got := Clairvoyant(s)
+	if got[AmountSpike] != 1 || got[Night] != 1 {
+		t.Errorf("clairvoyant found %v, want one of each", got)
+	}
+	// Hidden among louder breaks of the same habits, neither is found: N is
+	// 6 rows, and eight other cards with far longer habits (2,000 payments
+	// of 20 EUR around noon) each have one normal payment of 5,000 EUR at
+	// 4 a.m.
+	for c := range 8 {
+		for d := range 2000 {
+			s.Events = append(s.Events, occsimore.Event{Card: strconv.Itoa(c), Amount: 20 + float64(d%3), Time: at.Add(time.Duration(d) * time.Second)})
+			s.Incident = append(s.Incident, -1)
+		}
+		s.Events = append(s.Events, occsimore.Event{Card: strconv.Itoa(c), Amount: 5000, Time: at.AddDate(0, 0, 1).Add(-8 * time.Hour)})
+		s.Incident = append(s.Incident, -1)
+	}
+	if got := Clairvoyant(s); got[AmountSpike] != 0 || got[Night] != 0 {
+		t.Errorf("clairvoyant found %v among louder normal rows, want none", got)
 	}
 }
