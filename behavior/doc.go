@@ -54,11 +54,14 @@
 //     (CategoricalSpec.Seen, a Bloom filter of the entity's values): a card
 //     uses more terminals than any top K holds;
 //   - a time of day contributes the larger of that ratio on the hour
-//     histogram and the tail surprisal of its circular distance to the
-//     entity's usual time (a wrapped normal fitted to the histogram).
+//     histogram and the tail surprisal (less one nat, as for numbers) of
+//     its circular distance to the entity's usual time (a wrapped normal
+//     fitted to the histogram).
 //
 // A numeric value contributes -log of its two-sided tail probability under
-// the entity's mean and spread (8.5 nats at 3.7σ), on a log scale for
+// the entity's mean and spread, less one nat (its average on ordinary
+// values, so that several ordinary habits do not add up to one broken
+// hard; 7.5 nats at 3.7σ), on a log scale for
 // amounts (NumericSpec.Log: 5x the usual reads the same at 20 and at
 // 2,000 EUR; a value below the usual adds nothing there). The peers' mean
 // and spread stand in for a new entity's and fade out by its tenth event,

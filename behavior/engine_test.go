@@ -543,7 +543,7 @@ func TestThresholds(t *testing.T) {
 	}
 	habit(t, e, "mem_a", "c1")
 	last := habit(t, e, "mem_strict", "c1")
-	ev := cardEv("mem_a", "c1", last.Add(20*time.Hour), 56)
+	ev := cardEv("mem_a", "c1", last.Add(20*time.Hour), 80)
 	a := mustProcess(t, e, ev)
 	ev.MemberID = "mem_strict"
 	if r := mustScore(t, e, ev); r.Decision != Review {

@@ -43,6 +43,13 @@ const (
 	familiarityCap     = 1.0
 	// capContribution bounds one feature's contribution.
 	capContribution = 20.0
+	// noiseFloor is taken off a tail surprisal (-log of a p-value: numbers,
+	// the time of day): it exceeds x with probability e^-x, so each such
+	// habit of an ordinary event adds about one nat of noise, and a score
+	// summing several would outrank one habit broken hard. A likelihood
+	// ratio (new values, velocity, travel) averages at most zero on
+	// ordinary events and keeps its value.
+	noiseFloor = 1.0
 	// groupShare is the weight of every contribution of a group of
 	// correlated habits but its largest.
 	groupShare = 0.25
@@ -479,7 +486,7 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 		if b.priorVar > 0 {
 			nu += priorVarEvents // the spread's prior is worth that many events
 		}
-		s := tailSurprisal(tToZ(z, nu))
+		s := tailSurprisal(tToZ(z, nu)) - noiseFloor
 		if v, ok := c.contribute(b.weight, s); ok {
 			r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
 				Value: raw, Baseline: b.raw(mean), Sigma: z}
@@ -789,7 +796,7 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats) {
 		// are an hour wide and people are not clocks.
 		z = dist / math.Sqrt(max(-fastLog(r2), minClockVar))
 		// The usual time is estimated from N events: a t, as for numbers.
-		hl = max(hl, tailSurprisal(tToZ(z, N+priorEvents-1)))
+		hl = max(hl, tailSurprisal(tToZ(z, N+priorEvents-1))-noiseFloor)
 	}
 	ownD := 0.0
 	if dN > 0 {
