@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -688,9 +690,46 @@ func (p *Pipeline) publish(member string, alerts []*occsimore.Alert) {
 	}
 }
 
-// Entity returns the profile of the entity id of role for member.
+// Entity returns the profile of the entity id of role for member. A
+// non-finite value, which JSON cannot carry, is shown as 0 and logged: the
+// bounds on events keep new ones out, but a snapshot written before they
+// existed may still hold one, and the rest of the profile stays readable.
 func (p *Pipeline) Entity(memberID, role, id string) (behavior.ProfileView, bool) {
-	return p.eng.Profile(memberID, role, id)
+	v, ok := p.eng.Profile(memberID, role, id)
+	if ok {
+		if n := zeroNonFinite(reflect.ValueOf(&v).Elem()); n > 0 {
+			p.log.Warn("profile holds non-finite values, shown as 0", "member", memberID, "role", role, "id", id, "values", n)
+		}
+	}
+	return v, ok
+}
+
+// zeroNonFinite sets every NaN or infinite float reachable from v, which
+// must be settable, to 0 and returns how many it set.
+func zeroNonFinite(v reflect.Value) int {
+	n := 0
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); (math.IsNaN(f) || math.IsInf(f, 0)) && v.CanSet() {
+			v.SetFloat(0)
+			n++
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			n += zeroNonFinite(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				n += zeroNonFinite(v.Field(i))
+			}
+		}
+	case reflect.Array, reflect.Slice:
+		for i := range v.Len() {
+			n += zeroNonFinite(v.Index(i))
+		}
+	}
+	return n
 }
 
 func (p *Pipeline) maybeCheckpoint(ctx context.Context) {
