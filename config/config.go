@@ -113,9 +113,11 @@ type Logs struct {
 	SyslogMaxConnsPerAddr int      `toml:"syslog_max_conns_per_addr"`
 	SyslogIdleTimeout     Duration `toml:"syslog_idle_timeout"`
 	// PushMaxBytes and PushMaxBytesPerMember bound the bodies of POST
-	// /v1/logs held in memory at once, on the server and per member.
-	PushMaxBytes          int64 `toml:"push_max_bytes"`
-	PushMaxBytesPerMember int64 `toml:"push_max_bytes_per_member"`
+	// /v1/logs held in memory at once, on the server and per member; a push
+	// that does not fit waits up to PushWait (0: not at all) for one to end.
+	PushMaxBytes          int64    `toml:"push_max_bytes"`
+	PushMaxBytesPerMember int64    `toml:"push_max_bytes_per_member"`
+	PushWait              Duration `toml:"push_wait"`
 	// MaxMessageBytes bounds a syslog message or pushed line; longer ones are
 	// rejected and counted.
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
@@ -191,7 +193,7 @@ func DefaultConfig() Config {
 			AnomalyKinds: []string{"cloud.api"}, AnomalyWarmup: 256, AnomalyReview: 0.999},
 		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute),
 			SyslogMaxConns: 256, SyslogMaxConnsPerAddr: 16, SyslogIdleTimeout: Duration(time.Minute),
-			PushMaxBytes: 96 << 20, PushMaxBytesPerMember: 32 << 20},
+			PushMaxBytes: 128 << 20, PushMaxBytesPerMember: 64 << 20, PushWait: Duration(10 * time.Second)},
 		Log: Log{Level: "info", Format: "text"},
 	}
 }
@@ -462,6 +464,8 @@ func (c *Config) Validate() error {
 		return bad("logs.push_max_bytes_per_member", "%d must be at least 1048576", c.Logs.PushMaxBytesPerMember)
 	case c.Logs.PushMaxBytes < c.Logs.PushMaxBytesPerMember:
 		return bad("logs.push_max_bytes", "%d must be at least logs.push_max_bytes_per_member (%d)", c.Logs.PushMaxBytes, c.Logs.PushMaxBytesPerMember)
+	case c.Logs.PushWait.D() > time.Minute:
+		return bad("logs.push_wait", "%s must be at most 1m", c.Logs.PushWait.D())
 	case c.Logs.FlushEvery.D() < time.Second:
 		return bad("logs.flush_every", "%s must be at least 1s", c.Logs.FlushEvery.D())
 	case c.Engine.JournalSyncInterval.D() < 0 || c.Engine.JournalSyncInterval.D() > time.Second:

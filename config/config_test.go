@@ -168,17 +168,17 @@ func TestLatencyKeys(t *testing.T) {
 // are read from the environment, and bad values name their key.
 func TestLogLimitKeys(t *testing.T) {
 	c, err := Load("", []string{"OCCSIMORE_LOGS_SYSLOG_MAX_CONNS=64", "OCCSIMORE_LOGS_SYSLOG_MAX_CONNS_PER_ADDR=4",
-		"OCCSIMORE_LOGS_SYSLOG_IDLE_TIMEOUT=30s", "OCCSIMORE_LOGS_PUSH_MAX_BYTES=134217728", "OCCSIMORE_LOGS_PUSH_MAX_BYTES_PER_MEMBER=8388608"})
+		"OCCSIMORE_LOGS_SYSLOG_IDLE_TIMEOUT=30s", "OCCSIMORE_LOGS_PUSH_MAX_BYTES=134217728", "OCCSIMORE_LOGS_PUSH_MAX_BYTES_PER_MEMBER=8388608", "OCCSIMORE_LOGS_PUSH_WAIT=0s"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := c.Logs
 	if l.SyslogMaxConns != 64 || l.SyslogMaxConnsPerAddr != 4 || l.SyslogIdleTimeout.D() != 30*time.Second ||
-		l.PushMaxBytes != 128<<20 || l.PushMaxBytesPerMember != 8<<20 {
+		l.PushMaxBytes != 128<<20 || l.PushMaxBytesPerMember != 8<<20 || l.PushWait.D() != 0 {
 		t.Errorf("logs = %+v", l)
 	}
 	if d := DefaultConfig().Logs; d.SyslogMaxConns != 256 || d.SyslogMaxConnsPerAddr != 16 || d.SyslogIdleTimeout.D() != time.Minute ||
-		d.PushMaxBytes != 96<<20 || d.PushMaxBytesPerMember != 32<<20 {
+		d.PushMaxBytes != 128<<20 || d.PushMaxBytesPerMember != 64<<20 || d.PushWait.D() != 10*time.Second {
 		t.Errorf("defaults: %+v", d)
 	}
 	for _, tc := range []struct{ env, key string }{
@@ -187,6 +187,7 @@ func TestLogLimitKeys(t *testing.T) {
 		{"OCCSIMORE_LOGS_SYSLOG_IDLE_TIMEOUT=10ms", "logs.syslog_idle_timeout"},
 		{"OCCSIMORE_LOGS_PUSH_MAX_BYTES_PER_MEMBER=1000", "logs.push_max_bytes_per_member"},
 		{"OCCSIMORE_LOGS_PUSH_MAX_BYTES=1048576", "logs.push_max_bytes"},
+		{"OCCSIMORE_LOGS_PUSH_WAIT=2m", "logs.push_wait"},
 	} {
 		_, err := Load("", []string{tc.env})
 		ce, ok := errors.AsType[*Error](err)

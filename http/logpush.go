@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/occsimore/occsimore"
@@ -41,19 +42,23 @@ const (
 
 // LogPushLimits bound the bodies of POST /v1/logs held in memory at once. A
 // push reserves its Content-Length (the largest body it may send when the
-// length is unknown) before reading; one that does not fit is answered at
-// once, without waiting, with 429 when its member is over its share and 503
-// when the server is, both with Retry-After. Sixteen concurrent pushes of
-// 31 MB once took a server from 189 MB to 1.3 GB.
+// length is unknown) before reading. One that does not fit waits up to Wait
+// for pushes in flight to end; then it is answered, with nothing read, 429
+// when its member is over its share and 503 when the server is, both with
+// Retry-After. Sixteen concurrent pushes of 31 MB once took a server from
+// 189 MB to 1.3 GB.
 type LogPushLimits struct {
-	MaxBytes          int64 // all members together; DefaultLogPushMaxBytes when 0
-	MaxBytesPerMember int64 // one member; DefaultLogPushMaxBytesPerMember when 0
+	MaxBytes          int64         // all members together; DefaultLogPushMaxBytes when 0
+	MaxBytesPerMember int64         // one member; DefaultLogPushMaxBytesPerMember when 0
+	Wait              time.Duration // DefaultLogPushWait when 0; negative: refuse at once
 }
 
-// Defaults of LogPushLimits: three full bodies on the server, one per member.
+// Defaults of LogPushLimits: two full bodies per member, so that one
+// member's pushes can keep two cores busy, and four on the server.
 const (
-	DefaultLogPushMaxBytes          = 3 * maxLogBodyBytes
-	DefaultLogPushMaxBytesPerMember = maxLogBodyBytes
+	DefaultLogPushMaxBytes          = 4 * maxLogBodyBytes
+	DefaultLogPushMaxBytesPerMember = 2 * maxLogBodyBytes
+	DefaultLogPushWait              = 10 * time.Second
 )
 
 // logBudget counts the bytes of log pushes in flight. Its zero value is
@@ -62,18 +67,55 @@ type logBudget struct {
 	mu       sync.Mutex
 	total    int64
 	byMember map[string]int64
+	changed  chan struct{} // closed by the next release, for waiters
+	waiting  int           // pushes waiting for budget, for tests
 }
 
 // retryLogPush is the Retry-After of a push refused for lack of budget: a
 // push in flight usually ends within seconds.
 const retryLogPush = "2"
 
-// take reserves n bytes for member, or refuses with ERATELIMIT when the
-// member would go over memberMax and EUNAVAILABLE when the server would go
-// over serverMax.
-func (b *logBudget) take(member string, n, memberMax, serverMax int64) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// take reserves n bytes for member, waiting up to wait for releases. It
+// refuses with ERATELIMIT when the member would still go over memberMax and
+// EUNAVAILABLE when the server would go over serverMax.
+func (b *logBudget) take(ctx context.Context, member string, n, memberMax, serverMax int64, wait time.Duration) error {
+	var timeout <-chan time.Time
+	for {
+		b.mu.Lock()
+		err := b.tryLocked(member, n, memberMax, serverMax)
+		if err == nil || wait <= 0 {
+			b.mu.Unlock()
+			return err
+		}
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		changed := b.changed
+		b.waiting++
+		b.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		var done bool
+		select {
+		case <-changed:
+		case <-timeout:
+			done = true
+		case <-ctx.Done():
+			done = true
+		}
+		b.mu.Lock()
+		b.waiting--
+		b.mu.Unlock()
+		if done {
+			return err
+		}
+	}
+}
+
+func (b *logBudget) tryLocked(member string, n, memberMax, serverMax int64) error {
 	if b.byMember[member]+n > memberMax {
 		return occsimore.Errorf(occsimore.ERATELIMIT, "log pushes of this member in flight would exceed %d bytes; retry when one ends", memberMax)
 	}
@@ -95,19 +137,26 @@ func (b *logBudget) release(member string, n int64) {
 	if b.byMember[member] -= n; b.byMember[member] <= 0 {
 		delete(b.byMember, member)
 	}
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 }
 
 // limits returns the limits with defaults and the largest body a push may
 // send, which the smallest of them bounds.
-func (l LogPushLimits) limits() (serverMax, memberMax, maxBody int64) {
-	serverMax, memberMax = l.MaxBytes, l.MaxBytesPerMember
+func (l LogPushLimits) limits() (serverMax, memberMax, maxBody int64, wait time.Duration) {
+	serverMax, memberMax, wait = l.MaxBytes, l.MaxBytesPerMember, l.Wait
 	if serverMax <= 0 {
 		serverMax = DefaultLogPushMaxBytes
 	}
 	if memberMax <= 0 {
 		memberMax = DefaultLogPushMaxBytesPerMember
 	}
-	return serverMax, memberMax, min(int64(maxLogBodyBytes), memberMax, serverMax)
+	if wait == 0 {
+		wait = DefaultLogPushWait
+	}
+	return serverMax, memberMax, min(int64(maxLogBodyBytes), memberMax, serverMax), wait
 }
 
 type logPushResponse struct {
@@ -133,7 +182,7 @@ func (s *Server) handlePushLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	serverMax, memberMax, maxBody := s.LogPush.limits()
+	serverMax, memberMax, maxBody, wait := s.LogPush.limits()
 	if r.ContentLength > maxBody {
 		return occsimore.Errorf(occsimore.ETOOLARGE, "request body must be at most %d bytes", maxBody)
 	}
@@ -141,7 +190,7 @@ func (s *Server) handlePushLogs(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength >= 0 {
 		reserve = r.ContentLength
 	}
-	if err := s.logBudget.take(p.Member.ID, reserve, memberMax, serverMax); err != nil {
+	if err := s.logBudget.take(r.Context(), p.Member.ID, reserve, memberMax, serverMax, wait); err != nil {
 		w.Header().Set("Retry-After", retryLogPush)
 		return err
 	}

@@ -222,7 +222,7 @@ func TestPushLogsBytesInFlight(t *testing.T) {
 	g := &gatedIngester{entered: make(chan struct{}), release: make(chan struct{})}
 	f := newFixtureWith(t, func(s *occhttp.Server) {
 		s.Logs = g
-		s.LogPush = occhttp.LogPushLimits{MaxBytes: 2500, MaxBytesPerMember: 1000}
+		s.LogPush = occhttp.LogPushLimits{MaxBytes: 2500, MaxBytesPerMember: 1000, Wait: -1}
 	})
 	g.hold = map[string]bool{f.bank.ID: true, f.pharma.ID: true}
 	body := func(n int) string { return strings.Repeat(strings.Repeat("x", 99)+"\n", n/100) }
