@@ -3,6 +3,7 @@ package occsimore
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -69,6 +70,19 @@ const (
 	maxEventKeyLen   = 64  // kind, roles, attribute names
 	minEventUnixTime = 0
 	maxEventUnixTime = 4102444800 // 2100-01-01: profiles store seconds as uint32
+
+	// MaxAmount bounds Amount. It is beyond any real transaction in any
+	// currency (1e15 rupiah is about 60 billion dollars), keeps whole amounts
+	// exact in a float64 (below 2^53), and keeps the squares and sums a
+	// profile accumulates far from overflow: 1e160 was accepted once and
+	// turned a profile's variance into NaN.
+	MaxAmount = 1e15
+	// MaxAttrNumber bounds an attribute value that reads as a number
+	// (strconv.ParseFloat syntax, such as "12.5" or "-3e4"), since a profile
+	// spec may declare the attribute numeric. Its square stays finite; digit
+	// strings used as text, such as account numbers, pass up to 100 digits.
+	// The words "nan" and "inf" are text: the engine reads them as absent.
+	MaxAttrNumber = 1e100
 )
 
 // FixedRoles are the roles that have their own field in Event. Read only.
@@ -132,6 +146,9 @@ func (ev *Event) Validate() error {
 	if ev.Amount < 0 {
 		return FieldErrorf("amount", "amount %g is negative", ev.Amount)
 	}
+	if ev.Amount > MaxAmount {
+		return FieldErrorf("amount", "amount %g is above the bound %g", ev.Amount, MaxAmount)
+	}
 	if ev.Currency != "" && !upperLetters(ev.Currency, 3) {
 		return FieldErrorf("currency", "currency %q must be three uppercase letters (ISO 4217)", ev.Currency)
 	}
@@ -173,8 +190,55 @@ func (ev *Event) Validate() error {
 		if len(v) > maxEventTextLen {
 			return FieldErrorf("attrs."+k, "value is longer than %d bytes", maxEventTextLen)
 		}
+		if looksNumeric(v) {
+			// A syntax error (hexadecimal text such as "0xbeef") leaves f 0;
+			// an overflow makes it infinite.
+			if f, _ := strconv.ParseFloat(v, 64); !(f >= -MaxAttrNumber && f <= MaxAttrNumber) {
+				return FieldErrorf("attrs."+k, "number %s is outside [-%g, %g]", v, MaxAttrNumber, MaxAttrNumber)
+			}
+		}
 	}
 	return nil
+}
+
+// looksNumeric reports whether strconv.ParseFloat would read s as a finite
+// number or overflow: a decimal or hexadecimal number, without the words
+// "inf" and "nan". It lets Validate call ParseFloat only on numbers, so that
+// text values cost no allocation for ParseFloat's error.
+func looksNumeric(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if len(s) > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		return true // hexadecimal: rare, ParseFloat decides
+	}
+	i, mant := 0, 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i, mant = i+1, mant+1
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, mant = i+1, mant+1
+		}
+	}
+	if mant == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, exp = i+1, exp+1
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 func validateEntities(es []Entity) error {

@@ -40,6 +40,12 @@ func TestEventValidate(t *testing.T) {
 		{"negative amount", func(e *occsimore.Event) { e.Amount = -0.01 }, "amount"},
 		{"NaN amount", func(e *occsimore.Event) { e.Amount = math.NaN() }, "amount"},
 		{"infinite amount", func(e *occsimore.Event) { e.Amount = math.Inf(1) }, "amount"},
+		{"huge finite amount", func(e *occsimore.Event) { e.Amount = 1e160 }, "amount"},
+		{"amount above the bound", func(e *occsimore.Event) { e.Amount = math.Nextafter(occsimore.MaxAmount, math.Inf(1)) }, "amount"},
+		{"huge numeric attribute", func(e *occsimore.Event) { e.Attrs = map[string]string{"limit": "1e160"} }, "attrs.limit"},
+		{"negative huge numeric attribute", func(e *occsimore.Event) { e.Attrs = map[string]string{"limit": "-1.5e100"} }, "attrs.limit"},
+		{"numeric attribute overflowing float64", func(e *occsimore.Event) { e.Attrs = map[string]string{"limit": "1e400"} }, "attrs.limit"},
+		{"hexadecimal attribute overflowing", func(e *occsimore.Event) { e.Attrs = map[string]string{"limit": "0x1p2000"} }, "attrs.limit"},
 		{"lowercase country", func(e *occsimore.Event) { e.Country = "fr" }, "country"},
 		{"three-letter country", func(e *occsimore.Event) { e.Country = "FRA" }, "country"},
 		{"currency", func(e *occsimore.Event) { e.Currency = "€" }, "currency"},
@@ -73,8 +79,34 @@ func TestEventValidate(t *testing.T) {
 	}
 }
 
+// TestEventValidateNumbers checks the values at and inside the numeric
+// bounds, and attribute text that only looks like a number, are accepted.
+func TestEventValidateNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*occsimore.Event)
+	}{
+		{"amount at the bound", func(e *occsimore.Event) { e.Amount = occsimore.MaxAmount }},
+		{"zero amount", func(e *occsimore.Event) { e.Amount = 0 }},
+		{"location at the poles and antimeridian", func(e *occsimore.Event) { e.Lat, e.Lon = -90, 180 }},
+		{"numeric attribute at the bound", func(e *occsimore.Event) { e.Attrs = map[string]string{"limit": "-1e100"} }},
+		{"card number as text", func(e *occsimore.Event) { e.Attrs = map[string]string{"pan": "4111111111111111"} }},
+		{"words nan and inf", func(e *occsimore.Event) { e.Attrs = map[string]string{"a": "nan", "b": "Inf", "c": "-infinity"} }},
+		{"hexadecimal text", func(e *occsimore.Event) { e.Attrs = map[string]string{"hash": "0xdeadbeef"} }},
+		{"text with digits", func(e *occsimore.Event) { e.Attrs = map[string]string{"a": "1e", "b": "2fa", "c": ".", "d": "1e400x"} }},
+		{"tiny number", func(e *occsimore.Event) { e.Attrs = map[string]string{"a": "1e-400"} }},
+	} {
+		ev := validEvent()
+		tc.edit(&ev)
+		if err := ev.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
 func TestEventValidateAllocs(t *testing.T) {
 	ev := validEvent()
+	ev.Attrs["score"] = "12.5e3" // read by ParseFloat, which must not allocate either
 	if got := testing.AllocsPerRun(100, func() { _ = ev.Validate() }); got != 0 {
 		t.Errorf("Validate allocates %g times", got)
 	}

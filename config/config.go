@@ -116,6 +116,18 @@ type Logs struct {
 	SyslogUDP    string `toml:"syslog_udp"`
 	SyslogTCP    string `toml:"syslog_tcp"`
 	SyslogMember string `toml:"syslog_member"`
+	// SyslogMaxConns, SyslogMaxConnsPerAddr and SyslogIdleTimeout bound the
+	// TCP listener's connections: in all, from one source address (an IPv6
+	// /64), and in silence, so that idle senders cannot lock out real ones.
+	SyslogMaxConns        int      `toml:"syslog_max_conns"`
+	SyslogMaxConnsPerAddr int      `toml:"syslog_max_conns_per_addr"`
+	SyslogIdleTimeout     Duration `toml:"syslog_idle_timeout"`
+	// PushMaxBytes and PushMaxBytesPerMember bound the bodies of POST
+	// /v1/logs held in memory at once, on the server and per member; a push
+	// that does not fit waits up to PushWait (0: not at all) for one to end.
+	PushMaxBytes          int64    `toml:"push_max_bytes"`
+	PushMaxBytesPerMember int64    `toml:"push_max_bytes_per_member"`
+	PushWait              Duration `toml:"push_wait"`
 	// MaxMessageBytes bounds a syslog message or pushed line; longer ones are
 	// rejected and counted.
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
@@ -189,8 +201,10 @@ func DefaultConfig() Config {
 		Console: Console{SessionTTL: Duration(12 * time.Hour), MaxStreamsPerSession: 4, MaxStreamsPerMember: 32, MaxStreams: 256, StreamWriteTimeout: Duration(10 * time.Second)},
 		Engine: Engine{JournalSyncInterval: Duration(10 * time.Millisecond), MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000,
 			AnomalyKinds: []string{"cloud.api"}, AnomalyWarmup: 256, AnomalyReview: 0.999},
-		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute)},
-		Log:  Log{Level: "info", Format: "text"},
+		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute),
+			SyslogMaxConns: 256, SyslogMaxConnsPerAddr: 16, SyslogIdleTimeout: Duration(time.Minute),
+			PushMaxBytes: 128 << 20, PushMaxBytesPerMember: 64 << 20, PushWait: Duration(10 * time.Second)},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -458,6 +472,18 @@ func (c *Config) Validate() error {
 		return bad("logs.syslog_member", "must name the member (slug) whose logs the syslog listener receives")
 	case c.Logs.MaxMessageBytes < 480 || c.Logs.MaxMessageBytes > 1<<20:
 		return bad("logs.max_message_bytes", "%d must be between 480 (RFC 3164's minimum) and 1048576", c.Logs.MaxMessageBytes)
+	case c.Logs.SyslogMaxConns < 1:
+		return bad("logs.syslog_max_conns", "%d must be at least 1", c.Logs.SyslogMaxConns)
+	case c.Logs.SyslogMaxConnsPerAddr < 1 || c.Logs.SyslogMaxConnsPerAddr > c.Logs.SyslogMaxConns:
+		return bad("logs.syslog_max_conns_per_addr", "%d must be between 1 and logs.syslog_max_conns (%d)", c.Logs.SyslogMaxConnsPerAddr, c.Logs.SyslogMaxConns)
+	case c.Logs.SyslogIdleTimeout.D() < time.Second:
+		return bad("logs.syslog_idle_timeout", "%s must be at least 1s", c.Logs.SyslogIdleTimeout.D())
+	case c.Logs.PushMaxBytesPerMember < 1<<20:
+		return bad("logs.push_max_bytes_per_member", "%d must be at least 1048576", c.Logs.PushMaxBytesPerMember)
+	case c.Logs.PushMaxBytes < c.Logs.PushMaxBytesPerMember:
+		return bad("logs.push_max_bytes", "%d must be at least logs.push_max_bytes_per_member (%d)", c.Logs.PushMaxBytes, c.Logs.PushMaxBytesPerMember)
+	case c.Logs.PushWait.D() > time.Minute:
+		return bad("logs.push_wait", "%s must be at most 1m", c.Logs.PushWait.D())
 	case c.Logs.FlushEvery.D() < time.Second:
 		return bad("logs.flush_every", "%s must be at least 1s", c.Logs.FlushEvery.D())
 	case c.Engine.JournalSyncInterval.D() < 0 || c.Engine.JournalSyncInterval.D() > time.Second:

@@ -164,6 +164,39 @@ func TestLatencyKeys(t *testing.T) {
 	}
 }
 
+// TestLogLimitKeys: the syslog connection limits and the log push budgets
+// are read from the environment, and bad values name their key.
+func TestLogLimitKeys(t *testing.T) {
+	c, err := Load("", []string{"OCCSIMORE_LOGS_SYSLOG_MAX_CONNS=64", "OCCSIMORE_LOGS_SYSLOG_MAX_CONNS_PER_ADDR=4",
+		"OCCSIMORE_LOGS_SYSLOG_IDLE_TIMEOUT=30s", "OCCSIMORE_LOGS_PUSH_MAX_BYTES=134217728", "OCCSIMORE_LOGS_PUSH_MAX_BYTES_PER_MEMBER=8388608", "OCCSIMORE_LOGS_PUSH_WAIT=0s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Logs
+	if l.SyslogMaxConns != 64 || l.SyslogMaxConnsPerAddr != 4 || l.SyslogIdleTimeout.D() != 30*time.Second ||
+		l.PushMaxBytes != 128<<20 || l.PushMaxBytesPerMember != 8<<20 || l.PushWait.D() != 0 {
+		t.Errorf("logs = %+v", l)
+	}
+	if d := DefaultConfig().Logs; d.SyslogMaxConns != 256 || d.SyslogMaxConnsPerAddr != 16 || d.SyslogIdleTimeout.D() != time.Minute ||
+		d.PushMaxBytes != 128<<20 || d.PushMaxBytesPerMember != 64<<20 || d.PushWait.D() != 10*time.Second {
+		t.Errorf("defaults: %+v", d)
+	}
+	for _, tc := range []struct{ env, key string }{
+		{"OCCSIMORE_LOGS_SYSLOG_MAX_CONNS=0", "logs.syslog_max_conns"},
+		{"OCCSIMORE_LOGS_SYSLOG_MAX_CONNS_PER_ADDR=300", "logs.syslog_max_conns_per_addr"},
+		{"OCCSIMORE_LOGS_SYSLOG_IDLE_TIMEOUT=10ms", "logs.syslog_idle_timeout"},
+		{"OCCSIMORE_LOGS_PUSH_MAX_BYTES_PER_MEMBER=1000", "logs.push_max_bytes_per_member"},
+		{"OCCSIMORE_LOGS_PUSH_MAX_BYTES=1048576", "logs.push_max_bytes"},
+		{"OCCSIMORE_LOGS_PUSH_WAIT=2m", "logs.push_wait"},
+	} {
+		_, err := Load("", []string{tc.env})
+		ce, ok := errors.AsType[*Error](err)
+		if !ok || ce.Key != tc.key {
+			t.Errorf("Load(env %s) = %v, want an error about %s", tc.env, err, tc.key)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("[server]\naddr = \"127.0.0.1:1\"\n"))
 	f.Add([]byte("[store]\ndriver = \"postgres\"\npostgres_dsn = \"x\"\n"))

@@ -192,3 +192,95 @@ func TestPushLogsErrors(t *testing.T) {
 		t.Fatalf("lines were ingested by refused requests: %d calls", len(calls))
 	}
 }
+
+// gatedIngester holds the IngestLines calls of the members in hold until
+// release is closed, so that a test controls which pushes are in flight.
+type gatedIngester struct {
+	fakeIngester
+	hold    map[string]bool // read only once requests run
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedIngester) IngestLines(ctx context.Context, memberID, host string, lines [][]byte) (occhttp.LogIngestResult, error) {
+	if g.hold[memberID] {
+		select {
+		case g.entered <- struct{}{}:
+		case <-g.release: // released already
+		}
+		<-g.release
+	}
+	return g.fakeIngester.IngestLines(ctx, memberID, host, lines)
+}
+
+// TestPushLogsBytesInFlight checks that POST /v1/logs bodies held at once
+// are bounded per member and per server: a push over its member's share gets
+// 429, one over the server's 503, both with Retry-After and without reading
+// or ingesting anything; a body larger than the smallest limit gets 413; and
+// the budget comes back when a push ends.
+func TestPushLogsBytesInFlight(t *testing.T) {
+	g := &gatedIngester{entered: make(chan struct{}), release: make(chan struct{})}
+	f := newFixtureWith(t, func(s *occhttp.Server) {
+		s.Logs = g
+		s.LogPush = occhttp.LogPushLimits{MaxBytes: 2500, MaxBytesPerMember: 1000, Wait: -1}
+	})
+	g.hold = map[string]bool{f.bank.ID: true, f.pharma.ID: true}
+	body := func(n int) string { return strings.Repeat(strings.Repeat("x", 99)+"\n", n/100) }
+
+	// Two pushes in flight: 800 bytes of bank's and 800 of pharma's.
+	type result struct {
+		status int
+		err    error
+	}
+	inflight := make(chan result, 2)
+	for _, bearer := range []string{f.bankIngest, f.pharmaAdmin} {
+		go func() {
+			req, _ := http.NewRequest("POST", f.ts.URL+"/v1/logs", strings.NewReader(body(800)))
+			req.Header.Set("Authorization", "Bearer "+bearer)
+			resp, err := f.ts.Client().Do(req)
+			if err != nil {
+				inflight <- result{err: err}
+				return
+			}
+			resp.Body.Close()
+			inflight <- result{status: resp.StatusCode}
+		}()
+		<-g.entered
+	}
+
+	refused := func(name, bearer string, n, status int, code string) {
+		t.Helper()
+		r := f.do(t, "POST", "/v1/logs", bearer, body(n))
+		if r.status != status || r.problem(t).Code != code {
+			t.Fatalf("%s: status %d %s, want %d %s", name, r.status, r.body, status, code)
+		}
+		if status != http.StatusRequestEntityTooLarge && r.header.Get("Retry-After") == "" {
+			t.Fatalf("%s: %d without Retry-After", name, status)
+		}
+	}
+	refused("bank over its share", f.bankIngest, 300, http.StatusTooManyRequests, occsimore.ERATELIMIT)
+	_, opsIngest := f.token(f.ops, occsimore.RoleIngest, 0)
+	refused("ops over the server's budget", opsIngest, 1000, http.StatusServiceUnavailable, occsimore.EUNAVAILABLE)
+	refused("body over the member limit", opsIngest, 1100, http.StatusRequestEntityTooLarge, occsimore.ETOOLARGE)
+	// Within what is left (2500 - 1600), ops is served.
+	if r := f.do(t, "POST", "/v1/logs", opsIngest, body(800)); r.status != http.StatusOK {
+		t.Fatalf("ops within the budget: status %d %s", r.status, r.body)
+	}
+	close(g.release)
+	for range 2 {
+		if r := <-inflight; r.err != nil || r.status != http.StatusOK {
+			t.Fatalf("push in flight: status %d, err %v", r.status, r.err)
+		}
+	}
+	// Their budget is back: bank may push its whole share again.
+	if r := f.do(t, "POST", "/v1/logs", f.bankIngest, body(1000)); r.status != http.StatusOK {
+		t.Fatalf("bank after its pushes ended: status %d %s", r.status, r.body)
+	}
+	var n int
+	for _, c := range g.all() {
+		n += len(c.lines)
+	}
+	if want := 8 + 8 + 8 + 10; n != want {
+		t.Fatalf("%d lines ingested, want %d: refused pushes must ingest nothing", n, want)
+	}
+}

@@ -70,6 +70,9 @@ type Server struct {
 	Attacks occsimore.AttackService
 	// Logs, when set, enables POST /v1/logs.
 	Logs LogIngester
+	// LogPush bounds the bodies of POST /v1/logs held at once.
+	LogPush   LogPushLimits
+	logBudget logBudget
 	// SectorMinMembers is the fewest members a sector needs before its
 	// daily attack counts are shown to its members; zero means 3. With two,
 	// either member could subtract its own counts from the sum.

@@ -302,6 +302,9 @@ func (p *csvPlan) set(ev *occsimore.Event, id fieldID, field, sub, v string) err
 		ev.IP = v
 	case fAmount, fLat, fLon:
 		f, err := strconv.ParseFloat(v, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return occsimore.FieldErrorf(field, "%s %q is out of range", field, clip(v))
+		}
 		if err != nil {
 			return occsimore.FieldErrorf(field, "%s %q is not a number", field, clip(v))
 		}

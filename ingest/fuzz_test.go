@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,6 +34,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","attrs":{"a":"\ud83d\ude00"},"entities":[{"role":"x","id":"y"}]}`,
 		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","lat":1e2,"lon":-0.5e-3,"success":null}`,
 		`{"kind":"card.tx","kind":"x"}`, `[]`, `{"amount":01}`, "{\"card\":\"\xff\"}",
+		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","card":"c","amount":1e160}`,
+		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","card":"c","amount":1e15,"lat":-90,"lon":180.0}`,
+		`{"kind":"card.tx","time":"2018-04-01T00:00:31Z","attrs":{"n":"-1e101","m":"nan","h":"0x1p2000"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -44,6 +49,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			}
 			return
 		}
+		checkBounded(t, &got)
 		if err := stdlibDecode(b, &ref); err != nil {
 			t.Fatalf("DecodeJSON accepts %q, encoding/json rejects it: %v", b, err)
 		}
@@ -59,6 +65,27 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("%q: re-decoded event differs (-first +second):\n%s", b, d)
 		}
 	})
+}
+
+// checkBounded fails t unless every number of an accepted event is within
+// the documented bounds, which keep the profiles it feeds finite.
+func checkBounded(t *testing.T, ev *occsimore.Event) {
+	t.Helper()
+	if !(ev.Amount >= 0 && ev.Amount <= occsimore.MaxAmount) {
+		t.Fatalf("accepted amount %g", ev.Amount)
+	}
+	if !(ev.Lat >= -90 && ev.Lat <= 90 && ev.Lon >= -180 && ev.Lon <= 180) {
+		t.Fatalf("accepted location %g, %g", ev.Lat, ev.Lon)
+	}
+	for k, v := range ev.Attrs {
+		f, err := strconv.ParseFloat(v, 64)
+		if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
+			t.Fatalf("accepted attribute %s = %q, which overflows", k, v)
+		}
+		if err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > occsimore.MaxAttrNumber {
+			t.Fatalf("accepted attribute %s = %q", k, v)
+		}
+	}
 }
 
 // FuzzNDJSON checks that the reader returns, for every line, exactly what
@@ -137,6 +164,7 @@ func FuzzCSV(f *testing.F) {
 	_, body, _ := strings.Cut(string(sample), "\n")
 	f.Add([]byte(body), false)
 	f.Add([]byte("z,2018-04-01T10:00:00Z,c1,1,45,6,true,3215,\"a\nb\",d,1\n,,,,,,,,,,\nx,\"y\n"), true)
+	f.Add([]byte("1,2018-04-01 00:00:31,1,2,1e160,31,0,0,0\n2,2018-04-01 00:00:32,1,2,1e400,32,0,0,0\n3,2018-04-01 00:00:33,1,2,NaN,33,0,0,0\n"), false)
 	f.Fuzz(func(t *testing.T, body []byte, custom bool) {
 		m, header := HandbookMapping(), "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO\n"
 		if custom {
@@ -172,6 +200,7 @@ func FuzzCSV(f *testing.F) {
 			if err := ev.Validate(); err != nil {
 				t.Fatalf("line %d: invalid event returned: %v", c.Line(), err)
 			}
+			checkBounded(t, &ev)
 			var got occsimore.Event
 			if _, err := DecodeBinary(AppendBinary(nil, &ev), &got); err != nil {
 				t.Fatalf("line %d: binary round trip: %v", c.Line(), err)

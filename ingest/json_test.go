@@ -138,6 +138,8 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"control character", "{\"card\":\"a\nb\"}", "card", "syntax error at byte 10: control character 0x0a in string"},
 		{"data after", `{` + base + `} {}`, "", "unexpected data after the event object"},
 		{"negative amount", `{` + base + `,"amount":-3}`, "amount", "amount -3 is negative"},
+		{"huge amount", `{` + base + `,"amount":1e160}`, "amount", "amount 1e+160 is above the bound 1e+15"},
+		{"huge numeric attribute", `{` + base + `,"attrs":{"limit":"1e160"}}`, "attrs.limit", "number 1e160 is outside [-1e+100, 1e+100]"},
 		{"no kind", `{"time":"2018-04-01T00:00:31Z"}`, "kind", "kind \"\" must be"},
 		{"null time", `{"kind":"card.tx","time":null}`, "time", "time is required"},
 		{"time before 1970", `{"kind":"card.tx","time":"1969-12-31T23:59:59Z"}`, "time", "between 1970 and 2100"},

@@ -1,6 +1,9 @@
 package logsource
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
 
 // maxLenDigits bounds the MSG-LEN of octet counting; more digits than this
 // cannot be a length, so the frame is taken as newline-delimited.
@@ -10,14 +13,27 @@ const maxLenDigits = 10
 // picks its own framing: octet counting ("LEN SP MSG") when it starts with
 // digits followed by a space, non-transparent framing (MSG LF) otherwise.
 // Messages longer than max are dropped and counted in oversize; the stream
-// goes on with the next message. Its split method is a bufio.SplitFunc for a
-// Scanner whose buffer holds at least max+maxLenDigits+2 bytes.
+// goes on with the next message, unless cut is positive and the message is
+// longer than cut: an endless line, or a frame declaring such a length, then
+// ends the stream with errEndless, since skipping it would let one sender
+// hold a connection with no message ever delivered. Its split method is a
+// bufio.SplitFunc for a Scanner whose buffer holds at least
+// max+maxLenDigits+2 bytes.
 type framer struct {
 	max      int
+	cut      int  // a message longer than this ends the stream; 0: never
 	oversize int  // messages dropped so far
 	skip     int  // octet-counted bytes of an oversize message still to drop
 	skipLine bool // dropping an oversize LF-framed message up to its LF
+	skipped  int  // bytes of that message dropped so far
 }
+
+// errEndless ends a stream whose message runs past framer.cut.
+var errEndless = errors.New("message longer than the cut-off: endless line")
+
+// endless reports whether an LF-framed message of n bytes (before its LF,
+// a CR included) is over the cut-off.
+func (f *framer) endless(n int) bool { return f.cut > 0 && n > f.cut }
 
 func (f *framer) split(data []byte, atEOF bool) (advance int, token []byte, err error) {
 	for {
@@ -33,7 +49,14 @@ func (f *framer) split(data []byte, atEOF bool) (advance int, token []byte, err 
 		if f.skipLine {
 			i := bytes.IndexByte(data, '\n')
 			if i < 0 {
+				f.skipped += len(data)
+				if f.endless(f.skipped) {
+					return 0, nil, errEndless
+				}
 				return advance + len(data), nil, nil
+			}
+			if f.endless(f.skipped + i) {
+				return 0, nil, errEndless
 			}
 			f.skipLine = false
 			advance += i + 1
@@ -50,6 +73,10 @@ func (f *framer) split(data []byte, atEOF bool) (advance int, token []byte, err 
 			return advance, nil, nil
 		}
 		if n, hdr, ok := octetCount(data); ok {
+			if f.cut > 0 && n > f.cut {
+				f.oversize++
+				return 0, nil, errEndless
+			}
 			if n > f.max {
 				f.oversize++
 				f.skip = n
@@ -68,10 +95,18 @@ func (f *framer) split(data []byte, atEOF bool) (advance int, token []byte, err 
 			return advance, nil, nil // only digits so far: need more to decide
 		}
 		i = bytes.IndexByte(data, '\n')
+		if i < 0 && f.endless(len(data)) {
+			f.oversize++
+			return 0, nil, errEndless
+		}
+		if i >= 0 && f.endless(i) {
+			f.oversize++
+			return 0, nil, errEndless
+		}
 		if i < 0 {
 			if len(data) > f.max+1 { // no LF within max+2 bytes: too long
 				f.oversize++
-				f.skipLine = true
+				f.skipLine, f.skipped = true, len(data)
 				return advance + len(data), nil, nil
 			}
 			if !atEOF {

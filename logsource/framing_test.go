@@ -11,9 +11,9 @@ import (
 )
 
 // frames splits in with a framer over r and returns the messages and the
-// oversize count.
-func frames(r io.Reader, max int) ([]string, int, error) {
-	fr := &framer{max: max}
+// oversize count. cut is the framer's cut-off (0: none).
+func frames(r io.Reader, max, cut int) ([]string, int, error) {
+	fr := &framer{max: max, cut: cut}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 16), max+maxLenDigits+2)
 	sc.Split(fr.split)
@@ -60,7 +60,7 @@ func TestFramer(t *testing.T) {
 				if max == 0 {
 					max = 10
 				}
-				got, oversize, err := frames(r, max)
+				got, oversize, err := frames(r, max, 0)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
@@ -75,8 +75,43 @@ func TestFramer(t *testing.T) {
 	}
 }
 
-// FuzzFramer checks that framing never fails, never yields a message over
-// the limit, and does not depend on how the stream is cut into reads.
+// TestFramerCut checks that a message past the cut-off ends the stream after
+// the messages before it, however the stream is cut into reads, while an
+// oversize message within it is skipped as before.
+func TestFramerCut(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		in     string
+		want   []string
+		cutOff bool
+	}{
+		{"oversize within the cut-off", "ok\n" + strings.Repeat("y", 20) + "\nnext\n", []string{"ok", "next"}, false},
+		{"lf line at the cut-off", strings.Repeat("y", 20) + "\nnext", []string{"next"}, false},
+		{"lf line past the cut-off", "ok\n" + strings.Repeat("y", 21) + "\nnext\n", []string{"ok"}, true},
+		{"endless line", "ok\n" + strings.Repeat("y", 500), []string{"ok"}, true},
+		{"octet within the cut-off", "20 " + strings.Repeat("z", 20) + "next\n", []string{"next"}, false},
+		{"octet past the cut-off", "ok\n21 " + strings.Repeat("z", 21) + "next\n", []string{"ok"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for name, r := range map[string]io.Reader{
+				"whole":   strings.NewReader(tc.in),
+				"onebyte": iotest.OneByteReader(strings.NewReader(tc.in)),
+			} {
+				got, _, err := frames(r, 10, 20)
+				if !slices.Equal(got, tc.want) {
+					t.Fatalf("%s: got %q, want %q", name, got, tc.want)
+				}
+				if (err == errEndless) != tc.cutOff || (err != nil && err != errEndless) {
+					t.Fatalf("%s: err = %v, want endless %v", name, err, tc.cutOff)
+				}
+			}
+		})
+	}
+}
+
+// FuzzFramer checks that framing fails only on a message past the cut-off,
+// never yields a message over the limit, and does not depend on how the
+// stream is cut into reads.
 func FuzzFramer(f *testing.F) {
 	for _, s := range []string{
 		"<13>a\n<13>b\r\n",
@@ -86,17 +121,22 @@ func FuzzFramer(f *testing.F) {
 		"2026-11-27T10:00:00Z h p: m\n",
 		"12345678901 x\n\n\x00",
 	} {
-		f.Add([]byte(s), uint8(10))
+		f.Add([]byte(s), uint8(10), false)
 	}
-	f.Fuzz(func(t *testing.T, in []byte, m uint8) {
+	f.Add([]byte("ok\n"+strings.Repeat("y", 40)), uint8(10), true)
+	f.Fuzz(func(t *testing.T, in []byte, m uint8, withCut bool) {
 		max := int(m%64) + 1
-		whole, n1, err := frames(bytes.NewReader(in), max)
-		if err != nil {
-			t.Fatalf("whole: %v", err)
+		cut := 0
+		if withCut {
+			cut = 2 * max
 		}
-		split, n2, err := frames(iotest.OneByteReader(bytes.NewReader(in)), max)
-		if err != nil {
-			t.Fatalf("one byte: %v", err)
+		whole, n1, err1 := frames(bytes.NewReader(in), max, cut)
+		if err1 != nil && (cut == 0 || err1 != errEndless) {
+			t.Fatalf("whole: %v", err1)
+		}
+		split, n2, err2 := frames(iotest.OneByteReader(bytes.NewReader(in)), max, cut)
+		if err1 != err2 {
+			t.Fatalf("whole read ended with %v, one-byte reads with %v", err1, err2)
 		}
 		if !slices.Equal(whole, split) || n1 != n2 {
 			t.Fatalf("whole read gave %q (%d oversize), one-byte reads gave %q (%d)", whole, n1, split, n2)

@@ -48,7 +48,8 @@ type Stats struct {
 	Bytes    uint64 // bytes of those lines
 	Oversize uint64 // lines or messages rejected for exceeding the maximum size
 	Errors   uint64 // read, decode and connection errors
-	Refused  uint64 // TCP connections refused because the limit was reached (syslog only)
+	Refused  uint64 // TCP connections refused because a limit was reached (syslog only)
+	Cut      uint64 // TCP connections cut for an endless message (syslog only)
 }
 
 // DefaultMaxLineSize bounds a line or syslog message when none is configured.
@@ -56,7 +57,7 @@ const DefaultMaxLineSize = 64 << 10
 
 // counters are the live, concurrency-safe form of Stats.
 type counters struct {
-	lines, bytes, oversize, errors, refused atomic.Uint64
+	lines, bytes, oversize, errors, refused, cut atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -66,6 +67,7 @@ func (c *counters) snapshot() Stats {
 		Oversize: c.oversize.Load(),
 		Errors:   c.errors.Load(),
 		Refused:  c.refused.Load(),
+		Cut:      c.cut.Load(),
 	}
 }
 

@@ -19,19 +19,27 @@ import (
 // Member, whatever its content says. A member with its own relay points it at
 // its own listener (one port per member); the member is never taken from the
 // message, which a sender could forge.
+//
+// TCP connections are bounded so that idle or hostile senders cannot lock
+// out real ones: in all (MaxConns), per source address (MaxConnsPerAddr; an
+// IPv6 source counts by its /64, which one host usually holds whole), and
+// in time (IdleTimeout). A message over MaxMessageSize is dropped; one over
+// twice that, such as an endless line, also cuts its connection.
 type SyslogConfig struct {
-	Member         string
-	UDP            string        // UDP listen address, e.g. ":5514"; empty disables UDP
-	TCP            string        // TCP listen address; empty disables TCP
-	MaxMessageSize int           // longer messages are rejected and counted; DefaultMaxLineSize when 0
-	MaxConns       int           // concurrent TCP connections; DefaultMaxConns when 0
-	IdleTimeout    time.Duration // a TCP connection silent this long is closed; DefaultIdleTimeout when 0
+	Member          string
+	UDP             string        // UDP listen address, e.g. ":5514"; empty disables UDP
+	TCP             string        // TCP listen address; empty disables TCP
+	MaxMessageSize  int           // longer messages are rejected and counted; DefaultMaxLineSize when 0
+	MaxConns        int           // concurrent TCP connections; DefaultMaxConns when 0
+	MaxConnsPerAddr int           // concurrent TCP connections from one source; DefaultMaxConnsPerAddr when 0
+	IdleTimeout     time.Duration // a TCP connection silent this long is closed; DefaultIdleTimeout when 0
 }
 
 // Defaults for SyslogConfig.
 const (
-	DefaultMaxConns    = 256
-	DefaultIdleTimeout = 10 * time.Minute
+	DefaultMaxConns        = 256
+	DefaultMaxConnsPerAddr = 16
+	DefaultIdleTimeout     = time.Minute
 )
 
 // Syslog is a syslog server over UDP and TCP. It accepts RFC 3164 and RFC
@@ -46,6 +54,9 @@ type Syslog struct {
 	conns  chan struct{} // one token per open TCP connection
 	stats  counters
 	closed sync.Once
+
+	perAddrMu sync.Mutex
+	perAddr   map[netip.Addr]int // open TCP connections by source (see sourceKey)
 }
 
 // ListenSyslog opens the listeners of cfg. Serve then delivers the messages;
@@ -58,13 +69,17 @@ func ListenSyslog(ctx context.Context, cfg SyslogConfig, logger *slog.Logger) (*
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	if cfg.MaxConnsPerAddr <= 0 {
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	s := &Syslog{
-		cfg:   cfg,
-		log:   orDiscard(logger).With("member", cfg.Member),
-		conns: make(chan struct{}, cfg.MaxConns),
+		cfg:     cfg,
+		log:     orDiscard(logger).With("member", cfg.Member),
+		conns:   make(chan struct{}, cfg.MaxConns),
+		perAddr: make(map[netip.Addr]int),
 	}
 	var lc net.ListenConfig
 	if cfg.UDP != "" {
@@ -209,9 +224,18 @@ func (s *Syslog) serveTCP(ctx context.Context, h Handler, fail func(error), wg *
 			s.log.Warn("syslog tcp accept", "err", err)
 			continue
 		}
+		src := sourceKey(conn.RemoteAddr())
+		if !s.takeSource(src) {
+			// Debug, not Warn: a flood from one source would flood the log.
+			s.stats.refused.Add(1)
+			s.log.Debug("syslog tcp connection refused: per-source limit reached", "peer", conn.RemoteAddr(), "max", s.cfg.MaxConnsPerAddr)
+			conn.Close()
+			continue
+		}
 		select {
 		case s.conns <- struct{}{}:
 		default:
+			s.releaseSource(src)
 			s.stats.refused.Add(1)
 			s.log.Warn("syslog tcp connection refused: limit reached", "peer", conn.RemoteAddr(), "max", s.cfg.MaxConns)
 			conn.Close()
@@ -219,11 +243,47 @@ func (s *Syslog) serveTCP(ctx context.Context, h Handler, fail func(error), wg *
 		}
 		wg.Go(func() {
 			defer func() { <-s.conns }()
+			defer s.releaseSource(src)
 			defer conn.Close()
 			if err := s.serveConn(ctx, conn, h); err != nil {
 				fail(err)
 			}
 		})
+	}
+}
+
+// sourceKey is what the per-source limit counts by: the IPv4 address, or
+// the /64 of an IPv6 one.
+func sourceKey(a net.Addr) netip.Addr {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return netip.Addr{}
+	}
+	ip := ta.AddrPort().Addr().Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
+}
+
+// takeSource counts a new connection from src, unless src has its maximum.
+func (s *Syslog) takeSource(src netip.Addr) bool {
+	s.perAddrMu.Lock()
+	defer s.perAddrMu.Unlock()
+	if s.perAddr[src] >= s.cfg.MaxConnsPerAddr {
+		return false
+	}
+	s.perAddr[src]++
+	return true
+}
+
+func (s *Syslog) releaseSource(src netip.Addr) {
+	s.perAddrMu.Lock()
+	defer s.perAddrMu.Unlock()
+	if s.perAddr[src]--; s.perAddr[src] <= 0 {
+		delete(s.perAddr, src)
 	}
 }
 
@@ -239,7 +299,7 @@ func (s *Syslog) serveConn(ctx context.Context, conn net.Conn, h Handler) error 
 	// been delivered by then, since the scanner only reads when it has none.
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
 	defer stop()
-	fr := &framer{max: s.cfg.MaxMessageSize}
+	fr := &framer{max: s.cfg.MaxMessageSize, cut: 2 * s.cfg.MaxMessageSize}
 	sc := bufio.NewScanner(&idleReader{ctx: ctx, conn: conn, idle: s.cfg.IdleTimeout})
 	sc.Buffer(make([]byte, 0, 4096), s.cfg.MaxMessageSize+maxLenDigits+2)
 	sc.Split(fr.split)
@@ -261,6 +321,9 @@ func (s *Syslog) serveConn(ctx context.Context, conn net.Conn, h Handler) error 
 	case err == nil || ctx.Err() != nil:
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		log.Debug("syslog tcp connection idle, closing")
+	case errors.Is(err, errEndless):
+		s.stats.cut.Add(1)
+		log.Warn("syslog tcp connection cut: message over twice the maximum size", "max", s.cfg.MaxMessageSize)
 	default:
 		s.stats.errors.Add(1)
 		log.Warn("syslog tcp read", "err", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestSyslogEndToEnd(t *testing.T) {
 	c1 := dial(t, "tcp", srv.TCPAddr())
 	write(t, c1, octets(msg3164)+
 		msg5424+"\n"+
-		octets(strings.Repeat("o", 500))+
+		octets(strings.Repeat("o", 350))+ // under twice the maximum: skipped, not cut
 		strings.Repeat("l", 300)+"\n"+
 		octets(noHost+"\n")+"\n")
 	// The last message arrives in pieces, its header split too.
@@ -157,5 +158,104 @@ func TestSyslogHandlerErrorStopsServe(t *testing.T) {
 func TestListenSyslogNeedsAnAddress(t *testing.T) {
 	if _, err := logsource.ListenSyslog(t.Context(), logsource.SyslogConfig{Member: "bank"}, nil); err == nil {
 		t.Fatal("ListenSyslog without addresses succeeded")
+	}
+}
+
+// dialFrom connects to addr from the loopback address local, such as
+// 127.0.0.2: Linux routes all of 127.0.0.0/8 to the loopback interface, so
+// one machine can play several senders.
+func dialFrom(t *testing.T, local string, addr net.Addr) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	c, err := d.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitFor polls cond until it holds; the guard bounds a failure, it is no
+// timing assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, guard)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSyslogIdleFloodFromOneSource opens 1,000 idle connections from one
+// address, as the probe did, and checks that a real sender from another
+// address is still served: one source gets at most MaxConnsPerAddr of the
+// server's connections, the others are refused at once.
+func TestSyslogIdleFloodFromOneSource(t *testing.T) {
+	srv, ch, _ := listen(t, logsource.SyslogConfig{Member: "bank", TCP: "127.0.0.1:0"})
+	const idle = 1000
+	for range idle {
+		dialFrom(t, "127.0.0.1", srv.TCPAddr())
+	}
+	// Every connection over the default limit of 256 in all is refused
+	// whatever the per-source limit; wait for those refusals, so that the
+	// server has taken what it will take of the flood.
+	waitFor(t, "refusals of the flood", func() bool { return srv.Stats().Refused >= idle-logsource.DefaultMaxConns })
+
+	real := dialFrom(t, "127.0.0.2", srv.TCPAddr())
+	write(t, real, msg3164+"\n")
+	if l := next(t, ch); string(l.Text) != msg3164 || l.Host != "db1" {
+		t.Fatalf("got %q from %q, want the real sender's line", l.Text, l.Host)
+	}
+	if got, want := srv.Stats().Refused, uint64(idle-logsource.DefaultMaxConnsPerAddr); got < want {
+		t.Fatalf("Stats.Refused = %d, want at least %d (all but %d of the flood)", got, want, logsource.DefaultMaxConnsPerAddr)
+	}
+	// One more connection from the flooding address is refused: the server
+	// closes it without reading.
+	extra := dialFrom(t, "127.0.0.1", srv.TCPAddr())
+	extra.SetReadDeadline(time.Now().Add(guard))
+	if n, err := extra.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("extra connection from the flooding address: read %d bytes, err %v; want it closed", n, err)
+	}
+}
+
+// TestSyslogIdleTimeoutAndEndlessLine checks that an idle connection is
+// closed after IdleTimeout, that an endless line (more than twice the
+// maximum message size without a newline) cuts its connection, and that
+// both leave other senders served.
+func TestSyslogIdleTimeoutAndEndlessLine(t *testing.T) {
+	srv, ch, _ := listen(t, logsource.SyslogConfig{
+		Member: "bank", TCP: "127.0.0.1:0", MaxMessageSize: 512, IdleTimeout: 200 * time.Millisecond,
+	})
+	closed := func(c net.Conn, what string) {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(guard))
+		if n, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s: read %d bytes, err %v; want the server to close it", what, n, err)
+		}
+	}
+	closed(dialFrom(t, "127.0.0.3", srv.TCPAddr()), "idle connection")
+
+	endless := dialFrom(t, "127.0.0.4", srv.TCPAddr())
+	write(t, endless, "<13>before\n")
+	if got := string(next(t, ch).Text); got != "<13>before" {
+		t.Fatalf("got %q", got)
+	}
+	// Write more than the cut-off and keep going; the server cuts the
+	// connection, so a write eventually fails or the read sees the end.
+	chunk := strings.Repeat("x", 256)
+	for range 8 {
+		if _, err := io.WriteString(endless, chunk); err != nil {
+			break
+		}
+	}
+	closed(endless, "connection with an endless line")
+	waitFor(t, "Stats.Cut", func() bool { return srv.Stats().Cut == 1 })
+
+	other := dialFrom(t, "127.0.0.5", srv.TCPAddr())
+	write(t, other, "<13>still served\n")
+	if got := string(next(t, ch).Text); got != "<13>still served" {
+		t.Fatalf("got %q", got)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -227,14 +229,15 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	}
 	applied := snapSeq
 	var res behavior.Result
-	var records, events, refused int
+	var records, events, refused, invalid int
 	err = p.j.Replay(ctx, snapSeq+1, func(seq uint64, rec journal.Record) error {
 		if seq != applied+1 {
 			return fmt.Errorf("journal jumps from record %d to %d", applied, seq)
 		}
 		switch rec.Kind {
 		case journal.KindEvents:
-			p.eachResult(rec.Events, &res, func(_ int, res *behavior.Result, err error) {
+			evs := p.dropInvalid(seq, rec.MemberID, rec.Events, &invalid)
+			p.eachResult(evs, &res, func(_ int, res *behavior.Result, err error) {
 				if err != nil {
 					refused++
 					return
@@ -255,8 +258,44 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	p.applied, p.ckSeq, p.since = applied, snapSeq, events
 	p.recovered.Store(true)
 	p.log.Info("pipeline recovered", "snapshot_seq", snapSeq, "records", records, "events", events,
-		"refused", refused, "seq", applied, "took", time.Since(start).Round(time.Millisecond))
+		"refused", refused, "invalid", invalid, "seq", applied, "took", time.Since(start).Round(time.Millisecond))
+	if invalid > 0 {
+		p.log.Warn("journal replay skipped events that no longer validate", "skipped", invalid)
+	}
 	return nil
+}
+
+// maxInvalidLogged bounds the events dropInvalid logs one by one in a replay.
+const maxInvalidLogged = 20
+
+// dropInvalid returns the events of the journal record seq that pass
+// Validate, counting the others in *invalid. A journal written before a bound
+// was added (a finite but huge amount, say) may hold events the live path
+// now refuses; replaying them would poison the profiles they touch for good,
+// so they are skipped, and logged. evs itself is returned when all pass.
+func (p *Pipeline) dropInvalid(seq uint64, member string, evs []occsimore.Event, invalid *int) []occsimore.Event {
+	var kept []occsimore.Event
+	for i := range evs {
+		err := evs[i].Validate()
+		if err == nil {
+			if kept != nil {
+				kept = append(kept, evs[i])
+			}
+			continue
+		}
+		if kept == nil {
+			kept = append(make([]occsimore.Event, 0, len(evs)), evs[:i]...)
+		}
+		if *invalid < maxInvalidLogged {
+			p.log.Warn("journal replay skips an invalid event", "seq", seq, "member", member,
+				"event_id", evs[i].ID, "field", occsimore.ErrorField(err), "err", err)
+		}
+		*invalid++
+	}
+	if kept == nil {
+		return evs
+	}
+	return kept
 }
 
 // SetThresholds sets the review and block thresholds of every kind for a
@@ -651,9 +690,46 @@ func (p *Pipeline) publish(member string, alerts []*occsimore.Alert) {
 	}
 }
 
-// Entity returns the profile of the entity id of role for member.
+// Entity returns the profile of the entity id of role for member. A
+// non-finite value, which JSON cannot carry, is shown as 0 and logged: the
+// bounds on events keep new ones out, but a snapshot written before they
+// existed may still hold one, and the rest of the profile stays readable.
 func (p *Pipeline) Entity(memberID, role, id string) (behavior.ProfileView, bool) {
-	return p.eng.Profile(memberID, role, id)
+	v, ok := p.eng.Profile(memberID, role, id)
+	if ok {
+		if n := zeroNonFinite(reflect.ValueOf(&v).Elem()); n > 0 {
+			p.log.Warn("profile holds non-finite values, shown as 0", "member", memberID, "role", role, "id", id, "values", n)
+		}
+	}
+	return v, ok
+}
+
+// zeroNonFinite sets every NaN or infinite float reachable from v, which
+// must be settable, to 0 and returns how many it set.
+func zeroNonFinite(v reflect.Value) int {
+	n := 0
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); (math.IsNaN(f) || math.IsInf(f, 0)) && v.CanSet() {
+			v.SetFloat(0)
+			n++
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			n += zeroNonFinite(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				n += zeroNonFinite(v.Field(i))
+			}
+		}
+	case reflect.Array, reflect.Slice:
+		for i := range v.Len() {
+			n += zeroNonFinite(v.Index(i))
+		}
+	}
+	return n
 }
 
 func (p *Pipeline) maybeCheckpoint(ctx context.Context) {

@@ -12,6 +12,11 @@
 #
 # Environment: PGPORT (default 55432), OCCSIMORE_PG_DIR (default /tmp/occsimore-pg).
 # The cluster trusts every local and loopback connection: it is for tests only.
+#
+# When it starts the cluster it leaves a marker, ${OCCSIMORE_PG_DIR}/started-by-test;
+# `bash scripts/postgres.sh stop` stops the cluster only if that marker is
+# there, so that a server someone else started is never stopped (scripts/test
+# calls it when its last concurrent run ends).
 set -euo pipefail
 
 port="${PGPORT:-55432}"
@@ -78,6 +83,25 @@ as_owner() {
 }
 
 find_bin || true
+marker="${dir}/started-by-test"
+
+if [[ "${1:-}" == stop ]]; then
+	if [[ ! -f "$marker" ]]; then
+		log "no cluster started by the tests in ${dir}: leaving any server on ${host}:${port} alone"
+		exit 0
+	fi
+	[[ -n "$bin" ]] || die "pg_ctl not found: cannot stop the cluster in ${dir}/data"
+	if as_owner "$bin/pg_ctl" -D "${dir}/data" status >/dev/null 2>&1; then
+		log "stopping the cluster the tests started in ${dir}/data"
+		as_owner "$bin/pg_ctl" -D "${dir}/data" -m fast -w -t 60 stop >&2 ||
+			die "pg_ctl stop failed; see ${dir}/postgres.log"
+	fi
+	rm -f "$marker"
+	exit 0
+elif [[ $# -gt 0 ]]; then
+	die "usage: postgres.sh [stop]"
+fi
+
 if answering; then
 	log "reusing the server already answering on ${host}:${port}"
 	echo "export OCCSIMORE_TEST_POSTGRES_DSN='${dsn}'"
@@ -132,6 +156,8 @@ if as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 	die "the cluster in ${data} runs but does not answer on ${host}:${port}; stop it with: $bin/pg_ctl -D ${data} stop"
 fi
 log "starting on ${host}:${port}"
+# The marker goes first: a start that half succeeds is still ours to stop.
+date -u +%FT%TZ >"$marker"
 as_owner "$bin/pg_ctl" -D "$data" -l "${dir}/postgres.log" -w -t 60 \
 	-o "-c listen_addresses=${host} -p ${port} -k ${sock}" start >&2 ||
 	die "pg_ctl start failed; see ${dir}/postgres.log"

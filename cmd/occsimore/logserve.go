@@ -50,6 +50,7 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 		}
 		syslog, err = logsource.ListenSyslog(ctx, logsource.SyslogConfig{
 			Member: mem.ID, UDP: c.Logs.SyslogUDP, TCP: c.Logs.SyslogTCP, MaxMessageSize: int(c.Logs.MaxMessageBytes),
+			MaxConns: c.Logs.SyslogMaxConns, MaxConnsPerAddr: c.Logs.SyslogMaxConnsPerAddr, IdleTimeout: c.Logs.SyslogIdleTimeout.D(),
 		}, logger)
 		if err != nil {
 			cancel()

@@ -20,6 +20,8 @@ func TestScoreFile(t *testing.T) {
 		fmt.Fprintf(&b, `{"kind":"card.tx","time":%q,"card":"c%d","amount":%d,"country":"FR"}`+"\n", t0.Add(time.Duration(i)*17*time.Minute).Format(time.RFC3339), i%10, 20+i%7)
 	}
 	b.WriteString(`{"kind":"card.tx","time":"2026-10-05T12:00:00Z","card":"c1","amount":-5}` + "\n")
+	// A huge finite amount once made a profile NaN: it is refused by line and field.
+	b.WriteString(`{"kind":"card.tx","time":"2026-10-05T12:00:01Z","card":"c1","amount":1e160}` + "\n")
 	os.WriteFile(in, []byte(b.String()), 0o600)
 	out := filepath.Join(dir, "scored.ndjson")
 
@@ -29,11 +31,13 @@ func TestScoreFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 		t.Fatalf("summary %q: %v", stdout, err)
 	}
-	if sum.Scored != 300 || sum.Rejected != 1 || sum.Lines != 301 {
-		t.Fatalf("summary %+v, want 300 scored, 1 rejected of 301 lines", sum)
+	if sum.Scored != 300 || sum.Rejected != 2 || sum.Lines != 302 {
+		t.Fatalf("summary %+v, want 300 scored, 2 rejected of 302 lines", sum)
 	}
-	if len(sum.Errors) != 1 || !strings.Contains(sum.Errors[0], "line 301") || !strings.Contains(sum.Errors[0], "amount") {
-		t.Fatalf("errors %v should name line 301 and the amount field", sum.Errors)
+	for i, line := range []string{"line 301", "line 302"} {
+		if len(sum.Errors) != 2 || !strings.Contains(sum.Errors[i], line) || !strings.Contains(sum.Errors[i], "field amount") {
+			t.Fatalf("errors %v should name %s and the amount field", sum.Errors, line)
+		}
 	}
 	scored, _ := os.ReadFile(out)
 	if got := strings.Count(string(scored), "\n"); got != 300 {

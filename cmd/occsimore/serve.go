@@ -106,6 +106,10 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Events, srv.Alerts = pl, db
 	srv.Models, srv.ReloadModels = db, pl.ReloadModels
 	srv.Attacks, srv.Logs = db, logIngester{logs}
+	srv.LogPush = occhttp.LogPushLimits{MaxBytes: c.Logs.PushMaxBytes, MaxBytesPerMember: c.Logs.PushMaxBytesPerMember, Wait: c.Logs.PushWait.D()}
+	if srv.LogPush.Wait == 0 {
+		srv.LogPush.Wait = -1 // logs.push_wait = "0s": refuse at once
+	}
 	srv.Console = console.Handler()
 	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
