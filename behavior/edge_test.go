@@ -160,12 +160,13 @@ func TestOutliersMoveNoOtherCard(t *testing.T) {
 	}
 }
 
-// TestProfilesStayFinite feeds the largest amounts an event may carry and
-// checks that every number of the profile and of its view stays finite.
+// TestProfilesStayFinite feeds the largest and smallest amounts an event
+// may carry and checks that every number of the profile and of its view
+// stays finite.
 func TestProfilesStayFinite(t *testing.T) {
 	e := newTestEngine(t)
 	last := payments(t, e, "mem_a", "c1", simStart, 5, func(int) float64 { return 25 })
-	for i, amount := range []float64{1e160, math.MaxFloat64, 1e-300, 0, 1e300} {
+	for i, amount := range []float64{occsimore.MaxAmount, 1e-300, 0, occsimore.MaxAmount, 5e-324} {
 		mustProcess(t, e, cardEv("mem_a", "c1", last.Add(time.Duration(i+1)*time.Hour), amount))
 		assertFiniteProfile(t, e, "mem_a", occsimore.Event{Card: "c1", Customer: "u-c1", Terminal: "t1", Merchant: "m1"})
 	}
@@ -189,5 +190,26 @@ func assertFiniteProfile(t *testing.T, e *Engine, member string, ev occsimore.Ev
 				t.Fatalf("%s profile of %s %s: %v", kind, role, id, err)
 			}
 		}
+	}
+}
+
+// TestHugeAttributeStaysFinite: a member-defined numeric attribute may be as
+// large as 1e100 (Event.Validate's bound), far beyond a float32 profile; the
+// engine bounds what it learns so the profile stays finite.
+func TestHugeAttributeStaysFinite(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Specs = []Spec{{Kind: "api.call", Thresholds: Thresholds{Review: 8, Block: 16}, Roles: []RoleSpec{{
+		Role:    "user",
+		Numeric: []NumericSpec{{Attr: "attrs.bytes", HalfLives: []Duration{days(7)}}},
+	}}}}
+	e, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range []string{"100", "120", "1e100", "-1e100", "90", "1e100"} {
+		ev := occsimore.Event{MemberID: "mem_a", Kind: "api.call", Time: simStart.Add(time.Duration(i) * time.Minute), User: "u1",
+			Attrs: map[string]string{"bytes": v}}
+		mustProcess(t, e, ev)
+		assertFiniteProfile(t, e, "mem_a", ev)
 	}
 }

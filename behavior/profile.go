@@ -409,6 +409,20 @@ func tailSurprisal(z float64) float64 {
 // value reads the block's attribute of the event, bounded so that every
 // statistic (squares included) stays finite in a float32 profile, and
 // returns it with its modelled form (its log for a log-scale block).
+// excessSurprisal is the tail surprisal of a Student t value z with nu
+// degrees of freedom, less noiseFloor, and never below zero; or below, any
+// value at most floor when that is more, for a caller that takes the
+// larger. Most values are ordinary: a bound spares them the tail.
+func excessSurprisal(z, nu, floor float64) float64 {
+	a := math.Abs(z)
+	// tailSurprisal(z) <= z²/2 + 0.8|z| + 0.1 for every z, and tToZ
+	// shrinks |z|.
+	if 0.5*a*a+0.8*a+0.1-noiseFloor <= max(floor, 0) {
+		return 0
+	}
+	return max(tailSurprisal(tToZ(z, nu))-noiseFloor, 0)
+}
+
 // tToZ maps a Student t value with nu degrees of freedom (at most
 // maxDegrees: real habits have heavier tails than a Gaussian) to the normal
 // z of the same tail probability, after Wallace (1959): within 2% of z for
@@ -486,7 +500,7 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 		if b.priorVar > 0 {
 			nu += priorVarEvents // the spread's prior is worth that many events
 		}
-		s := tailSurprisal(tToZ(z, nu)) - noiseFloor
+		s := excessSurprisal(z, nu, 0)
 		if v, ok := c.contribute(b.weight, s); ok {
 			r := Reason{Code: b.codeHi, Role: rl.name, Attr: b.a.name, form: formNumeric,
 				Value: raw, Baseline: b.raw(mean), Sigma: z}
@@ -796,7 +810,7 @@ func (b *hoursBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats) {
 		// are an hour wide and people are not clocks.
 		z = dist / math.Sqrt(max(-fastLog(r2), minClockVar))
 		// The usual time is estimated from N events: a t, as for numbers.
-		hl = max(hl, tailSurprisal(tToZ(z, N+priorEvents-1))-noiseFloor)
+		hl = max(hl, excessSurprisal(z, N+priorEvents-1, hl))
 	}
 	ownD := 0.0
 	if dN > 0 {
