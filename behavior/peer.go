@@ -114,8 +114,8 @@ func (s *peerNum) add(w, x float64) {
 // minVar): one member's outliers must not move every entity's prior.
 // within, if not NaN, is the entity's own variance, folded into Within.
 func (s *peerNum) addRobust(ps *peerStats, x, minVar, within float64) {
-	if ps.n > peerReadyEvents && s.W > 0 {
-		r := winsorK * math.Sqrt(max(s.Var, minVar))
+	if d, lim := x-s.Mean, winsorK*winsorK*max(s.Var, minVar); ps.n > peerReadyEvents && s.W > 0 && d*d > lim {
+		r := math.Sqrt(lim)
 		x = min(max(x, s.Mean-r), s.Mean+r)
 	}
 	if within == within && s.W+ps.g > 0 {

@@ -332,11 +332,12 @@ func numObserve(p []uint32, o int, w, x, minVar float64) {
 	if !(W1 > 0) {
 		return
 	}
-	if W >= robustEvents {
-		r := winsorK * math.Sqrt(max(v, minVar))
-		x = min(max(x, mu-r), mu+r)
-	}
 	d := x - mu
+	if lim := winsorK * winsorK * max(v, minVar); W >= robustEvents && d*d > lim {
+		r := math.Sqrt(lim)
+		x = min(max(x, mu-r), mu+r)
+		d = x - mu
+	}
 	mu1 := mu + w*d/W1
 	v1 := (W*v + w*d*(x-mu1)) / W1
 	setF32(p, o, W1)
@@ -1020,7 +1021,7 @@ func (b *travelBlock) run(c *evCtx, rl *roleLayout, p []uint32) {
 	tloc := p[b.off+2]
 	sec := c.t / 1e9
 	if tloc != 0 {
-		km := haversineKm(f32(p, b.off), f32(p, b.off+1), ev.Lat, ev.Lon)
+		km := distanceKm(f32(p, b.off), f32(p, b.off+1), ev.Lat, ev.Lon)
 		elapsed := math.Abs(float64(sec - int64(tloc)))
 		kmh := km / max(elapsed/3600, 1.0/60)
 		f := &c.res.Features
@@ -1102,6 +1103,16 @@ func (b *travelBlock) learnHome(p []uint32, ev *occsimore.Event, w float64) {
 }
 
 const earthRadiusKm = 6371.0088
+
+// distanceKm is the great-circle distance, by the flat approximation when
+// the points are close (most of a card's payments are in one town), where
+// it is within 0.5%.
+func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
+	if math.Abs(lat2-lat1) < 1 && math.Abs(lon2-lon1) < 1 && math.Abs(lat1) < 70 {
+		return flatKm(lat1, lon1, lat2, lon2)
+	}
+	return haversineKm(lat1, lon1, lat2, lon2)
+}
 
 // flatKm is the distance between two points on the equirectangular
 // approximation: within 1% of the great circle up to a few hundred km from
