@@ -100,11 +100,7 @@ machine the same build's throughput moves with it.`,
 			if batch < 0 {
 				return usageError{fmt.Errorf("--batch must be 0 (Process one event at a time) or more")}
 			}
-			c, err := m.loadConfig()
-			if err != nil {
-				return err
-			}
-			bc, err := engineConfig(c)
+			bc, err := m.loadEngineConfig()
 			if err != nil {
 				return err
 			}

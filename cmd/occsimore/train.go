@@ -115,6 +115,16 @@ probability at or above --review or --block).`,
 	return cmd
 }
 
+// loadEngineConfig loads the configuration and the behaviour engine's part
+// of it, for the commands that run an engine in process.
+func (m *Main) loadEngineConfig() (behavior.Config, error) {
+	c, err := m.loadConfig()
+	if err != nil {
+		return behavior.Config{}, err
+	}
+	return engineConfig(c)
+}
+
 // engineConfig is the behaviour engine the server runs, so that training
 // sees the features live scoring will.
 func engineConfig(c config.Config) (behavior.Config, error) {
