@@ -24,7 +24,7 @@
 // A profile is a fixed-size run of 32-bit words in a slab shared by every
 // entity of its (member, kind, role), found through an open-addressing
 // index on a seeded 64-bit hash of the entity id. The built-in card profile
-// takes about 520 bytes, 550 with its index (its seen filters of terminals,
+// takes about 540 bytes, 570 with its index (its seen filters of terminals,
 // merchants, devices and countries take 120). Members never share a slab,
 // an index, peer statistics or the value dictionary.
 //

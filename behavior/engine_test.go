@@ -729,7 +729,8 @@ func TestProfileMemory(t *testing.T) {
 	got := profileBytes(t, n)
 	t.Logf("%.0f bytes per card profile at %d profiles", got, n)
 	// 400 bytes until card profiles kept a device habit and seen filters
-	// of their terminals, merchants and devices (112 bytes).
+	// of their terminals, merchants, devices and countries (120 bytes),
+	// and a home area.
 	if got > 600 {
 		t.Errorf("%.0f bytes per card profile, want <= 600", got)
 	}
