@@ -487,16 +487,16 @@ func (b *numBlock) run(c *evCtx, rl *roleLayout, p []uint32, sp *peerStats, idx 
 		if j != b.longest || b.mute {
 			continue
 		}
-		// The mean and spread are estimates from about W events (and the
-		// peers' prior): judge z as a Student t with that many degrees of
-		// freedom, so that a young entity's narrow spread does not make
-		// an ordinary value look extreme.
 		if z < 0 && b.log {
 			// Spending less than usual is no evidence of fraud on its
 			// own (card testing shows as a burst), and a log scale has a
 			// long low tail: coffee on a card that mostly buys groceries.
 			continue
 		}
+		// The mean and spread are estimates from about W events (and the
+		// peers' prior): judge z as a Student t with that many degrees of
+		// freedom, so that a young entity's narrow spread does not make
+		// an ordinary value look extreme.
 		nu := W + priorEvents*max(0, 1-W/enoughHistory) - 1
 		if b.priorVar > 0 {
 			nu += priorVarEvents // the spread's prior is worth that many events
