@@ -213,3 +213,53 @@ func TestHugeAttributeStaysFinite(t *testing.T) {
 		assertFiniteProfile(t, e, "mem_a", ev)
 	}
 }
+
+// TestSpecNewFields: the spec fields issue 10 added are checked, with the
+// field named.
+func TestSpecNewFields(t *testing.T) {
+	base := func() Spec {
+		return Spec{Kind: "k", Thresholds: Thresholds{Review: 1, Block: 2}, Roles: []RoleSpec{{
+			Role: "user",
+			Categorical: []CategoricalSpec{
+				{Attr: "country", TopK: 2, HalfLife: days(1)},
+				{Attr: "device", TopK: 2, HalfLife: days(1)},
+			},
+		}}}
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(s *Spec)
+		field string
+	}{
+		{"seen not a multiple of 32", func(s *Spec) { s.Roles[0].Categorical[0].Seen = 33 }, "roles[0].categorical[0].seen"},
+		{"seen too large", func(s *Spec) { s.Roles[0].Categorical[0].Seen = 2048 }, "roles[0].categorical[0].seen"},
+		{"bad group name", func(s *Spec) { s.Roles[0].Categorical[1].Group = "Bad Group" }, "roles[0].categorical[1].group"},
+		{"too many groups", func(s *Spec) {
+			for _, a := range []string{"asn", "ip", "mcc"} {
+				s.Roles[0].Categorical = append(s.Roles[0].Categorical, CategoricalSpec{Attr: a, TopK: 1, HalfLife: days(1), Group: "g" + a})
+			}
+			s.Roles[0].Categorical[0].Group, s.Roles[0].Categorical[1].Group = "g1", "g2"
+		}, "roles[0]"},
+		{"new_of not a categorical of the role", func(s *Spec) {
+			s.Roles[0].Velocity = []VelocitySpec{{Windows: []Duration{days(1)}, NewOf: "terminal"}}
+		}, "roles[0].velocity[0].new_of"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base()
+			if err := s.Validate(); err != nil {
+				t.Fatalf("base spec: %v", err)
+			}
+			tc.edit(&s)
+			err := s.Validate()
+			if got := occsimore.ErrorField(err); got != tc.field {
+				t.Fatalf("error %v names field %q, want %q", err, got, tc.field)
+			}
+		})
+	}
+	s := base()
+	s.Roles[0].Categorical[0].Seen, s.Roles[0].Categorical[0].Group = 64, "place"
+	s.Roles[0].Velocity = []VelocitySpec{{Windows: []Duration{days(1)}, NewOf: "device"}}
+	if err := s.Validate(); err != nil {
+		t.Errorf("a valid spec with seen, group and new_of: %v", err)
+	}
+}
