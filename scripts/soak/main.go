@@ -39,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -356,8 +357,14 @@ func ingestLoop(ctx context.Context, c *config, slug, token string, acked []int,
 		for i := range c.batch {
 			card := (seq * 7919) % c.cards // every card, in a scattered order
 			cards[i] = card
-			fmt.Fprintf(&body, `{"id":"%s-%d","kind":"card.tx","time":%q,"card":%q,"terminal":"%s-t%d","merchant":"%s-m%d","amount":%d.%02d,"country":"FR"}`+"\n",
-				slug, seq, now.Format(time.RFC3339Nano), cardID(slug, card), slug, seq%300, slug, seq%120, 5+(seq*37)%400, seq%100)
+			// One event in a hundred is unusual (a large amount abroad), so
+			// that alerts flow to the slow streams.
+			amount, country := 5+(seq*37)%400, "FR"
+			if seq%100 == 99 {
+				amount, country = 4000+(seq*53)%5000, unusual[(seq/100)%len(unusual)]
+			}
+			fmt.Fprintf(&body, `{"id":"%s-%d","kind":"card.tx","time":%q,"card":%q,"terminal":"%s-t%d","merchant":"%s-m%d","amount":%d.%02d,"country":%q}`+"\n",
+				slug, seq, now.Format(time.RFC3339Nano), cardID(slug, card), slug, seq%300, slug, seq%120, amount, seq%100, country)
 			seq++
 		}
 		r.Sent += c.batch
@@ -417,6 +424,8 @@ func ingestLoop(ctx context.Context, c *config, slug, token string, acked []int,
 	r.BatchP50, r.BatchP99, r.BatchMax = quantiles(lat)
 	return r
 }
+
+var unusual = []string{"BR", "NG", "VN", "RU", "PH"}
 
 func quantiles(lat []time.Duration) (p50, p99, max float64) {
 	if len(lat) == 0 {
@@ -513,7 +522,17 @@ func openStreams(ctx context.Context, c *config, signedIn chan<- struct{}, errs 
 // An accepted stream's connection is returned, never to be read again
 // until the end.
 func openStream(src, host, cookie string) (net.Conn, int, string, error) {
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	// A small receive buffer, as a stalled browser tab's would be once
+	// full: the server's writes block after a few alerts rather than after
+	// megabytes.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second,
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			})
+			return errors.Join(err, serr)
+		}}
 	conn, err := d.Dial("tcp", host)
 	if err != nil {
 		return nil, 0, "", err
