@@ -12,7 +12,7 @@
 #     the caps per session (4), member (32) and server (256);
 #   - a sign-in flood: FLOOD_RATE made-up emails per second from 1,000
 #     addresses 127.0.2.1-127.0.5.250, one in ten guessing a real user's
-#     password instead, while that user signs in every 10 s from their own
+#     password instead, while that user signs in every 45 s from their own
 #     address;
 #   - 300 idle syslog TCP connections from 15 addresses (20 each, against
 #     the per-address cap of 16), each reopened when the idle timeout closes
