@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -80,19 +79,19 @@ func (c *TokenCache) AuthenticateToken(ctx context.Context, id, secret string, n
 			return &t, nil
 		}
 	}
-	tok, err := c.TokenService.LookupToken(ctx, id)
-	switch occsimore.ErrorCode(err) {
-	case "":
-		c.remember(id, tok)
-	case occsimore.ENOTFOUND:
-		tok = nil
-	default:
-		return nil, fmt.Errorf("look up token: %w", err)
+	return lookupAndCheck(ctx, storeLookup{c}, id, secret, now)
+}
+
+// storeLookup is the cache with a LookupToken that always asks the store,
+// and remembers what it finds.
+type storeLookup struct{ *TokenCache }
+
+func (s storeLookup) LookupToken(ctx context.Context, id string) (*occsimore.Token, error) {
+	tok, err := s.TokenService.LookupToken(ctx, id)
+	if err == nil {
+		s.remember(id, tok)
 	}
-	if err := CheckToken(tok, secret, now); err != nil {
-		return nil, err
-	}
-	return tok, nil
+	return tok, err
 }
 
 // remember caches a copy of tok, found in the store now.
