@@ -1,0 +1,163 @@
+package stix
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// Imported is one object kept from a bundle.
+type Imported struct {
+	Index int    // position in the bundle's objects array
+	Type  string // its type
+	ID    string // its id
+	Raw   json.RawMessage
+	// Object is the decoded object for the types this package models, nil
+	// for the others (malware, campaign, observables...), which are kept raw.
+	Object Object
+}
+
+// Rejected is one object refused from a bundle, with its reason. Err.Path
+// is a JSON Pointer from the bundle's root, such as /objects/3/pattern.
+type Rejected struct {
+	Index int
+	ID    string // when the object had a readable one
+	Err   *Error
+}
+
+// ImportResult is what Import kept and refused.
+type ImportResult struct {
+	BundleID string
+	Objects  []Imported
+	Rejected []Rejected
+}
+
+// ErrNotBundle is returned when the document is not a STIX bundle at all.
+var ErrNotBundle = errors.New("not a STIX bundle")
+
+// Import reads a bundle and checks each object on its own: against its OASIS
+// schema when v is not nil, then against the rules the schemas cannot check
+// (pattern syntax, modified ≥ created, reference types). An invalid object
+// is rejected with its path and reason; the rest of the bundle is kept. Only
+// a document that is not a bundle is an error.
+func Import(data []byte, v *Validator) (*ImportResult, error) {
+	var b struct {
+		Type    *string           `json:"type"`
+		ID      *string           `json:"id"`
+		Objects []json.RawMessage `json:"objects"`
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, errors.Join(ErrNotBundle, errAt("", "%s", jsonReason(err)))
+	}
+	if b.Type == nil || *b.Type != "bundle" {
+		return nil, errors.Join(ErrNotBundle, errAt("/type", "must be \"bundle\""))
+	}
+	if b.ID == nil || !ValidID(*b.ID, "bundle") {
+		return nil, errors.Join(ErrNotBundle, errAt("/id", "must be bundle--<RFC 4122 UUID>"))
+	}
+	res := &ImportResult{BundleID: *b.ID, Objects: make([]Imported, 0, len(b.Objects))}
+	for i, raw := range b.Objects {
+		base := pointerIndex("/objects", i)
+		obj, typ, id, err := checkObject(raw, v)
+		if err != nil {
+			var se *Error
+			if !errors.As(err, &se) {
+				se = errAt("", "%v", err)
+			}
+			res.Rejected = append(res.Rejected, Rejected{Index: i, ID: id, Err: &Error{Path: base + se.Path, Reason: se.Reason}})
+			continue
+		}
+		res.Objects = append(res.Objects, Imported{Index: i, Type: typ, ID: id, Raw: raw, Object: obj})
+	}
+	return res, nil
+}
+
+// ParseObject decodes and checks one object of a modelled type (the
+// schema is not consulted; see Validator). Other types get an error.
+func ParseObject(raw []byte) (Object, error) {
+	obj, _, _, err := checkObject(raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, errAt("/type", "is not a type this package models")
+	}
+	return obj, nil
+}
+
+type probe struct {
+	Type        string `json:"type"`
+	ID          string `json:"id"`
+	SpecVersion string `json:"spec_version"`
+	Created     string `json:"created"`
+	Modified    string `json:"modified"`
+}
+
+func checkObject(raw []byte, v *Validator) (Object, string, string, error) {
+	var p probe
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, "", "", errAt("", "not a STIX object: %s", jsonReason(err))
+	}
+	if p.Type == "" {
+		return nil, "", p.ID, errAt("/type", "is required")
+	}
+	if !ValidID(p.ID, p.Type) {
+		return nil, p.Type, p.ID, errAt("/id", "%q is not %s--<RFC 4122 UUID> (STIX 2.1 §2.9)", p.ID, p.Type)
+	}
+	if v != nil {
+		if err := v.Validate(raw); err != nil {
+			return nil, p.Type, p.ID, err
+		}
+	}
+	var obj Object
+	switch p.Type {
+	case "indicator":
+		obj = new(Indicator)
+	case "sighting":
+		obj = new(Sighting)
+	case "identity":
+		obj = new(Identity)
+	case "relationship":
+		obj = new(Relationship)
+	case "attack-pattern":
+		obj = new(AttackPattern)
+	case "report":
+		obj = new(Report)
+	case "marking-definition":
+		obj = new(MarkingDefinition)
+	default:
+		return nil, p.Type, p.ID, checkGeneric(&p)
+	}
+	if err := json.Unmarshal(raw, obj); err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			return nil, p.Type, p.ID, se
+		}
+		return nil, p.Type, p.ID, errAt("", "%s", jsonReason(err))
+	}
+	if err := obj.Validate(); err != nil {
+		return nil, p.Type, p.ID, err
+	}
+	return obj, p.Type, p.ID, nil
+}
+
+// checkGeneric applies the common rules to a type kept raw.
+func checkGeneric(p *probe) error {
+	if p.SpecVersion != "" && p.SpecVersion != SpecVersion {
+		return errAt("/spec_version", "is %q, want %q", p.SpecVersion, SpecVersion)
+	}
+	if p.Created == "" || p.Modified == "" {
+		return nil // observables have neither
+	}
+	c, err := ParseTimestamp(p.Created)
+	if err != nil {
+		return errAt("/created", "%v", err)
+	}
+	m, err := ParseTimestamp(p.Modified)
+	if err != nil {
+		return errAt("/modified", "%v", err)
+	}
+	if m.Before(c) {
+		return errAt("/modified", "%s is before created %s (STIX 2.1 §3.2)", p.Modified, p.Created)
+	}
+	return nil
+}
