@@ -25,7 +25,11 @@ type Match struct {
 // events against. Lookups by address, token MAC or value do not allocate; it
 // is built once per refresh and read concurrently without locks.
 type Index struct {
-	matches  []Match
+	matches []Match
+	// IPv4, the common case, is keyed by integers: the runtime's fast map
+	// paths, and one word to hash instead of netip.Addr's three.
+	ip4      map[uint32]int32
+	pfx4     map[uint64]int32 // bits<<32 | network address
 	ips      map[netip.Addr]int32
 	prefixes map[netip.Prefix]int32
 	v4Bits   []int // prefix lengths present, longest first
@@ -38,6 +42,8 @@ type Index struct {
 // ones, and malformed values, are left out.
 func NewIndex(inds []Indicator, now time.Time) *Index {
 	x := &Index{
+		ip4:      map[uint32]int32{},
+		pfx4:     map[uint64]int32{},
 		ips:      map[netip.Addr]int32{},
 		prefixes: map[netip.Prefix]int32{},
 		tokens:   map[[TokenLen]byte]int32{},
@@ -95,6 +101,11 @@ func (x *Index) add(ind *Indicator, now time.Time) {
 			return
 		}
 		a = a.Unmap()
+		if a.Is4() {
+			k := v4(a)
+			slot(func() (int32, bool) { i, ok := x.ip4[k]; return i, ok }, func(i int32) { x.ip4[k] = i })
+			return
+		}
 		slot(func() (int32, bool) { i, ok := x.ips[a]; return i, ok }, func(i int32) { x.ips[a] = i })
 	case ind.Kind == KindCIDR:
 		p, err := netip.ParsePrefix(ind.Value)
@@ -106,6 +117,9 @@ func (x *Index) add(ind *Indicator, now time.Time) {
 			if !slices.Contains(x.v4Bits, p.Bits()) {
 				x.v4Bits = append(x.v4Bits, p.Bits())
 			}
+			k := uint64(p.Bits())<<32 | uint64(v4(p.Addr()))
+			slot(func() (int32, bool) { i, ok := x.pfx4[k]; return i, ok }, func(i int32) { x.pfx4[k] = i })
+			return
 		} else if !slices.Contains(x.v6Bits, p.Bits()) {
 			x.v6Bits = append(x.v6Bits, p.Bits())
 		}
@@ -128,14 +142,22 @@ func (x *Index) add(ind *Indicator, now time.Time) {
 // most specific indexed network holding it.
 func (x *Index) LookupIP(a netip.Addr) (*Match, bool) {
 	a = a.Unmap()
+	if a.Is4() {
+		k := v4(a)
+		if i, ok := x.ip4[k]; ok {
+			return &x.matches[i], true
+		}
+		for _, b := range x.v4Bits {
+			if i, ok := x.pfx4[uint64(b)<<32|uint64(k&^(1<<(32-b)-1))]; ok {
+				return &x.matches[i], true
+			}
+		}
+		return nil, false
+	}
 	if i, ok := x.ips[a]; ok {
 		return &x.matches[i], true
 	}
-	bits := x.v6Bits
-	if a.Is4() {
-		bits = x.v4Bits
-	}
-	for _, b := range bits {
+	for _, b := range x.v6Bits {
 		p, err := a.Prefix(b)
 		if err != nil {
 			continue
@@ -145,6 +167,11 @@ func (x *Index) LookupIP(a netip.Addr) (*Match, bool) {
 		}
 	}
 	return nil, false
+}
+
+func v4(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // LookupToken returns the match for a token's MAC (HMAC or OPRF).

@@ -85,17 +85,44 @@ func ParseObject(raw []byte) (Object, error) {
 }
 
 type probe struct {
-	Type        string `json:"type"`
-	ID          string `json:"id"`
-	SpecVersion string `json:"spec_version"`
-	Created     string `json:"created"`
-	Modified    string `json:"modified"`
+	Type, ID, SpecVersion, Created, Modified string
 }
 
 func checkObject(raw []byte, v *Validator) (Object, string, string, error) {
 	var p probe
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, "", "", errAt("", "not a STIX object: %s", jsonReason(err))
+	err := scanObject(raw, func(k string, esc bool, v []byte) error {
+		var dst *string
+		switch k {
+		case "type":
+			dst = &p.Type
+		case "id":
+			dst = &p.ID
+		case "spec_version":
+			dst = &p.SpecVersion
+		case "created":
+			dst = &p.Created
+		case "modified":
+			dst = &p.Modified
+		default:
+			return nil
+		}
+		s, ok := rawString(v)
+		if !ok || esc {
+			return errAt(pointer("", k), "must be a string")
+		}
+		*dst = s
+		return nil
+	})
+	if err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			return nil, p.Type, p.ID, se
+		}
+		var m map[string]json.RawMessage
+		if jerr := json.Unmarshal(raw, &m); jerr != nil {
+			return nil, "", "", errAt("", "not a STIX object: %s", jsonReason(jerr))
+		}
+		return nil, "", "", errAt("", "not a STIX object: malformed JSON")
 	}
 	if p.Type == "" {
 		return nil, "", p.ID, errAt("/type", "is required")
@@ -125,6 +152,9 @@ func checkObject(raw []byte, v *Validator) (Object, string, string, error) {
 	case "marking-definition":
 		obj = new(MarkingDefinition)
 	default:
+		if v == nil && !json.Valid(raw) {
+			return nil, p.Type, p.ID, errAt("", "not a STIX object: malformed JSON")
+		}
 		return nil, p.Type, p.ID, checkGeneric(&p)
 	}
 	if err := json.Unmarshal(raw, obj); err != nil {

@@ -250,25 +250,25 @@ func withCustom(v any, custom map[string]json.RawMessage) ([]byte, error) {
 // names its JSON path and every unknown property is judged (kept if it is a
 // valid custom property name, rejected otherwise).
 func (x *Indicator) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", indicatorFields, x, &x.Custom)
+	return decodeObject(b, indicatorFields, x, (*indicatorJSON)(x), &x.Custom)
 }
 func (x *Sighting) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", sightingFields, x, &x.Custom)
+	return decodeObject(b, sightingFields, x, (*sightingJSON)(x), &x.Custom)
 }
 func (x *Identity) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", identityFields, x, &x.Custom)
+	return decodeObject(b, identityFields, x, (*identityJSON)(x), &x.Custom)
 }
 func (x *Relationship) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", relationshipFields, x, &x.Custom)
+	return decodeObject(b, relationshipFields, x, (*relationshipJSON)(x), &x.Custom)
 }
 func (x *AttackPattern) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", attackPatternFields, x, &x.Custom)
+	return decodeObject(b, attackPatternFields, x, (*attackPatternJSON)(x), &x.Custom)
 }
 func (x *Report) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", reportFields, x, &x.Custom)
+	return decodeObject(b, reportFields, x, (*reportJSON)(x), &x.Custom)
 }
 func (x *MarkingDefinition) UnmarshalJSON(b []byte) error {
-	return decodeFields(b, "", markingFields, x, &x.Custom)
+	return decodeObject(b, markingFields, x, (*markingJSON)(x), &x.Custom)
 }
 
 type fieldTable[T any] map[string]func(*T) any
@@ -365,6 +365,45 @@ var (
 		"extensions":          func(x *MarkingDefinition) any { return &x.Extensions },
 	}
 )
+
+// decodeObject is the fast path: one scan checks every property name (and
+// refuses nulls), then encoding/json decodes the object once into its struct
+// through alias (the type without its UnmarshalJSON). Only when that fails
+// does decodeFields decode again, property by property, to name the path.
+func decodeObject[T any](b []byte, tbl fieldTable[T], x *T, alias any, custom *map[string]json.RawMessage) error {
+	var extra map[string]json.RawMessage
+	err := scanObject(b, func(k string, esc bool, v []byte) error {
+		if _, ok := tbl[k]; ok && !esc {
+			if string(v) == "null" {
+				return errAt(pointer("", k), "must not be null (STIX 2.1 §3.1: absent properties are omitted)")
+			}
+			return nil
+		}
+		if esc || !validPropertyName(k) {
+			return errAt(pointer("", k), "property name is invalid: custom property names are 3 to 250 characters of a-z, 0-9 and _ (STIX 2.1 §3.1)")
+		}
+		if extra == nil {
+			extra = make(map[string]json.RawMessage)
+		}
+		extra[k] = append(json.RawMessage(nil), v...)
+		return nil
+	})
+	var se *Error
+	if errors.As(err, &se) {
+		return se
+	}
+	if err != nil {
+		return decodeFields(b, "", tbl, x, custom)
+	}
+	if err := json.Unmarshal(b, alias); err != nil {
+		if ferr := decodeFields(b, "", tbl, x, custom); ferr != nil {
+			return ferr
+		}
+		return errAt("", "%s", jsonReason(err))
+	}
+	*custom = extra
+	return nil
+}
 
 // decodeFields decodes a JSON object property by property through tbl, so
 // that a type error names the property's path; properties tbl does not know
