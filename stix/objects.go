@@ -373,14 +373,23 @@ var (
 func decodeObject[T any](b []byte, tbl fieldTable[T], x *T, alias any, custom *map[string]json.RawMessage) error {
 	var extra map[string]json.RawMessage
 	err := scanObject(b, func(k string, esc bool, v []byte) error {
+		if string(v) == "null" {
+			return errAt(pointer("", k), "must not be null (STIX 2.1 §3.1: absent properties are omitted)")
+		}
+		if emptyList(v) {
+			return errAt(pointer("", k), "must not be an empty list (STIX 2.1 §3.1: absent properties are omitted)")
+		}
+		if i := nullItem(v); i >= 0 {
+			return errAt(pointerIndex(pointer("", k), i), "must not be null")
+		}
 		if _, ok := tbl[k]; ok && !esc {
-			if string(v) == "null" {
-				return errAt(pointer("", k), "must not be null (STIX 2.1 §3.1: absent properties are omitted)")
-			}
 			return nil
 		}
 		if esc || !validPropertyName(k) {
-			return errAt(pointer("", k), "property name is invalid: custom property names are 3 to 250 characters of a-z, 0-9 and _ (STIX 2.1 §3.1)")
+			return errAt(pointer("", k), "property name is invalid: custom property names are 3 to 250 characters of a-z, 0-9 and _, starting with a letter (STIX 2.1 §3.1)")
+		}
+		if reservedProperty[k] {
+			return errAt(pointer("", k), "property name is reserved (STIX 2.1 §3.1)")
 		}
 		if extra == nil {
 			extra = make(map[string]json.RawMessage)
@@ -405,6 +414,38 @@ func decodeObject[T any](b []byte, tbl fieldTable[T], x *T, alias any, custom *m
 	return nil
 }
 
+// reservedProperty are names STIX 2.1 reserves for future use; the OASIS
+// core schema refuses them.
+var reservedProperty = map[string]bool{"severity": true, "action": true, "username": true, "phone_numbers": true}
+
+// emptyList reports whether a raw JSON value is [].
+func emptyList(v []byte) bool {
+	return len(v) >= 2 && v[0] == '[' && v[skipWS(v, 1)] == ']'
+}
+
+// nullItem returns the index of the first null item of a raw JSON list, or
+// -1 (encoding/json would decode it as a zero value and hide it).
+func nullItem(v []byte) int {
+	if len(v) == 0 || v[0] != '[' {
+		return -1
+	}
+	i := skipWS(v, 1)
+	for n := 0; i < len(v) && v[i] != ']'; n++ {
+		j, err := skipValue(v, i)
+		if err != nil {
+			return -1
+		}
+		if string(v[i:j]) == "null" {
+			return n
+		}
+		i = skipWS(v, j)
+		if i < len(v) && v[i] == ',' {
+			i = skipWS(v, i+1)
+		}
+	}
+	return -1
+}
+
 // decodeFields decodes a JSON object property by property through tbl, so
 // that a type error names the property's path; properties tbl does not know
 // are kept in custom when their names are valid custom property names (§11.1:
@@ -418,7 +459,7 @@ func decodeFields[T any](b []byte, path string, tbl fieldTable[T], x *T, custom 
 	for k, v := range m {
 		f, ok := tbl[k]
 		if !ok {
-			if !validPropertyName(k) {
+			if !validPropertyName(k) || reservedProperty[k] {
 				return errAt(pointer(path, k), "property name is invalid: custom property names are 3 to 250 characters of a-z, 0-9 and _ (STIX 2.1 §3.1)")
 			}
 			if *custom == nil {

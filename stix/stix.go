@@ -226,9 +226,10 @@ func validTypeName(t string) bool {
 }
 
 // validPropertyName is §3.1's rule for property names, custom ones included:
-// 3 to 250 characters of a-z, 0-9 and underscore (id_ref-style names included).
+// 3 to 250 characters of a-z, 0-9 and underscore, starting with a letter
+// (which the OASIS properties schema requires).
 func validPropertyName(p string) bool {
-	if len(p) < 3 || len(p) > 250 {
+	if len(p) < 3 || len(p) > 250 || p[0] < 'a' || p[0] > 'z' {
 		return false
 	}
 	for i := 0; i < len(p); i++ {

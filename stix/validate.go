@@ -42,9 +42,12 @@ func (c *Common) validate(typ string) error {
 			return errAt(pointerIndex("/external_references", i)+"/source_name", "is required")
 		}
 	}
-	for k := range c.Custom {
-		if !validPropertyName(k) {
-			return errAt(pointer("", k), "custom property name is invalid (STIX 2.1 §3.1)")
+	for k, v := range c.Custom {
+		if !validPropertyName(k) || reservedProperty[k] {
+			return errAt(pointer("", k), "custom property name is invalid or reserved (STIX 2.1 §3.1)")
+		}
+		if string(v) == "null" || emptyList(v) {
+			return errAt(pointer("", k), "must not be null or an empty list (STIX 2.1 §3.1)")
 		}
 	}
 	return nil
