@@ -66,8 +66,9 @@ func splitArray(v []byte) ([][]byte, error) {
 }
 
 // Import reads a bundle and checks each object on its own: against its OASIS
-// schema when v is not nil, then against the rules the schemas cannot check
-// (pattern syntax, modified ≥ created, reference types). An invalid object
+// schema when v is not nil (except indicators the rules cover completely, see
+// rulesComplete), and against the rules the schemas cannot check (pattern
+// syntax, modified ≥ created, reference types). An invalid object
 // is rejected with its path and reason; the rest of the bundle is kept. Only
 // a document that is not a bundle is an error.
 func Import(data []byte, v *Validator) (*ImportResult, error) {
