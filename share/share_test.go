@@ -499,7 +499,21 @@ func TestIndex(t *testing.T) {
 	expired.ValidUntil = now.Add(-time.Minute)
 	expired.ValidFrom = now.Add(-time.Hour)
 	narrow := Indicator{ID: "n", Kind: KindCIDR, Value: "203.0.113.128/25", Confidence: 99, ValidFrom: now.Add(-time.Hour), TLP: stix.TLPGreen, Source: Source{Member: "mem_z"}}
-	x := NewIndex(append(inds, second, expired, narrow), now)
+	v6 := Indicator{ID: "v6", Kind: KindIP, Value: "2001:DB8::7", Confidence: 70, ValidFrom: now.Add(-time.Hour), TLP: stix.TLPGreen, Source: Source{Member: "mem_z"}}
+	v6net := Indicator{ID: "v6net", Kind: KindCIDR, Value: "2001:db8:1::/48", Confidence: 71, ValidFrom: now.Add(-time.Hour), TLP: stix.TLPGreen, Source: Source{Member: "mem_z"}}
+	x := NewIndex(append(inds, second, expired, narrow, v6, v6net), now)
+	if m, ok := x.LookupIP(netip.MustParseAddr("2001:db8::7")); !ok || m.Confidence != 70 {
+		t.Errorf("IPv6 address lookup = %+v, %v", m, ok)
+	}
+	if m, ok := x.LookupIP(netip.MustParseAddr("2001:db8:1:ffff::1")); !ok || m.Confidence != 71 {
+		t.Errorf("IPv6 network lookup = %+v, %v", m, ok)
+	}
+	if _, ok := x.LookupIP(netip.MustParseAddr("2001:db8:2::1")); ok {
+		t.Error("IPv6 outside the network matched")
+	}
+	if m, ok := x.LookupIP(netip.MustParseAddr("::ffff:203.0.113.5")); !ok || m.Kind != KindCIDR {
+		t.Errorf("IPv4-mapped address not matched as IPv4: %+v, %v", m, ok)
+	}
 
 	m, ok := x.LookupIP(netip.MustParseAddr(clear[KindIP]))
 	if !ok || len(m.Sources) != 2 || m.Sightings != 7 || len(m.Indicators) != 2 {
@@ -533,4 +547,60 @@ func TestIndex(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { x.LookupIP(a); x.LookupToken(&tk.MAC); x.LookupValue(KindDomain, "evil.example") }); n != 0 {
 		t.Errorf("lookups allocate %v times", n)
 	}
+}
+
+func TestHasherMatchesTokens(t *testing.T) {
+	ring := testRing(t)
+	during := now.Add(10*24*time.Hour + time.Hour)
+	h := ring.NewHasher(during)
+	if h.Keys() != 2 {
+		t.Fatalf("hasher has %d keys during the overlap, want 2", h.Keys())
+	}
+	want, _ := ring.Tokens(KindTerminal, "TERM-0042", during)
+	var mac [TokenLen]byte
+	for i := range want {
+		if !h.MAC(i, KindTerminal, []byte("TERM-0042"), &mac) || mac != want[i].MAC {
+			t.Errorf("key %d: hasher MAC differs from the keyring's token", i)
+		}
+	}
+	if h.MAC(0, KindIP, []byte("1.2.3.4"), &mac) || h.MAC(2, KindTerminal, []byte("x"), &mac) {
+		t.Error("hasher made a MAC for an IP or a missing key")
+	}
+	v := []byte("TERM-0042")
+	if n := testing.AllocsPerRun(1000, func() { h.MAC(0, KindTerminal, v, &mac) }); n != 0 {
+		t.Errorf("Hasher.MAC allocates %v times", n)
+	}
+}
+
+func FuzzParseToken(f *testing.F) {
+	tk, _ := testRing(f).Token(KindCard, "4111111111111111", now)
+	f.Add(tk.String())
+	f.Add("op1:o1:" + strings.Repeat("_", 43))
+	f.Add("ht1:k1:")
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, err := ParseToken(s)
+		if err != nil {
+			return
+		}
+		if got := tok.String(); got != s {
+			t.Fatalf("ParseToken(%q).String() = %q", s, got)
+		}
+	})
+}
+
+func FuzzOPRFEvaluate(f *testing.F) {
+	srv, c := testOPRF(f)
+	_, req, _ := c.Blind(KindCard, []string{"4111111111111111", "5500000000000004"})
+	f.Add(req)
+	f.Add([]byte{1, 0, 1})
+	f.Fuzz(func(t *testing.T, req []byte) {
+		resp, err := srv.Evaluate(req)
+		if err != nil {
+			return
+		}
+		n, _ := OPRFRequestCount(req)
+		if len(resp) != 3+n*oprfElementLen+oprfProofLen {
+			t.Fatalf("response of %d bytes for %d elements", len(resp), n)
+		}
+	})
 }

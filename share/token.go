@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 	"time"
@@ -50,8 +51,12 @@ func ParseToken(s string) (Token, error) {
 	if !ok || !validKeyID(kid) {
 		return t, fmt.Errorf("token: key id is missing or invalid")
 	}
-	n, err := base64.RawURLEncoding.Decode(t.MAC[:], []byte(mac))
-	if err != nil || n != TokenLen || base64.RawURLEncoding.EncodedLen(TokenLen) != len(mac) {
+	// The length first: Decode panics on a destination too short for its input.
+	if len(mac) != base64.RawURLEncoding.EncodedLen(TokenLen) {
+		return t, fmt.Errorf("token: MAC is not %d bytes of unpadded base64url", TokenLen)
+	}
+	n, err := base64.RawURLEncoding.Strict().Decode(t.MAC[:], []byte(mac))
+	if err != nil || n != TokenLen {
 		return t, fmt.Errorf("token: MAC is not %d bytes of unpadded base64url", TokenLen)
 	}
 	t.Scheme, t.KeyID = scheme, kid
@@ -203,4 +208,47 @@ func (r *Keyring) tokenUnder(k Key, kind Kind, clear string) (Token, error) {
 	t := Token{Scheme: SchemeHMAC, KeyID: k.ID}
 	m.Sum(t.MAC[:0])
 	return t, nil
+}
+
+// Hasher makes HMAC token MACs for one goroutine without allocating: the
+// matching path computes one per event (the terminal or merchant of a
+// payment) before an Index lookup. Not safe for concurrent use; make one per
+// goroutine.
+type Hasher struct {
+	macs   []hash.Hash // one per accepted key, current first
+	prefix map[Kind][]byte
+	buf    []byte
+}
+
+// NewHasher prepares the MACs of the keys accepted at now (the current one,
+// and the previous during an overlap). Make a new one after a rotation.
+func (r *Keyring) NewHasher(now time.Time) *Hasher {
+	h := &Hasher{prefix: map[Kind][]byte{}}
+	r.accepted(now, func(k Key) { h.macs = append(h.macs, hmac.New(sha256.New, k.Secret)) })
+	for _, k := range Kinds {
+		if k.CustomerLinked() {
+			h.prefix[k] = []byte("occsimore/token/v1\x00" + string(k) + "\x00")
+		}
+	}
+	return h
+}
+
+// Keys is the number of keys the hasher computes MACs under.
+func (h *Hasher) Keys() int { return len(h.macs) }
+
+// MAC writes into dst the MAC of an already normalised value (see
+// NormalizeValue) under the i-th accepted key (0: the current key). It
+// reports false for a kind that is not customer-linked or a key out of range.
+func (h *Hasher) MAC(i int, kind Kind, normalized []byte, dst *[TokenLen]byte) bool {
+	p, ok := h.prefix[kind]
+	if !ok || i < 0 || i >= len(h.macs) {
+		return false
+	}
+	m := h.macs[i]
+	m.Reset()
+	m.Write(p)
+	m.Write(normalized)
+	h.buf = m.Sum(h.buf[:0])
+	copy(dst[:], h.buf)
+	return true
 }
