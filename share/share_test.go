@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -402,6 +403,29 @@ func TestSTIXRoundTripAndConformance(t *testing.T) {
 	}
 }
 
+// leaks returns the forms in which a customer-linked identifier appears in
+// raw: in clear, normalised, lower-cased, hex, base64, its SHA-256, or the
+// UUIDv5 ids a careless producer would derive from it, or its last 8
+// characters.
+func leaks(raw []byte, k Kind, v string) []string {
+	var found []string
+	norm, _ := NormalizeValue(k, v)
+	sum := sha256.Sum256([]byte(norm))
+	low := bytes.ToLower(raw)
+	for _, form := range []string{v, norm, strings.ToLower(norm), hex.EncodeToString([]byte(norm)),
+		base64.StdEncoding.EncodeToString([]byte(norm)), base64.RawURLEncoding.EncodeToString([]byte(norm)),
+		hex.EncodeToString(sum[:]), stix.SCOID("x-occsimore-token", map[string]string{"value": norm}),
+		strings.TrimPrefix(stix.DerivedID("indicator", "Bank A", string(k), "", norm), "indicator--")} {
+		if bytes.Contains(low, bytes.ToLower([]byte(form))) {
+			found = append(found, form)
+		}
+	}
+	if len(norm) >= 8 && bytes.Contains(raw, []byte(norm[len(norm)-8:])) {
+		found = append(found, "…"+norm[len(norm)-8:])
+	}
+	return found
+}
+
 // TestNoCustomerIdentifierInClearInSTIX: whatever route builds them (HMAC
 // keyring or OPRF), no customer-linked identifier appears in any byte of the
 // STIX produced, in any encoding a careless producer might use; and a clear
@@ -414,24 +438,21 @@ func TestNoCustomerIdentifierInClearInSTIX(t *testing.T) {
 		for _, k := range Kinds {
 			v := clear[k]
 			if !k.CustomerLinked() {
-				// Attacker values travel in clear: the test would be blind if they did not.
+				// Attacker values travel in clear: the search would be blind if they did not show.
 				if !bytes.Contains(raw, []byte(v)) && k != KindURL && k != KindUserAgent {
 					t.Errorf("%s: clear %s value %q missing from the STIX: the leak check below proves nothing", name, k, v)
 				}
 				continue
 			}
-			norm, _ := NormalizeValue(k, v)
-			sum := sha256.Sum256([]byte(norm))
-			for _, form := range []string{v, norm, strings.ToLower(norm), hex.EncodeToString([]byte(norm)),
-				base64.StdEncoding.EncodeToString([]byte(norm)), base64.RawURLEncoding.EncodeToString([]byte(norm)),
-				hex.EncodeToString(sum[:]), stix.SCOID("x-occsimore-token", map[string]string{"value": norm}),
-				strings.TrimPrefix(stix.DerivedID("indicator", "Bank A", string(k), "", norm), "indicator--")} {
-				if bytes.Contains(bytes.ToLower(raw), bytes.ToLower([]byte(form))) {
-					t.Errorf("%s: %s identifier leaks in clear as %q", name, k, form)
-				}
+			if found := leaks(raw, k, v); len(found) > 0 {
+				t.Errorf("%s: %s identifier leaks in clear as %q", name, k, found)
 			}
-			if len(norm) >= 8 && bytes.Contains(raw, []byte(norm[len(norm)-8:])) {
-				t.Errorf("%s: the last 8 characters of a %s identifier appear", name, k)
+			// Positive control: the same export with the identifier slipped
+			// into a free-text field is caught.
+			planted := slices.Clone(inds)
+			planted[0].Description = "seen with " + v
+			if found := leaks(bundleBytes(t, planted), k, v); len(found) == 0 {
+				t.Errorf("%s: a %s identifier planted in a description was not found: the search is blind", name, k)
 			}
 		}
 	}
