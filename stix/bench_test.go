@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -136,5 +139,54 @@ func BenchmarkParsePattern(b *testing.B) {
 		if _, err := ParsePattern(p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkIngest1M imports one million indicators as 1,000 bundles of
+// 1,000 (50 distinct bundles, cycled, so that the input fits in memory),
+// with the validator, on one goroutine and on as many as GOMAXPROCS: issue
+// 14's "1M STIX indicators in ≤ 20 s". Run with -benchtime 1x.
+func BenchmarkIngest1M(b *testing.B) {
+	const distinct, perBundle, total = 50, 1000, 1_000_000
+	bundles := make([][]byte, distinct)
+	for i := range bundles {
+		objs := benchIndicators(perBundle, uint64(100+i))
+		raw := make([]json.RawMessage, len(objs))
+		for j, o := range objs {
+			raw[j] = o
+		}
+		bundles[i], _ = json.Marshal(Bundle{Type: "bundle", ID: NewID("bundle"), Objects: raw})
+	}
+	v := testValidator(b)
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("goroutines=%d", workers), func(b *testing.B) {
+			c0 := cpuTime()
+			for b.Loop() {
+				next := make(chan []byte)
+				var wg sync.WaitGroup
+				var kept atomic.Int64
+				for range workers {
+					wg.Go(func() {
+						for data := range next {
+							res, err := Import(data, v)
+							if err != nil {
+								panic(err)
+							}
+							kept.Add(int64(len(res.Objects)))
+						}
+					})
+				}
+				for i := range total / perBundle {
+					next <- bundles[i%distinct]
+				}
+				close(next)
+				wg.Wait()
+				if kept.Load() != total {
+					b.Fatalf("kept %d of %d", kept.Load(), total)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/1M")
+			reportPerCPU(b, c0, float64(b.N)*total, "objects")
+		})
 	}
 }
