@@ -199,3 +199,45 @@ func (p *Policy) Build(c *Candidate, d Decision, tok Tokenizer, now time.Time) (
 func IndicatorID(ind *Indicator) string {
 	return stix.DerivedID("indicator", ind.Source.Label(), string(ind.Kind), ind.HashAlgo, ind.Value)
 }
+
+// Validate checks a policy as a member saves it, naming the rule at fault.
+func (p *Policy) Validate() error {
+	if !p.Source.Anonymous && p.Source.Member == "" {
+		return fmt.Errorf("policy: the source member is required")
+	}
+	if p.Source.Anonymous && p.Source.Sector == "" {
+		return fmt.Errorf("policy: an anonymous member must name its sector")
+	}
+	switch p.Granularity {
+	case "", GranularityExact, GranularityHour, GranularityDay:
+	default:
+		return fmt.Errorf("policy: granularity %q is not exact, hour or day", p.Granularity)
+	}
+	if p.Validity < 0 {
+		return fmt.Errorf("policy: validity %s is negative", p.Validity)
+	}
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		switch {
+		case r.TLP < stix.TLPClear || r.TLP > stix.TLPRed:
+			return fmt.Errorf("policy: rule %d: TLP is unset", i)
+		case r.TLP == stix.TLPRed:
+			return fmt.Errorf("policy: rule %d: TLP:RED never leaves the member, so a rule cannot share at RED", i)
+		case r.Delay < 0 || r.Validity < 0:
+			return fmt.Errorf("policy: rule %d: delay and validity must not be negative", i)
+		case r.MinConfidence < 0 || r.MinConfidence > 100:
+			return fmt.Errorf("policy: rule %d: minimum confidence %d is outside 0..100", i, r.MinConfidence)
+		}
+		for _, k := range r.Kinds {
+			if !k.valid() {
+				return fmt.Errorf("policy: rule %d: kind %q is unknown", i, k)
+			}
+		}
+		for _, o := range r.Origins {
+			if o != OriginAttack && o != OriginDecision && o != OriginLabel {
+				return fmt.Errorf("policy: rule %d: origin %q is not attack, decision or label", i, o)
+			}
+		}
+	}
+	return nil
+}

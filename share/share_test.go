@@ -625,3 +625,32 @@ func FuzzOPRFEvaluate(f *testing.F) {
 		}
 	})
 }
+
+func TestPolicyValidate(t *testing.T) {
+	ok := Policy{Source: Source{Member: "mem_a"}, Rules: []Rule{{TLP: stix.TLPGreen, Kinds: []Kind{KindIP}, Origins: []Origin{OriginAttack}}}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid policy refused: %v", err)
+	}
+	for _, c := range []struct {
+		name   string
+		mutate func(*Policy)
+		want   string
+	}{
+		{"no member", func(p *Policy) { p.Source.Member = "" }, "source member"},
+		{"anonymous without sector", func(p *Policy) { p.Source.Anonymous = true }, "sector"},
+		{"granularity", func(p *Policy) { p.Granularity = "minute" }, "granularity"},
+		{"no TLP", func(p *Policy) { p.Rules[0].TLP = stix.TLPUnknown }, "rule 0: TLP is unset"},
+		{"red", func(p *Policy) { p.Rules[0].TLP = stix.TLPRed }, "RED never leaves"},
+		{"negative delay", func(p *Policy) { p.Rules[0].Delay = -time.Hour }, "negative"},
+		{"confidence", func(p *Policy) { p.Rules[0].MinConfidence = 120 }, "confidence"},
+		{"kind", func(p *Policy) { p.Rules[0].Kinds = []Kind{"iban"} }, "kind \"iban\""},
+		{"origin", func(p *Policy) { p.Rules[0].Origins = []Origin{"rumour"} }, "origin"},
+	} {
+		p := ok
+		p.Rules = slices.Clone(ok.Rules)
+		c.mutate(&p)
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Validate() = %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+}
