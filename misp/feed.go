@@ -1,0 +1,145 @@
+package misp
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/occsimore/occsimore/share"
+)
+
+// FileWriter is where a feed goes: a directory (the CLI writes each file
+// next to its final name and renames it), a zip or tar writer, or a map in
+// tests. Names are flat: "manifest.json", "hashes.csv", "<uuid>.json".
+type FileWriter interface {
+	WriteFile(name string, data []byte) error
+}
+
+// WriteFileFunc adapts a function to FileWriter.
+type WriteFileFunc func(name string, data []byte) error
+
+func (f WriteFileFunc) WriteFile(name string, data []byte) error { return f(name, data) }
+
+// ManifestEntry is an event's line in manifest.json: what a MISP instance
+// reads to decide whether to fetch the event file.
+type ManifestEntry struct {
+	Info          string `json:"info"`
+	Date          string `json:"date"`
+	Analysis      string `json:"analysis"`
+	ThreatLevelID string `json:"threat_level_id"`
+	Timestamp     string `json:"timestamp"`
+	Orgc          *Org   `json:"Orgc,omitempty"`
+	Tag           []Tag  `json:"Tag,omitempty"`
+}
+
+// Refusal is an indicator or event left out of a feed, and why.
+type Refusal struct {
+	Event  string // the event's info
+	ID     string // the indicator's id; empty when the whole event was left out
+	Reason string
+}
+
+// FeedResult says what WriteFeed wrote and left out.
+type FeedResult struct {
+	Events     int
+	Attributes int
+	Refused    []Refusal
+}
+
+// WriteFeed writes a MISP feed for one recipient: share.FilterExport
+// decides, indicator by indicator, what the recipient may receive (TLP:RED
+// never; AMBER+STRICT and AMBER by organisation and named members; GREEN to
+// the consortium; tokens only for customer-linked kinds); each group left
+// with indicators becomes a MISP event file <uuid>.json; then hashes.csv
+// (md5 of each attribute value, the event uuid) and manifest.json are
+// written last, so a consumer that reads the manifest finds every file it
+// lists.
+func WriteFeed(dst FileWriter, groups []EventInput, to share.Recipient, opt ExportOptions) (*FeedResult, error) {
+	res := &FeedResult{}
+	manifest := map[string]ManifestEntry{}
+	var hashes strings.Builder
+	for _, g := range groups {
+		kept, refused := share.FilterExport(g.Indicators, to)
+		for _, r := range refused {
+			res.Refused = append(res.Refused, Refusal{Event: g.Info, ID: r.ID, Reason: r.Reason})
+		}
+		if len(kept) == 0 {
+			res.Refused = append(res.Refused, Refusal{Event: g.Info, Reason: "no indicator of the event may go to this recipient"})
+			continue
+		}
+		g.Indicators = kept
+		ev, err := ToEvent(g, opt)
+		if err != nil {
+			return res, fmt.Errorf("event %q: %w", g.Info, err)
+		}
+		if _, dup := manifest[ev.UUID]; dup {
+			return res, fmt.Errorf("event %q: uuid %s is used by another event of the feed", g.Info, ev.UUID)
+		}
+		raw, err := MarshalEvent(ev)
+		if err != nil {
+			return res, fmt.Errorf("event %q: %w", g.Info, err)
+		}
+		if err := dst.WriteFile(ev.UUID+".json", raw); err != nil {
+			return res, fmt.Errorf("event %s: %w", ev.UUID, err)
+		}
+		manifest[ev.UUID] = ManifestEntry{Info: ev.Info, Date: ev.Date, Analysis: ev.Analysis, ThreatLevelID: ev.ThreatLevelID,
+			Timestamp: ev.Timestamp, Orgc: ev.Orgc, Tag: ev.Tag}
+		for _, a := range ev.Attribute {
+			writeHashLines(&hashes, a, ev.UUID)
+		}
+		res.Events++
+		res.Attributes += len(ev.Attribute)
+	}
+	if err := dst.WriteFile("hashes.csv", []byte(hashes.String())); err != nil {
+		return res, fmt.Errorf("hashes.csv: %w", err)
+	}
+	raw, err := marshal(manifest) // encoding/json sorts the map's keys: the same feed gives the same bytes
+	if err != nil {
+		return res, fmt.Errorf("manifest.json: %w", err)
+	}
+	if err := dst.WriteFile("manifest.json", raw); err != nil {
+		return res, fmt.Errorf("manifest.json: %w", err)
+	}
+	return res, nil
+}
+
+// writeHashLines appends the hashes.csv lines of an attribute: the md5 of
+// its value and the event uuid; a composite value (type a|b) gives a line
+// per part, as MISP's feed generator does.
+func writeHashLines(b *strings.Builder, a Attribute, event string) {
+	parts := []string{a.Value}
+	if strings.Contains(a.Type, "|") {
+		parts = strings.Split(a.Value, "|")
+	}
+	for _, p := range parts {
+		sum := md5.Sum([]byte(p))
+		b.WriteString(hex.EncodeToString(sum[:]))
+		b.WriteByte(',')
+		b.WriteString(event)
+		b.WriteByte('\n')
+	}
+}
+
+// FeedHashes parses hashes.csv: each line's value md5 and event uuid.
+func FeedHashes(data []byte) ([][2]string, error) {
+	var out [][2]string
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		h, ev, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ",")
+		if !ok || len(h) != 32 || !isHex(h) || !validUUID(ev) {
+			return nil, fmt.Errorf("hashes.csv line %d: want <md5>,<event uuid>, got %q", i+1, line)
+		}
+		out = append(out, [2]string{h, ev})
+	}
+	return out, nil
+}
+
+func isHex(s string) bool {
+	return !slices.ContainsFunc([]byte(s), func(c byte) bool {
+		return !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')
+	})
+}
