@@ -157,6 +157,9 @@ func ToEvent(in EventInput, opt ExportOptions) (*Event, error) {
 		if ind.TLP == stix.TLPRed {
 			return nil, fmt.Errorf("indicator %s: %w", ind.ID, ErrRed)
 		}
+		if ind.ValidFrom.Before(time.Unix(0, 0)) {
+			return nil, fmt.Errorf("indicator %s: valid from %s is before 1970, which MISP timestamps cannot say", ind.ID, ind.ValidFrom)
+		}
 		if ind.Source.Label() != src.Label() {
 			return nil, fmt.Errorf("indicator %s: source %q differs from the event's %q", ind.ID, ind.Source.Label(), src.Label())
 		}

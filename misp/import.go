@@ -205,7 +205,7 @@ func importEvent(res *ImportResult, path string, raw json.RawMessage, peer share
 	}
 	if sec, err := strconv.ParseInt(string(ev.Timestamp), 10, 64); err == nil && sec > 0 {
 		ctx.at = time.Unix(sec, 0).UTC()
-	} else if d, err := time.Parse(time.DateOnly, ev.Date); err == nil {
+	} else if d, err := time.Parse(time.DateOnly, ev.Date); err == nil && d.Year() >= 1970 {
 		ctx.at = d
 	}
 	for i, a := range ev.Attribute {
@@ -315,6 +315,11 @@ func importAttribute(res *ImportResult, path string, raw json.RawMessage, ctx *e
 			tm, err := time.Parse(time.RFC3339Nano, val)
 			if err != nil {
 				reject(tp, "%s %q is not an RFC 3339 time", pred, val)
+				return
+			}
+			if tm.Before(time.Unix(0, 0)) {
+				// MISP timestamps are Unix seconds: an earlier time would not export again.
+				reject(tp, "%s %q is before 1970", pred, val)
 				return
 			}
 			if pred == tagValidFrom {
