@@ -112,64 +112,61 @@ func splitEvents(data []byte) ([]rawEvent, error) {
 	if len(data) == 0 {
 		return nil, errors.New("misp: empty document")
 	}
-	if !json.Valid(data) {
-		var x any
-		err := json.Unmarshal(data, &x)
-		return nil, fmt.Errorf("misp: malformed JSON: %w", err)
-	}
-	if data[0] == '[' {
+	switch data[0] {
+	case '[':
 		var list []json.RawMessage
 		if err := json.Unmarshal(data, &list); err != nil {
-			return nil, fmt.Errorf("misp: %w", err)
+			return nil, fmt.Errorf("misp: malformed JSON: %w", err)
 		}
-		var out []rawEvent
-		for i, item := range list {
-			ev, err := unwrap("/"+strconv.Itoa(i), item)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ev)
+		return unwrapList("", list)
+	case '{':
+	default:
+		if !json.Valid(data) {
+			return nil, errors.New("misp: malformed JSON")
 		}
-		if len(out) == 0 {
-			return nil, errors.New("misp: the list holds no event")
-		}
-		return out, nil
-	}
-	if data[0] != '{' {
 		return nil, errors.New("misp: a MISP document is a JSON object or list")
 	}
+	// One pass over the document: its members stay raw until used.
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("misp: %w", err)
+		return nil, fmt.Errorf("misp: malformed JSON: %w", err)
 	}
 	if resp, ok := top["response"]; ok {
 		var list []json.RawMessage
 		if err := json.Unmarshal(resp, &list); err != nil {
 			return nil, fmt.Errorf("misp: /response: want a list of events: %w", err)
 		}
-		var out []rawEvent
-		for i, item := range list {
-			ev, err := unwrap("/response/"+strconv.Itoa(i), item)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ev)
-		}
-		return out, nil
+		return unwrapList("/response", list)
 	}
-	ev, err := unwrap("", data)
+	ev, err := unwrap("", data, top)
 	if err != nil {
 		return nil, err
 	}
 	return []rawEvent{ev}, nil
 }
 
-// unwrap finds the event of {"Event": {...}} or a bare event.
-func unwrap(path string, item json.RawMessage) (rawEvent, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(item, &top); err != nil {
-		return rawEvent{}, fmt.Errorf("misp: %s: want an event object: %w", cmpOr(path, "/"), err)
+func unwrapList(base string, list []json.RawMessage) ([]rawEvent, error) {
+	out := make([]rawEvent, 0, len(list))
+	for i, item := range list {
+		path := base + "/" + strconv.Itoa(i)
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(item, &top); err != nil {
+			return nil, fmt.Errorf("misp: %s: want an event object: %w", path, err)
+		}
+		ev, err := unwrap(path, item, top)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
 	}
+	if len(out) == 0 {
+		return nil, errors.New("misp: the list holds no event")
+	}
+	return out, nil
+}
+
+// unwrap finds the event of {"Event": {...}} or a bare event.
+func unwrap(path string, item json.RawMessage, top map[string]json.RawMessage) (rawEvent, error) {
 	if ev, ok := top["Event"]; ok {
 		return rawEvent{path + "/Event", ev}, nil
 	}
