@@ -69,12 +69,14 @@ func BenchmarkFeedExport(b *testing.B) {
 	groups := benchFeed(b)
 	var d discard
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if _, err := WriteFeed(&d, groups, consortium, ExportOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(len(groups)*b.N)/b.Elapsed().Seconds(), "events/s")
+	reportPerCPU(b, cpu0, float64(len(groups)*b.N), "events")
 }
 
 // eventBytes is the feed's event files, as Import and the peers read them.
@@ -93,6 +95,7 @@ func eventBytes(b *testing.B) [][]byte {
 func BenchmarkEventImport(b *testing.B) {
 	files := eventBytes(b)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for _, raw := range files {
 			res, err := Import(raw, share.Source{Member: "peer"})
@@ -102,6 +105,7 @@ func BenchmarkEventImport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(files)*b.N)/b.Elapsed().Seconds(), "events/s")
+	reportPerCPU(b, cpu0, float64(len(files)*b.N), "events")
 }
 
 // The peers: encoding/json decoding the same bytes into the generic tree
@@ -109,6 +113,7 @@ func BenchmarkEventImport(b *testing.B) {
 func BenchmarkPeerJSONDecodeAny(b *testing.B) {
 	files := eventBytes(b)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for _, raw := range files {
 			var v any
@@ -118,11 +123,13 @@ func BenchmarkPeerJSONDecodeAny(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(files)*b.N)/b.Elapsed().Seconds(), "events/s")
+	reportPerCPU(b, cpu0, float64(len(files)*b.N), "events")
 }
 
 func BenchmarkPeerJSONDecodeStruct(b *testing.B) {
 	files := eventBytes(b)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for _, raw := range files {
 			var w struct{ Event Event }
@@ -132,4 +139,5 @@ func BenchmarkPeerJSONDecodeStruct(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(files)*b.N)/b.Elapsed().Seconds(), "events/s")
+	reportPerCPU(b, cpu0, float64(len(files)*b.N), "events")
 }

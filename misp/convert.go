@@ -281,6 +281,9 @@ func parseMachineTag(name string) (pred, value string, ok bool) {
 		return "", "", false
 	}
 	body := rest[1 : len(rest)-1]
+	if !strings.ContainsAny(body, `\"`) {
+		return pred, body, true // the common case, without a copy
+	}
 	var b strings.Builder
 	for i := 0; i < len(body); i++ {
 		c := body[i]

@@ -45,17 +45,31 @@ type orgIn struct {
 	UUID flexString `json:"uuid"`
 }
 
+// eventHead is what an event says about all its attributes.
+type eventHead struct {
+	UUID      flexString `json:"uuid"`
+	Info      string     `json:"info"`
+	Date      string     `json:"date"`
+	Timestamp flexString `json:"timestamp"`
+	Orgc      *orgIn     `json:"Orgc"`
+	Tag       []Tag      `json:"Tag"`
+}
+
+// eventIn keeps attributes raw, so that one of the wrong shape is rejected
+// alone; eventFast decodes them in the same pass, which is the common case.
 type eventIn struct {
-	UUID      flexString        `json:"uuid"`
-	Info      string            `json:"info"`
-	Date      string            `json:"date"`
-	Timestamp flexString        `json:"timestamp"`
-	Orgc      *orgIn            `json:"Orgc"`
-	Tag       []Tag             `json:"Tag"`
+	eventHead
 	Attribute []json.RawMessage `json:"Attribute"`
 	Object    []struct {
-		Name      string            `json:"name"`
 		Attribute []json.RawMessage `json:"Attribute"`
+	} `json:"Object"`
+}
+
+type eventFast struct {
+	eventHead
+	Attribute []attrIn `json:"Attribute"`
+	Object    []struct {
+		Attribute []attrIn `json:"Attribute"`
 	} `json:"Object"`
 }
 
@@ -179,31 +193,36 @@ func unwrap(path string, item json.RawMessage, top map[string]json.RawMessage) (
 }
 
 func importEvent(res *ImportResult, path string, raw json.RawMessage, peer share.Source) {
+	if len(raw) == 0 || raw[0] != '{' {
+		res.Rejected = append(res.Rejected, Problem{Path: cmpOr(path, "/"), Reason: "an event is a JSON object"})
+		return
+	}
+	var fast eventFast
+	if err := json.Unmarshal(raw, &fast); err == nil {
+		ctx, ok := eventContext(res, path, &fast.eventHead, peer)
+		if !ok {
+			return
+		}
+		for i := range fast.Attribute {
+			importDecoded(res, path+"/Attribute/"+strconv.Itoa(i), &fast.Attribute[i], &ctx)
+		}
+		for i, o := range fast.Object {
+			for j := range o.Attribute {
+				importDecoded(res, path+"/Object/"+strconv.Itoa(i)+"/Attribute/"+strconv.Itoa(j), &o.Attribute[j], &ctx)
+			}
+		}
+		return
+	}
+	// Something is of the wrong type: decode attribute by attribute to
+	// reject only what is wrong.
 	var ev eventIn
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		res.Rejected = append(res.Rejected, Problem{Path: errPath(path, err), Reason: jsonReason(err)})
 		return
 	}
-	if len(raw) > 0 && raw[0] != '{' {
-		res.Rejected = append(res.Rejected, Problem{Path: cmpOr(path, "/"), Reason: "an event is a JSON object"})
+	ctx, ok := eventContext(res, path, &ev.eventHead, peer)
+	if !ok {
 		return
-	}
-	ctx := eventCtx{src: peer}
-	if ev.Orgc != nil && (ev.Orgc.Name != "" || ev.Orgc.UUID != "") {
-		ctx.src = sourceOfOrg(ev.Orgc)
-	}
-	for i, t := range ev.Tag {
-		if tl, ok := tlpOfTag(t.Name); ok {
-			ctx.tlp = max(ctx.tlp, tl)
-		} else if strings.HasPrefix(strings.ToLower(t.Name), "tlp:") {
-			res.Rejected = append(res.Rejected, Problem{Path: path + "/Tag/" + strconv.Itoa(i) + "/name", Reason: fmt.Sprintf("unknown TLP tag %q: the event is refused", t.Name)})
-			return
-		}
-	}
-	if sec, err := strconv.ParseInt(string(ev.Timestamp), 10, 64); err == nil && sec > 0 {
-		ctx.at = time.Unix(sec, 0).UTC()
-	} else if d, err := time.Parse(time.DateOnly, ev.Date); err == nil && d.Year() >= 1970 {
-		ctx.at = d
 	}
 	for i, a := range ev.Attribute {
 		importAttribute(res, path+"/Attribute/"+strconv.Itoa(i), a, &ctx)
@@ -213,6 +232,27 @@ func importEvent(res *ImportResult, path string, raw json.RawMessage, peer share
 			importAttribute(res, path+"/Object/"+strconv.Itoa(i)+"/Attribute/"+strconv.Itoa(j), a, &ctx)
 		}
 	}
+}
+
+func eventContext(res *ImportResult, path string, ev *eventHead, peer share.Source) (eventCtx, bool) {
+	ctx := eventCtx{src: peer}
+	if ev.Orgc != nil && (ev.Orgc.Name != "" || ev.Orgc.UUID != "") {
+		ctx.src = sourceOfOrg(ev.Orgc)
+	}
+	for i, t := range ev.Tag {
+		if tl, ok := tlpOfTag(t.Name); ok {
+			ctx.tlp = max(ctx.tlp, tl)
+		} else if strings.HasPrefix(strings.ToLower(t.Name), "tlp:") {
+			res.Rejected = append(res.Rejected, Problem{Path: path + "/Tag/" + strconv.Itoa(i) + "/name", Reason: fmt.Sprintf("unknown TLP tag %q: the event is refused", t.Name)})
+			return ctx, false
+		}
+	}
+	if sec, err := strconv.ParseInt(string(ev.Timestamp), 10, 64); err == nil && sec > 0 {
+		ctx.at = time.Unix(sec, 0).UTC()
+	} else if d, err := time.Parse(time.DateOnly, ev.Date); err == nil && d.Year() >= 1970 {
+		ctx.at = d
+	}
+	return ctx, true
 }
 
 type eventCtx struct {
@@ -268,6 +308,10 @@ func importAttribute(res *ImportResult, path string, raw json.RawMessage, ctx *e
 		res.Rejected = append(res.Rejected, Problem{Path: errPath(path, err), Reason: jsonReason(err)})
 		return
 	}
+	importDecoded(res, path, &a, ctx)
+}
+
+func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 	reject := func(p, format string, args ...any) {
 		res.Rejected = append(res.Rejected, Problem{Path: path + p, Type: a.Type, Reason: fmt.Sprintf(format, args...)})
 	}
@@ -569,7 +613,9 @@ func validDomain(d string) bool {
 func errPath(base string, err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return base + "/" + strings.ReplaceAll(te.Field, ".", "/")
+		// encoding/json names the embedded struct a field came through.
+		f := strings.ReplaceAll(te.Field, "eventHead.", "")
+		return base + "/" + strings.ReplaceAll(f, ".", "/")
 	}
 	return cmpOr(base, "/")
 }

@@ -67,7 +67,7 @@ func allKinds(t testing.TB, tok share.Tokenizer, tlp stix.TLP) []share.Indicator
 		case share.KindFileHash:
 			c.HashAlgo = "SHA-256"
 		case share.KindBehaviour:
-			c.Params = [][2]string{{"min_attempts", "20"}, {"window", "10m"}}
+			c.Params = [][2]string{{"min_attempts", "20"}, {"window", "10m"}, {"label", `say "hi" \ bye`}}
 		case share.KindIP:
 			c.Attack = &share.AttackPattern{Name: "Brute Force", Scenario: "ssh-bf", ExternalID: "T1110", Source: "mitre-attack"}
 		}
