@@ -77,6 +77,7 @@ func BenchmarkFeedExport(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(groups)*b.N)/b.Elapsed().Seconds(), "events/s")
 	reportPerCPU(b, cpu0, float64(len(groups)*b.N), "events")
+	b.ReportMetric(float64(d.bytes)/float64(len(groups)*b.N), "feed-bytes/event")
 }
 
 // eventBytes is the feed's event files, as Import and the peers read them.
