@@ -188,3 +188,31 @@ func TestMISPTestEventImports(t *testing.T) {
 		t.Errorf("the test event against the lax schema: %v, want a refusal of SharingGroup", err)
 	}
 }
+
+// TestFeedMetadataValidates: the subscription entry validates against
+// MISP's feed metadata schema, as MISP's own default feed list does.
+func TestFeedMetadataValidates(t *testing.T) {
+	s := schema(t, "feed-metadata-schema.json")
+	raw, err := MarshalFeedMetadata(FeedMetadata{Name: "occsimore consortium: banking", Provider: "Bank A", URL: "https://lab.example/misp/banking"},
+		FeedMetadata{Name: "occsimore consortium: pharma", Provider: "Pharma B", URL: "https://lab.example/misp/pharma"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(s, raw); err != nil {
+		t.Errorf("%s: %v", raw, err)
+	}
+	defaults, err := os.ReadFile(filepath.Join(mispData(t), "feed-metadata-defaults.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(s, defaults); err != nil {
+		t.Errorf("MISP's defaults against its own schema: %v", err)
+	}
+	// Positive control: an entry missing a required field is refused.
+	if validate(s, bytes.Replace(raw, []byte(`"source_format":"misp",`), nil, 1)) == nil {
+		t.Error("the feed schema accepted an entry without source_format: it checks nothing")
+	}
+	if _, err := MarshalFeedMetadata(FeedMetadata{Name: "x"}); err == nil {
+		t.Error("feed metadata without a URL accepted")
+	}
+}

@@ -143,3 +143,51 @@ func isHex(s string) bool {
 		return !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')
 	})
 }
+
+// FeedMetadata is a feed's entry in MISP's feed list (the format of MISP's
+// app/files/feed-metadata/defaults.json): what a MISP administrator imports
+// to subscribe to an occsimore feed.
+type FeedMetadata struct {
+	Name     string // e.g. "occsimore consortium: banking"
+	Provider string // the member or lab publishing the feed
+	URL      string // where manifest.json is served, without the file name
+}
+
+// MarshalFeedMetadata writes the list MISP imports ([{"Feed": {...}}]):
+// MISP format over the network; disabled, not published and with
+// distribution "your organisation only" until the administrator decides
+// otherwise, since the feed's events carry their own TLP and distribution.
+func MarshalFeedMetadata(feeds ...FeedMetadata) ([]byte, error) {
+	type feed struct {
+		Name            string `json:"name"`
+		Provider        string `json:"provider"`
+		URL             string `json:"url"`
+		Rules           string `json:"rules"`
+		Enabled         bool   `json:"enabled"`
+		Distribution    string `json:"distribution"`
+		Default         bool   `json:"default"`
+		SourceFormat    string `json:"source_format"`
+		FixedEvent      bool   `json:"fixed_event"`
+		DeltaMerge      bool   `json:"delta_merge"`
+		Publish         bool   `json:"publish"`
+		OverrideIDs     bool   `json:"override_ids"`
+		Settings        string `json:"settings"`
+		InputSource     string `json:"input_source"`
+		DeleteLocalFile bool   `json:"delete_local_file"`
+		LookupVisible   bool   `json:"lookup_visible"`
+	}
+	type entry struct {
+		Feed feed `json:"Feed"`
+	}
+	out := make([]entry, 0, len(feeds))
+	for _, f := range feeds {
+		if f.Name == "" || f.Provider == "" || f.URL == "" {
+			return nil, fmt.Errorf("feed metadata needs a name, a provider and a URL (got %+v)", f)
+		}
+		out = append(out, entry{feed{Name: f.Name, Provider: f.Provider, URL: f.URL,
+			Rules:        `{"tags":{"OR":[],"NOT":[]},"orgs":{"OR":[],"NOT":[]}}`,
+			Distribution: "0", SourceFormat: "misp", InputSource: "network",
+			Settings: `{"csv":{"value":"","delimiter":""},"common":{"excluderegex":""}}`}})
+	}
+	return marshal(out)
+}
