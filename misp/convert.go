@@ -149,6 +149,7 @@ func ToEvent(in EventInput, opt ExportOptions) (*Event, error) {
 	var tlp stix.TLP
 	var first, latest time.Time
 	var attacks []share.AttackPattern
+	seen := make(map[string]bool, len(in.Indicators))
 	for i := range in.Indicators {
 		ind := &in.Indicators[i]
 		if err := ind.Validate(); err != nil {
@@ -167,6 +168,11 @@ func ToEvent(in EventInput, opt ExportOptions) (*Event, error) {
 		if err != nil {
 			return nil, fmt.Errorf("indicator %s: %w", ind.ID, err)
 		}
+		if seen[a.UUID] {
+			// MISP keys attributes by UUID, and the schema wants them unique.
+			return nil, fmt.Errorf("indicator %s appears twice in the event", ind.ID)
+		}
+		seen[a.UUID] = true
 		ev.Attribute = append(ev.Attribute, a)
 		tlp = max(tlp, ind.TLP)
 		if first.IsZero() || ind.ValidFrom.Before(first) {

@@ -55,7 +55,8 @@ type FeedResult struct {
 // with indicators becomes a MISP event file <uuid>.json; then hashes.csv
 // (md5 of each attribute value, the event uuid) and manifest.json are
 // written last, so a consumer that reads the manifest finds every file it
-// lists.
+// lists. A group ToEvent refuses is reported in Refused and the others are
+// written; the error is the writer's.
 func WriteFeed(dst FileWriter, groups []EventInput, to share.Recipient, opt ExportOptions) (*FeedResult, error) {
 	res := &FeedResult{}
 	manifest := map[string]ManifestEntry{}
@@ -72,10 +73,14 @@ func WriteFeed(dst FileWriter, groups []EventInput, to share.Recipient, opt Expo
 		g.Indicators = kept
 		ev, err := ToEvent(g, opt)
 		if err != nil {
-			return res, fmt.Errorf("event %q: %w", g.Info, err)
+			// The group is malformed (mixed sources, a repeated indicator…):
+			// the other events still go out.
+			res.Refused = append(res.Refused, Refusal{Event: g.Info, Reason: err.Error()})
+			continue
 		}
 		if _, dup := manifest[ev.UUID]; dup {
-			return res, fmt.Errorf("event %q: uuid %s is used by another event of the feed", g.Info, ev.UUID)
+			res.Refused = append(res.Refused, Refusal{Event: g.Info, Reason: "uuid " + ev.UUID + " is used by another event of the feed"})
+			continue
 		}
 		raw, err := MarshalEvent(ev)
 		if err != nil {

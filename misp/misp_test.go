@@ -451,3 +451,32 @@ func TestImportShapesAndRejections(t *testing.T) {
 		t.Errorf("unmarked: %+v", res)
 	}
 }
+
+// TestFeedMalformedGroups: a group ToEvent refuses (mixed sources, an
+// indicator twice, an event uuid already used) is reported and the other
+// events of the feed are written.
+func TestFeedMalformedGroups(t *testing.T) {
+	inds := allKinds(t, testRing(t), stix.TLPGreen)
+	other := slices.Clone(inds[:2])
+	for i := range other {
+		other[i].Source = share.Source{Member: "mem_c", Name: "Bank C", Organization: "org_c"}
+	}
+	groups := []EventInput{
+		{Info: "mixed", Indicators: []share.Indicator{inds[0], other[1]}},
+		{Info: "twice", Indicators: []share.Indicator{inds[0], inds[1], inds[0]}},
+		{Info: "good", Indicators: inds[2:4]},
+		{Info: "same uuid", UUID: DerivedUUID("event", "Bank A", "good"), Indicators: inds[4:6]},
+	}
+	fs, res := writeFeed(t, groups, consortium, ExportOptions{})
+	if res.Events != 1 || len(eventFiles(fs)) != 1 || len(res.Refused) != 3 {
+		t.Fatalf("%d events, refused %v", res.Events, res.Refused)
+	}
+	for i, want := range []string{"differs from the event's", "appears twice", "used by another event"} {
+		if !strings.Contains(res.Refused[i].Reason, want) {
+			t.Errorf("refusal %d: %q, want %q", i, res.Refused[i].Reason, want)
+		}
+	}
+	if _, err := FeedHashes(fs["hashes.csv"]); err != nil || bytes.Count(fs["hashes.csv"], []byte("\n")) != 2 {
+		t.Errorf("hashes.csv %q: %v", fs["hashes.csv"], err)
+	}
+}
