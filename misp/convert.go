@@ -36,7 +36,9 @@ func TLPTag(t stix.TLP) Tag {
 	return Tag{Name: "tlp:" + t.Value(), Colour: colour, Exportable: true}
 }
 
-// tlpOfTag reads a TLP taxonomy tag, TLP 1.0's white as clear.
+// tlpOfTag reads a TLP taxonomy tag, TLP 1.0's white as clear. The MISP
+// taxonomy's other values (tlp:ex:chr, tlp:unclear…) restrict sharing in
+// ways TLP 2.0 does not name: they count as AMBER+STRICT, failing closed.
 func tlpOfTag(name string) (stix.TLP, bool) {
 	v, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(name)), "tlp:")
 	if !ok {
@@ -46,7 +48,10 @@ func tlpOfTag(name string) (stix.TLP, bool) {
 		return stix.TLPClear, true
 	}
 	t, err := stix.ParseTLP(v)
-	return t, err == nil
+	if err != nil {
+		return stix.TLPAmberStrict, true
+	}
+	return t, true
 }
 
 // distribution is the MISP distribution level that matches a TLP: the

@@ -98,7 +98,8 @@ type attrIn struct {
 // email-src, email, user-agent, bin, and text attributes occsimore tagged
 // with their kind) becomes a share indicator with its TLP (the attribute's
 // TLP tag, else the event's, else AMBER+STRICT: unmarked is passed on to
-// nobody), source (the event's creator organisation, else peer),
+// nobody; a tlp: tag of another value, such as tlp:ex:chr, counts as
+// AMBER+STRICT), source (the event's creator organisation, else peer),
 // confidence, validity, sightings and attack patterns. An invalid attribute
 // is rejected with its path and reason and the rest kept; an unsupported
 // one is reported. The error is for a document that is not JSON or holds
@@ -199,10 +200,7 @@ func importEvent(res *ImportResult, path string, raw json.RawMessage, peer share
 	}
 	var fast eventFast
 	if err := json.Unmarshal(raw, &fast); err == nil {
-		ctx, ok := eventContext(res, path, &fast.eventHead, peer)
-		if !ok {
-			return
-		}
+		ctx := eventContext(&fast.eventHead, peer)
 		for i := range fast.Attribute {
 			importDecoded(res, path+"/Attribute/"+strconv.Itoa(i), &fast.Attribute[i], &ctx)
 		}
@@ -220,10 +218,7 @@ func importEvent(res *ImportResult, path string, raw json.RawMessage, peer share
 		res.Rejected = append(res.Rejected, Problem{Path: errPath(path, err), Reason: jsonReason(err)})
 		return
 	}
-	ctx, ok := eventContext(res, path, &ev.eventHead, peer)
-	if !ok {
-		return
-	}
+	ctx := eventContext(&ev.eventHead, peer)
 	for i, a := range ev.Attribute {
 		importAttribute(res, path+"/Attribute/"+strconv.Itoa(i), a, &ctx)
 	}
@@ -234,17 +229,14 @@ func importEvent(res *ImportResult, path string, raw json.RawMessage, peer share
 	}
 }
 
-func eventContext(res *ImportResult, path string, ev *eventHead, peer share.Source) (eventCtx, bool) {
+func eventContext(ev *eventHead, peer share.Source) eventCtx {
 	ctx := eventCtx{src: peer}
 	if ev.Orgc != nil && (ev.Orgc.Name != "" || ev.Orgc.UUID != "") {
 		ctx.src = sourceOfOrg(ev.Orgc)
 	}
-	for i, t := range ev.Tag {
+	for _, t := range ev.Tag {
 		if tl, ok := tlpOfTag(t.Name); ok {
 			ctx.tlp = max(ctx.tlp, tl)
-		} else if strings.HasPrefix(strings.ToLower(t.Name), "tlp:") {
-			res.Rejected = append(res.Rejected, Problem{Path: path + "/Tag/" + strconv.Itoa(i) + "/name", Reason: fmt.Sprintf("unknown TLP tag %q: the event is refused", t.Name)})
-			return ctx, false
 		}
 	}
 	if sec, err := strconv.ParseInt(string(ev.Timestamp), 10, 64); err == nil && sec > 0 {
@@ -252,7 +244,7 @@ func eventContext(res *ImportResult, path string, ev *eventHead, peer share.Sour
 	} else if d, err := time.Parse(time.DateOnly, ev.Date); err == nil && d.Year() >= 1970 {
 		ctx.at = d
 	}
-	return ctx, true
+	return ctx
 }
 
 type eventCtx struct {
@@ -327,9 +319,6 @@ func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 		if tl, isTLP := tlpOfTag(t.Name); isTLP {
 			tlp = max(tlp, tl)
 			continue
-		} else if strings.HasPrefix(strings.ToLower(t.Name), "tlp:") {
-			reject(tp, "unknown TLP tag %q", t.Name)
-			return
 		}
 		pred, val, isMachine := parseMachineTag(t.Name)
 		if !isMachine {

@@ -450,6 +450,22 @@ func TestImportShapesAndRejections(t *testing.T) {
 	if len(res.Indicators) != 1 || res.Indicators[0].TLP != stix.TLPAmberStrict || res.Indicators[0].Source.Member != "p" {
 		t.Errorf("unmarked: %+v", res)
 	}
+	// TLP: the attribute's own tag wins over the event's; tlp values TLP 2.0
+	// does not name count as AMBER+STRICT; RED is kept as RED (it never leaves again).
+	res, _ = Import([]byte(`{"Event":{"timestamp":"1764547200","Tag":[{"name":"TLP:EX:CHR"}],"Attribute":[
+		{"type":"domain","value":"a.example"},
+		{"type":"domain","value":"b.example","Tag":[{"name":"tlp:clear"}]},
+		{"type":"domain","value":"c.example","Tag":[{"name":"tlp:red"},{"name":"tlp:green"}]}]}}`), share.Source{Member: "p"})
+	var tlps []stix.TLP
+	for _, ind := range res.Indicators {
+		tlps = append(tlps, ind.TLP)
+	}
+	if !slices.Equal(tlps, []stix.TLP{stix.TLPAmberStrict, stix.TLPClear, stix.TLPRed}) {
+		t.Errorf("TLPs %v", tlps)
+	}
+	if fs, _ := writeFeed(t, []EventInput{{Info: "again", Indicators: res.Indicators}}, share.Recipient{Member: "x", Consortium: true}, ExportOptions{}); bytes.Contains(fs.all(), []byte("c.example")) {
+		t.Error("an imported TLP:RED indicator was exported again")
+	}
 }
 
 // TestFeedMalformedGroups: a group ToEvent refuses (mixed sources, an
