@@ -149,7 +149,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 	}
 	rep := &Report{Protocol: p, Counts: sets[0].counts, Published: PublishedResults()}
 	rep.Timings.Features = now().Sub(began)
-	log.InfoContext(ctx, "eval features", "events", all.events, "rows", len(all.rows), "windows", len(windows), "took", rep.Timings.Features)
+	log.InfoContext(ctx, "eval features", "events", all.events, "rows", len(all.rows), "windows", len(windows), "seconds", rep.Timings.Features.Seconds())
 
 	n := max(cfg.CurvePoints, 2)
 	for i, ds := range sets {
@@ -159,7 +159,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 			return nil, err
 		}
 		rep.Timings.Train += now().Sub(trained)
-		log.InfoContext(ctx, "eval train", "week", i+1, "trees", m.NumTrees(), "took", now().Sub(trained))
+		log.InfoContext(ctx, "eval train", "week", i+1, "trees", m.NumTrees(), "seconds", now().Sub(trained).Seconds())
 
 		scored := now()
 		scores := m.PredictBatch(ds.testX, nil)
@@ -215,7 +215,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 	rep.GBDT = &g
 	rep.Timings.Total = now().Sub(began)
 	log.InfoContext(ctx, "eval done", "weeks", len(windows), "auc", rep.Metrics.AUC, "ap", rep.Metrics.AP,
-		"cpk_handbook", rep.Metrics.CPK, "cpk_no_removal", rep.Metrics.CPKNoRemoval, "took", rep.Timings.Total)
+		"cpk_handbook", rep.Metrics.CPK, "cpk_no_removal", rep.Metrics.CPKNoRemoval, "seconds", rep.Timings.Total.Seconds())
 	return rep, nil
 }
 

@@ -114,7 +114,7 @@ func severity(d occsimore.Decision) int {
 // s: the shadow's probability is only recorded, the promoted model's may
 // raise s.Decision. It reports whether it did. row is scratch space of at
 // least ms.width values.
-func scoreModels(ms *modelSet, member string, res *behavior.Result, s *Scored, row []float32) (raised bool) {
+func scoreModels(ms *modelSet, member string, res *behavior.Result, s *occsimore.Scored, row []float32) (raised bool) {
 	mp := ms.pair(member, res.Kind)
 	feats := res.FeatureVector()
 	if lm := mp.shadow; lm != nil {
@@ -136,7 +136,7 @@ func scoreModels(ms *modelSet, member string, res *behavior.Result, s *Scored, r
 }
 
 // modelReason explains a decision the promoted model raised.
-func modelReason(ms *modelSet, member, kind string, s *Scored) occsimore.Reason {
+func modelReason(ms *modelSet, member, kind string, s *occsimore.Scored) occsimore.Reason {
 	lm := ms.pair(member, kind).live
 	return occsimore.Reason{
 		Code: "model_high",
@@ -149,7 +149,7 @@ func modelReason(ms *modelSet, member, kind string, s *Scored) occsimore.Reason 
 
 // alertFeatures keeps the features of an alerted event as a future training
 // row. The alert ID is filled once the alert is stored.
-func alertFeatures(ms *modelSet, names func(string) []string, ev *occsimore.Event, res *behavior.Result, s *Scored) *occsimore.AlertFeatures {
+func alertFeatures(ms *modelSet, names func(string) []string, ev *occsimore.Event, res *behavior.Result, s *occsimore.Scored) *occsimore.AlertFeatures {
 	mp := ms.pair(ev.MemberID, res.Kind)
 	f := &occsimore.AlertFeatures{
 		Kind:       res.Kind,

@@ -101,14 +101,14 @@ func openModelEnv(t *testing.T) *modelEnv {
 
 // event submits one card transaction of member on the given weekday
 // (0 Sunday) and returns its result.
-func (e *modelEnv) event(t *testing.T, member *occsimore.Member, weekday time.Weekday) pipeline.Scored {
+func (e *modelEnv) event(t *testing.T, member *occsimore.Member, weekday time.Weekday) occsimore.Scored {
 	t.Helper()
 	for e.t.Weekday() != weekday {
 		e.t = e.t.Add(time.Hour)
 	}
 	ev := occsimore.Event{Kind: "card.tx", Time: e.t, Card: "c1", Terminal: "t1", Amount: 30, Country: "FR"}
 	e.t = e.t.Add(time.Minute)
-	out := make([]pipeline.Scored, 1)
+	out := make([]occsimore.Scored, 1)
 	if err := e.p.Submit(t.Context(), member.ID, []occsimore.Event{ev}, out); err != nil {
 		t.Fatal(err)
 	}

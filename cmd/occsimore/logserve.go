@@ -105,7 +105,7 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 type pipelineSink struct{ pl *pipeline.Pipeline }
 
 func (s pipelineSink) SubmitEvents(ctx context.Context, memberID string, evs []occsimore.Event) error {
-	return s.pl.Submit(ctx, memberID, evs, make([]pipeline.Scored, len(evs)))
+	return s.pl.Submit(ctx, memberID, evs, make([]occsimore.Scored, len(evs)))
 }
 
 // logIngester adapts the service to the API's POST /v1/logs.

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/behavior"
-	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/ingest"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
@@ -79,11 +79,7 @@ probability at or above --review or --block).`,
 				return usageError{fmt.Errorf("--trees %d must be at least 1", trees)}
 			}
 			tc.GBDT.Trees = trees
-			c, err := m.loadConfig()
-			if err != nil {
-				return err
-			}
-			if tc.Engine, err = engineConfig(c); err != nil {
+			if tc.Engine, err = m.loadEngineConfig(cmd.Context()); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -115,29 +111,19 @@ probability at or above --review or --block).`,
 	return cmd
 }
 
-// loadEngineConfig loads the configuration and the behaviour engine's part
-// of it, for the commands that run an engine in process.
-func (m *Main) loadEngineConfig() (behavior.Config, error) {
+// loadEngineConfig loads the configuration and builds from it the
+// behaviour engine's configuration the server runs, for the commands that
+// run an engine in process without a store.
+func (m *Main) loadEngineConfig(ctx context.Context) (behavior.Config, error) {
 	c, err := m.loadConfig()
 	if err != nil {
 		return behavior.Config{}, err
 	}
-	return engineConfig(c)
-}
-
-// engineConfig is the behaviour engine the server runs, so that training
-// sees the features live scoring will.
-func engineConfig(c config.Config) (behavior.Config, error) {
-	bc := behavior.DefaultConfig()
-	bc.MaxLateness = c.Engine.MaxLateness.D()
-	if c.Engine.SpecsFile != "" {
-		specs, err := config.LoadSpecs(c.Engine.SpecsFile)
-		if err != nil {
-			return bc, configError{err}
-		}
-		bc.Specs = specs.Specs
+	bc, err := app.EngineConfig(ctx, c, nil)
+	if err == nil && m.engineBuilt != nil {
+		m.engineBuilt(bc)
 	}
-	return bc, nil
+	return bc, err
 }
 
 // parseTimeFlag reads a date (UTC midnight) or an RFC 3339 time; "" is the
