@@ -7,10 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/netip"
 	"net/url"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -238,22 +236,15 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 	var decisions []*occsimore.Remediation
 	start := time.Now()
 	var years *logdetect.Years
-	const batchLines = 4096
-	batch := make([][]byte, 0, batchLines)
-	arena := make([]byte, 0, 1<<20)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	ingest := logingest.NewBatcher(4096, 1<<20, func(batch [][]byte) error {
 		res, err := svc.IngestYears(ctx, memberID, host, years, batch)
 		if err != nil {
 			return err
 		}
 		attacks = append(attacks, res.Attacks...)
 		decisions = append(append(decisions, res.Remediations...), res.Ended...)
-		batch, arena = batch[:0], arena[:0]
 		return nil
-	}
+	})
 	for _, path := range files {
 		var run func(context.Context, logsource.Handler) error
 		years = &logdetect.Years{Year: year}
@@ -272,36 +263,22 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 				years.NotAfter = st.ModTime()
 			}
 		}
-		probe := formatProbe{path: path, hint: logdetect.Hint{Years: &logdetect.Years{Year: year, NotAfter: years.NotAfter}}}
+		probe := logingest.FormatProbe{Path: path, Hint: logdetect.Hint{Years: &logdetect.Years{Year: year, NotAfter: years.NotAfter}}}
 		err := run(ctx, func(ctx context.Context, l logsource.Line) error {
-			if err := probe.check(l.Text); err != nil {
+			if err := probe.Check(l.Text); err != nil {
 				return err
 			}
-			if len(arena)+len(l.Text) > cap(arena) {
-				// Lines in batch still point into the old arena; start a new one.
-				if err := flush(); err != nil {
-					return err
-				}
-				if len(l.Text) > cap(arena) {
-					arena = make([]byte, 0, len(l.Text))
-				}
-			}
-			n := len(arena)
-			arena = append(arena, l.Text...)
-			batch = append(batch, arena[n:len(arena):len(arena)])
 			_ = bar.Add(len(l.Text) + 1) // cosmetic
-			if len(batch) == batchLines {
-				return flush()
-			}
-			return nil
+			return ingest.Add(l.Text)
 		})
 		if err == nil {
-			err = probe.end()
+			err = probe.End()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("replay %s: %w", path, err)
 		}
-		if err := flush(); err != nil {
+		// The file's lines are dated by its own years.
+		if err := ingest.Done(); err != nil {
 			return nil, err
 		}
 	}
@@ -377,61 +354,6 @@ func mergeDecisions(rs []*occsimore.Remediation, from map[string]time.Time) []re
 		out = append(out, d)
 	}
 	return out
-}
-
-// probeLines is how many first lines of a file must include one in a
-// supported format.
-const probeLines = 20
-
-// formatProbe stops a replay early when none of a file's first lines is in
-// a format logdetect knows, instead of reading it all to report nothing.
-type formatProbe struct {
-	path   string
-	hint   logdetect.Hint
-	n      int
-	parsed bool
-	first  string
-	reason string
-}
-
-func (p *formatProbe) check(line []byte) error {
-	if p.parsed || p.n >= probeLines {
-		return nil
-	}
-	p.n++
-	_, err := logdetect.Parse(line, p.hint)
-	if err == nil {
-		p.parsed = true
-		return nil
-	}
-	if p.n == 1 {
-		p.first, p.reason = truncateLine(string(line), 200), err.Error()
-	}
-	if p.n == probeLines {
-		return p.error()
-	}
-	return nil
-}
-
-// end reports a file shorter than probeLines of which no line parsed.
-func (p *formatProbe) end() error {
-	if p.parsed || p.n == 0 {
-		return nil
-	}
-	return p.error()
-}
-
-func (p *formatProbe) error() error {
-	return &occsimore.Error{Code: occsimore.EINVALID, Message: fmt.Sprintf(
-		"none of the first %d lines of %s is in a supported format; line 1 %q: %s\nsupported formats:\n  - %s",
-		p.n, p.path, p.first, p.reason, strings.Join(logdetect.Formats(), "\n  - "))}
-}
-
-func truncateLine(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 func writeReplaySummary(w io.Writer, s *replaySummary) error {
@@ -517,7 +439,7 @@ reason.`,
 			if err != nil {
 				return fmt.Errorf("line not parsed: %w", err)
 			}
-			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: entryFields(&e)}
+			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: e.Named()}
 			ex.Scenarios = logdetect.NewDetector(scenarios, logdetect.Options{}).Explain(&e)
 			if e.SourceIP.IsValid() {
 				if geo := openGeoIP(geoDir, m.logger(c)); geo != nil {
@@ -552,46 +474,6 @@ reason.`,
 	cmd.Flags().StringVar(&scenariosDir, "scenarios", "", "directory of YAML scenarios replacing the built-in set")
 	cmd.Flags().StringVar(&geoDir, "geoip", "", "GeoIP database directory (default: logs.geoip_dir)")
 	return cmd
-}
-
-// entryFields lists an Entry's set fields by name, in snake case.
-func entryFields(e *logdetect.Entry) map[string]string {
-	out := map[string]string{}
-	v := reflect.ValueOf(e).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		f, name := v.Field(i), snake(t.Field(i).Name)
-		if !t.Field(i).IsExported() || f.IsZero() {
-			continue
-		}
-		switch x := f.Interface().(type) {
-		case time.Time:
-			out[name] = x.Format(time.RFC3339)
-		case netip.Addr:
-			out[name] = x.String()
-		case map[string]string:
-			for k, val := range x {
-				out[name+"."+k] = val
-			}
-		default:
-			out[name] = fmt.Sprint(x)
-		}
-	}
-	return out
-}
-
-func snake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if 'A' <= r && r <= 'Z' {
-			if i > 0 && !('A' <= rune(s[i-1]) && rune(s[i-1]) <= 'Z') {
-				b.WriteByte('_')
-			}
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func (m *Main) logsScenariosCommand() *cobra.Command {
