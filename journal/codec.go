@@ -1,4 +1,4 @@
-package ingest
+package journal
 
 import (
 	"encoding/binary"
@@ -12,12 +12,12 @@ import (
 	"github.com/occsimore/occsimore"
 )
 
-// ErrCorrupt is wrapped by DecodeBinary's errors about malformed input;
+// ErrCorruptEvent is wrapped by DecodeEvent's errors about malformed input;
 // truncated input wraps io.ErrUnexpectedEOF instead.
-var ErrCorrupt = errors.New("corrupt binary event")
+var ErrCorruptEvent = errors.New("corrupt binary event")
 
-// BinaryVersion is the first byte of every binary event.
-const BinaryVersion = 1
+// EventVersion is the first byte of every binary event.
+const EventVersion = 1
 
 // Flags of the binary form.
 const (
@@ -27,7 +27,7 @@ const (
 	flagsKnown = flagLocation | flagHasSuccess | flagSuccess
 )
 
-// AppendBinary appends the binary form of ev to dst, for the journal. It
+// AppendEvent appends the binary form of ev to dst, for the journal. It
 // holds every field, MemberID included. Strings are a uvarint length then
 // bytes; the time is its unix seconds (varint), nanoseconds (uvarint) and
 // zone offset in seconds (varint), so the local hour survives; the amount,
@@ -42,8 +42,8 @@ const (
 //	mcc, channel, device, user_agent, asn, len(attrs), {key, value}...
 //
 // It does not allocate when dst has room. ev should be valid (see
-// occsimore.Event.Validate): DecodeBinary rejects events over its limits.
-func AppendBinary(dst []byte, ev *occsimore.Event) []byte {
+// occsimore.Event.Validate): DecodeEvent rejects events over its limits.
+func AppendEvent(dst []byte, ev *occsimore.Event) []byte {
 	var flags byte
 	if ev.HasLocation {
 		flags |= flagLocation
@@ -54,7 +54,7 @@ func AppendBinary(dst []byte, ev *occsimore.Event) []byte {
 	if ev.Success {
 		flags |= flagSuccess
 	}
-	dst = append(dst, BinaryVersion, flags)
+	dst = append(dst, EventVersion, flags)
 	dst = appendString(dst, ev.MemberID)
 	dst = appendString(dst, ev.ID)
 	dst = appendString(dst, ev.Kind)
@@ -98,12 +98,7 @@ func AppendBinary(dst []byte, ev *occsimore.Event) []byte {
 	return dst
 }
 
-func appendString(dst []byte, s string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
-	return append(dst, s...)
-}
-
-// DecodeBinary decodes the event AppendBinary wrote at the start of b into
+// DecodeEvent decodes the event AppendEvent wrote at the start of b into
 // ev and returns the number of bytes it used. It checks the structure and
 // the limits of occsimore.Event (counts and id lengths) but does not call
 // Validate. Decoded times are in UTC when their offset is 0 and in a fixed
@@ -112,7 +107,7 @@ func appendString(dst []byte, s string) []byte {
 // ev's Entities array and Attrs map are reused (an empty one stays empty
 // rather than nil), so never decode into an event whose slices or maps are
 // still in use elsewhere. On error ev holds a partial event.
-func DecodeBinary(b []byte, ev *occsimore.Event) (n int, err error) {
+func DecodeEvent(b []byte, ev *occsimore.Event) (n int, err error) {
 	ents, attrs := ev.Entities[:0], ev.Attrs
 	clear(attrs)
 	*ev = occsimore.Event{}
@@ -120,8 +115,8 @@ func DecodeBinary(b []byte, ev *occsimore.Event) (n int, err error) {
 	if len(b) == 0 {
 		return 0, r.truncated("version")
 	}
-	if b[0] != BinaryVersion {
-		return 0, fmt.Errorf("decode binary event: version %d: %w", b[0], ErrCorrupt)
+	if b[0] != EventVersion {
+		return 0, fmt.Errorf("decode binary event: version %d: %w", b[0], ErrCorruptEvent)
 	}
 	r.pos = 1
 	flags, err := r.byte("flags")
@@ -237,7 +232,7 @@ func DecodeBinary(b []byte, ev *occsimore.Event) (n int, err error) {
 		if err != nil {
 			return 0, err
 		}
-		if i > 0 && k <= prev { // AppendBinary sorts keys; this also rules out duplicates
+		if i > 0 && k <= prev { // AppendEvent sorts keys; this also rules out duplicates
 			return 0, r.corrupt("attribute order")
 		}
 		v, err := r.string("attribute value", unbounded)
@@ -257,7 +252,7 @@ type binReader struct {
 }
 
 func (r *binReader) corrupt(what string) error {
-	return fmt.Errorf("decode binary event: %s at byte %d: %w", what, r.pos, ErrCorrupt)
+	return fmt.Errorf("decode binary event: %s at byte %d: %w", what, r.pos, ErrCorruptEvent)
 }
 
 func (r *binReader) truncated(what string) error {

@@ -1,4 +1,4 @@
-package ingest
+package journal
 
 import (
 	"bytes"
@@ -22,29 +22,29 @@ func TestBinaryRoundTrip(t *testing.T) {
 	var events []occsimore.Event
 	for i := range 5000 {
 		want := randomEvent(r)
-		b := AppendBinary(nil, &want)
+		b := AppendEvent(nil, &want)
 		var got occsimore.Event
-		n, err := DecodeBinary(b, &got)
+		n, err := DecodeEvent(b, &got)
 		if err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
 		if n != len(b) {
-			t.Fatalf("event %d: DecodeBinary used %d of %d bytes", i, n, len(b))
+			t.Fatalf("event %d: DecodeEvent used %d of %d bytes", i, n, len(b))
 		}
 		// Exact: nil stays nil, and the zone offset (hence the local hour) is kept.
 		if d := cmp.Diff(want, got, sameTime); d != "" {
 			t.Fatalf("event %d (-want +got):\n%s", i, d)
 		}
-		if again := AppendBinary(nil, &got); !bytes.Equal(again, b) {
+		if again := AppendEvent(nil, &got); !bytes.Equal(again, b) {
 			t.Fatalf("event %d: encoding is not stable:\n%x\n%x", i, b, again)
 		}
-		stream = AppendBinary(stream, &want)
+		stream = AppendEvent(stream, &want)
 		events = append(events, want)
 	}
 	// A stream of records decoded into one reused event.
 	var ev occsimore.Event
 	for i, want := range events {
-		n, err := DecodeBinary(stream, &ev)
+		n, err := DecodeEvent(stream, &ev)
 		if err != nil {
 			t.Fatalf("stream event %d: %v", i, err)
 		}
@@ -69,7 +69,7 @@ func TestBinaryTimes(t *testing.T) {
 	} {
 		ev := occsimore.Event{Kind: "card.tx", Time: tm}
 		var got occsimore.Event
-		if _, err := DecodeBinary(AppendBinary(nil, &ev), &got); err != nil {
+		if _, err := DecodeEvent(AppendEvent(nil, &ev), &got); err != nil {
 			t.Fatal(err)
 		}
 		if !cmp.Equal(tm, got.Time, sameTime) || got.Time.Hour() != tm.Hour() || got.Time.IsZero() != tm.IsZero() {
@@ -87,7 +87,7 @@ func TestBinaryAttrsOrder(t *testing.T) {
 		a.Attrs[string(rune('a'+i))] = "v"
 		b.Attrs[string(rune('t'-i))] = "v"
 	}
-	if ea, eb := AppendBinary(nil, &a), AppendBinary(nil, &b); !bytes.Equal(ea, eb) {
+	if ea, eb := AppendEvent(nil, &a), AppendEvent(nil, &b); !bytes.Equal(ea, eb) {
 		t.Fatalf("equal events encode differently:\n%x\n%x", ea, eb)
 	}
 }
@@ -100,29 +100,29 @@ func TestAppendBinaryAllocs(t *testing.T) {
 		ev.Attrs[strings.Repeat("k", i+1)] = "v"
 	}
 	buf := make([]byte, 0, 64<<10)
-	if allocs := testing.AllocsPerRun(100, func() { buf = AppendBinary(buf[:0], &ev) }); allocs != 0 {
-		t.Fatalf("AppendBinary allocates %v times, want 0", allocs)
+	if allocs := testing.AllocsPerRun(100, func() { buf = AppendEvent(buf[:0], &ev) }); allocs != 0 {
+		t.Fatalf("AppendEvent allocates %v times, want 0", allocs)
 	}
 }
 
 func TestDecodeBinaryReuse(t *testing.T) {
 	ev := occsimore.Event{Kind: "k", Time: time.Unix(1, 0).UTC(), Card: "c",
 		Entities: []occsimore.Entity{{Role: "device", ID: "d"}}, Attrs: map[string]string{"a": "b"}}
-	b := AppendBinary(nil, &ev)
+	b := AppendEvent(nil, &ev)
 	got := occsimore.Event{Entities: make([]occsimore.Entity, 3, 4), Attrs: map[string]string{"old": "x"}, Amount: 7}
 	array, attrs := &got.Entities[0], reflect.ValueOf(got.Attrs).Pointer()
-	if _, err := DecodeBinary(b, &got); err != nil {
+	if _, err := DecodeEvent(b, &got); err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff(ev, got, sameTime); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
 	if &got.Entities[0] != array || reflect.ValueOf(got.Attrs).Pointer() != attrs {
-		t.Fatal("DecodeBinary did not reuse the event's storage")
+		t.Fatal("DecodeEvent did not reuse the event's storage")
 	}
 	// Only the four strings (kind, card, role, id) and the attribute's two allocate.
-	if allocs := testing.AllocsPerRun(100, func() { _, _ = DecodeBinary(b, &got) }); allocs > 6 {
-		t.Fatalf("DecodeBinary allocates %v times, want at most 6", allocs)
+	if allocs := testing.AllocsPerRun(100, func() { _, _ = DecodeEvent(b, &got) }); allocs > 6 {
+		t.Fatalf("DecodeEvent allocates %v times, want at most 6", allocs)
 	}
 }
 
@@ -136,7 +136,7 @@ func (e enc) raw(b ...byte) enc { return append(e, b...) }
 
 // head is a valid start: version, flags, member, id, kind, time.
 func head(flags byte) enc {
-	return enc{BinaryVersion, flags}.s("m").s("id").s("card.tx").v(1522540831).uv(0).v(7200)
+	return enc{EventVersion, flags}.s("m").s("id").s("card.tx").v(1522540831).uv(0).v(7200)
 }
 
 // tail is everything after the time of an empty event with n entities and
@@ -152,33 +152,33 @@ func TestDecodeBinaryErrors(t *testing.T) {
 		want error
 	}{
 		{"empty", nil, io.ErrUnexpectedEOF},
-		{"version", enc{2}, ErrCorrupt},
-		{"unknown flag", head(8), ErrCorrupt},
-		{"success without has-success", head(flagSuccess), ErrCorrupt},
-		{"id too long", enc{BinaryVersion, 0}.s("m").s(strings.Repeat("x", occsimore.MaxEventIDLen+1)), ErrCorrupt},
-		{"huge string length", enc{BinaryVersion, 0}.uv(1 << 60), io.ErrUnexpectedEOF},
-		{"overlong varint", enc{BinaryVersion, 0}.raw(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), ErrCorrupt},
-		{"nanoseconds", enc{BinaryVersion, 0}.s("").s("").s("").v(1).uv(1e9).v(0), ErrCorrupt},
-		{"zone offset", enc{BinaryVersion, 0}.s("").s("").s("").v(1).uv(0).v(1 << 40), ErrCorrupt},
-		{"card too long", head(0).s(strings.Repeat("c", occsimore.MaxEntityIDLen+1)), ErrCorrupt},
-		{"too many entities", head(0).fixed().uv(occsimore.MaxEventEntities + 1), ErrCorrupt},
+		{"version", enc{2}, ErrCorruptEvent},
+		{"unknown flag", head(8), ErrCorruptEvent},
+		{"success without has-success", head(flagSuccess), ErrCorruptEvent},
+		{"id too long", enc{EventVersion, 0}.s("m").s(strings.Repeat("x", occsimore.MaxEventIDLen+1)), ErrCorruptEvent},
+		{"huge string length", enc{EventVersion, 0}.uv(1 << 60), io.ErrUnexpectedEOF},
+		{"overlong varint", enc{EventVersion, 0}.raw(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), ErrCorruptEvent},
+		{"nanoseconds", enc{EventVersion, 0}.s("").s("").s("").v(1).uv(1e9).v(0), ErrCorruptEvent},
+		{"zone offset", enc{EventVersion, 0}.s("").s("").s("").v(1).uv(0).v(1 << 40), ErrCorruptEvent},
+		{"card too long", head(0).s(strings.Repeat("c", occsimore.MaxEntityIDLen+1)), ErrCorruptEvent},
+		{"too many entities", head(0).fixed().uv(occsimore.MaxEventEntities + 1), ErrCorruptEvent},
 		{"entity count past the end", head(0).fixed().uv(3).s("a").s("b"), io.ErrUnexpectedEOF},
-		{"asn", head(0).fixed().uv(0).raw(0, 0, 0, 0, 0, 0, 0, 0).s("").s("").s("").s("").s("").s("").uv(1 << 32), ErrCorrupt},
-		{"too many attrs", noAttrs().uv(occsimore.MaxEventAttrs + 1), ErrCorrupt},
-		{"attrs out of order", noAttrs().uv(2).s("b").s("1").s("a").s("2"), ErrCorrupt},
-		{"attr twice", noAttrs().uv(2).s("a").s("1").s("a").s("2"), ErrCorrupt},
+		{"asn", head(0).fixed().uv(0).raw(0, 0, 0, 0, 0, 0, 0, 0).s("").s("").s("").s("").s("").s("").uv(1 << 32), ErrCorruptEvent},
+		{"too many attrs", noAttrs().uv(occsimore.MaxEventAttrs + 1), ErrCorruptEvent},
+		{"attrs out of order", noAttrs().uv(2).s("b").s("1").s("a").s("2"), ErrCorruptEvent},
+		{"attr twice", noAttrs().uv(2).s("a").s("1").s("a").s("2"), ErrCorruptEvent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ev occsimore.Event
-			_, err := DecodeBinary(tt.in, &ev)
+			_, err := DecodeEvent(tt.in, &ev)
 			if !errors.Is(err, tt.want) {
-				t.Fatalf("DecodeBinary = %v, want %v", err, tt.want)
+				t.Fatalf("DecodeEvent = %v, want %v", err, tt.want)
 			}
 		})
 	}
 	var ev occsimore.Event
-	if n, err := DecodeBinary(valid, &ev); err != nil || n != len(valid) {
+	if n, err := DecodeEvent(valid, &ev); err != nil || n != len(valid) {
 		t.Fatalf("the valid base: n = %d, err = %v", n, err)
 	}
 }
@@ -189,11 +189,11 @@ func TestDecodeBinaryTruncated(t *testing.T) {
 	ev.HasLocation, ev.Lat, ev.Lon = true, 1, 2
 	ev.Attrs = map[string]string{"a": "1", "b": "2"}
 	ev.Entities = []occsimore.Entity{{Role: "device", ID: "d"}}
-	b := AppendBinary(nil, &ev)
+	b := AppendEvent(nil, &ev)
 	for i := range len(b) {
 		var got occsimore.Event
-		if _, err := DecodeBinary(b[:i], &got); !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Fatalf("DecodeBinary of %d of %d bytes = %v, want io.ErrUnexpectedEOF", i, len(b), err)
+		if _, err := DecodeEvent(b[:i], &got); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("DecodeEvent of %d of %d bytes = %v, want io.ErrUnexpectedEOF", i, len(b), err)
 		}
 	}
 }
