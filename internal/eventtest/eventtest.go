@@ -124,4 +124,3 @@ func lastRune(s string) (rune, int) {
 	}
 	return 0, 1
 }
-
