@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -94,7 +93,7 @@ A model is named by its version within --kind (3 or v3) or by its ID (mdl_...).`
 
 // findModelRef resolves a version number or a model ID of memberID.
 func findModelRef(ctx context.Context, db occsimore.ModelService, memberID, kind, ref string) (*occsimore.ModelVersion, error) {
-	version, id, err := pipeline.ParseModelRef(ref)
+	version, id, err := occsimore.ParseModelRef(ref)
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/ingest"
-	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
+	"github.com/occsimore/occsimore/train"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -36,7 +36,7 @@ func (m *Main) trainCommand() *cobra.Command {
 		labelDelay                       string
 		trees                            int
 	)
-	tc := pipeline.DefaultTrainConfig()
+	tc := train.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Fit a fraud model on labelled history and store it as a candidate version",
@@ -141,9 +141,9 @@ func parseTimeFlag(name, v string) (time.Time, error) {
 	return t, nil
 }
 
-func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member, from, format string, tc pipeline.TrainConfig) (*trainResult, error) {
+func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member, from, format string, tc train.Config) (*trainResult, error) {
 	var (
-		ts      *pipeline.TrainingSet
+		ts      *train.Set
 		skipped int
 		source  string
 	)
@@ -160,7 +160,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 		if err != nil {
 			return nil, err
 		}
-		ts, skipped = pipeline.TrainingSetFromAlerts(rows, names)
+		ts, skipped = train.FromAlerts(rows, names)
 		source = "alerts"
 		fmt.Fprintf(m.Stderr, "training on %d labelled %s alerts of %s", len(ts.Y), tc.Kind, mem.Slug)
 		if skipped > 0 {
@@ -175,7 +175,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 		source = filepath.Base(from)
 		fmt.Fprintf(m.Stderr, "training on %d %s events of %s\n", len(ts.Y), tc.Kind, from)
 	}
-	mv, err := pipeline.Train(ctx, ts, tc)
+	mv, err := train.Fit(ctx, ts, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 
 // readTrainingFile replays a labelled file through the engine, with a
 // progress bar over its bytes.
-func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc pipeline.TrainConfig) (*pipeline.TrainingSet, error) {
+func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc train.Config) (*train.Set, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", name, err)
@@ -223,7 +223,7 @@ func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc pip
 		defer zr.Close()
 		r = zr
 	}
-	var lr pipeline.LabelledReader
+	var lr train.LabelledReader
 	switch format {
 	case "csv":
 		if lr, err = ingest.NewLabelledCSV(r); err != nil {
@@ -234,7 +234,7 @@ func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc pip
 	default:
 		return nil, usageError{fmt.Errorf("--format %q must be csv or ndjson", format)}
 	}
-	return pipeline.BuildTrainingSet(ctx, lr, tc)
+	return train.FromEvents(ctx, lr, tc)
 }
 
 func printTrain(w io.Writer, mem *occsimore.Member, res *trainResult) error {
