@@ -124,4 +124,3 @@ type errReader struct{ err error }
 
 func (r errReader) Line() int                           { return 1 }
 func (r errReader) Next(*occsimore.Event) (bool, error) { return false, r.err }
-
