@@ -13,7 +13,7 @@ import (
 	"github.com/occsimore/occsimore/pipeline"
 )
 
-// cloudCall is one CloudTrail record as logingest turns it into an event.
+// cloudCall is one CloudTrail record as package logs turns it into an event.
 func cloudCall(at time.Time, user, api, ip string, asn uint32, country string) occsimore.Event {
 	service, _, _ := strings.Cut(api, ":")
 	return occsimore.Event{

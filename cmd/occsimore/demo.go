@@ -10,7 +10,7 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/auth"
-	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logs"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/spf13/cobra"
@@ -66,7 +66,7 @@ the API and console on it until interrupted.`,
 			if err != nil {
 				return err
 			}
-			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logingest.Service) {
+			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logs.Service) {
 				m.printDemo(url, dataDir, logins)
 				if traffic {
 					for i, dm := range demoMembers[1:] {

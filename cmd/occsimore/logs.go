@@ -16,10 +16,11 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/geoip"
-	"github.com/occsimore/occsimore/logdetect"
-	"github.com/occsimore/occsimore/logingest"
-	"github.com/occsimore/occsimore/logship"
-	"github.com/occsimore/occsimore/logsource"
+	"github.com/occsimore/occsimore/logs"
+	"github.com/occsimore/occsimore/logs/parse"
+	"github.com/occsimore/occsimore/logs/scenario"
+	"github.com/occsimore/occsimore/logs/ship"
+	"github.com/occsimore/occsimore/logs/source"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -40,11 +41,11 @@ and over HTTP (POST /v1/logs).`,
 }
 
 // loadScenarios returns the scenarios of dir, or the built-in set.
-func loadScenarios(dir string) ([]*logdetect.Scenario, error) {
+func loadScenarios(dir string) ([]*scenario.Scenario, error) {
 	if dir == "" {
-		return logdetect.BuiltinScenarios()
+		return scenario.BuiltinScenarios()
 	}
-	s, err := logdetect.LoadScenarios(os.DirFS(dir), ".")
+	s, err := scenario.LoadScenarios(os.DirFS(dir), ".")
 	if err != nil {
 		return nil, fmt.Errorf("scenarios in %s: %w", dir, err)
 	}
@@ -56,7 +57,7 @@ func loadScenarios(dir string) ([]*logdetect.Scenario, error) {
 
 // logsSetup loads the configuration and the scenarios of a logs command;
 // without --geoip, the GeoIP directory is the configuration's.
-func (m *Main) logsSetup(cmd *cobra.Command, geoDir *string, scenariosDir string) (config.Config, []*logdetect.Scenario, error) {
+func (m *Main) logsSetup(cmd *cobra.Command, geoDir *string, scenariosDir string) (config.Config, []*scenario.Scenario, error) {
 	c, err := m.loadConfig()
 	if err != nil {
 		return c, nil, err
@@ -88,17 +89,17 @@ func openGeoIP(dir string, logger *slog.Logger) *geoip.DB {
 
 // replaySummary is what `logs replay` reports.
 type replaySummary struct {
-	Files       []string                    `json:"files"`
-	Lines       int64                       `json:"lines"`
-	Parsed      int64                       `json:"parsed"`
-	Unparsed    int64                       `json:"unparsed"`
-	Seconds     float64                     `json:"seconds"`
-	LinesPerSec float64                     `json:"lines_per_second"`
-	Attacks     int                         `json:"attacks"`
-	Stored      bool                        `json:"stored"` // in the member's store
-	Scenarios   []logingest.ScenarioSummary `json:"scenarios"`
-	Sources     []logingest.SourceSummary   `json:"sources"`
-	Samples     []occsimore.UnparsedLine    `json:"unparsed_samples,omitzero"`
+	Files       []string                 `json:"files"`
+	Lines       int64                    `json:"lines"`
+	Parsed      int64                    `json:"parsed"`
+	Unparsed    int64                    `json:"unparsed"`
+	Seconds     float64                  `json:"seconds"`
+	LinesPerSec float64                  `json:"lines_per_second"`
+	Attacks     int                      `json:"attacks"`
+	Stored      bool                     `json:"stored"` // in the member's store
+	Scenarios   []logs.ScenarioSummary   `json:"scenarios"`
+	Sources     []logs.SourceSummary     `json:"sources"`
+	Samples     []occsimore.UnparsedLine `json:"unparsed_samples,omitzero"`
 	// Decisions are the bans, captchas and alerts the attacks called for,
 	// with the time each was (or is) in force; only those in force now
 	// are stored with --member and reach bouncers.
@@ -171,7 +172,7 @@ with exit code 6 and the list of supported formats.`,
 			if geo != nil {
 				defer geo.Close()
 			}
-			cfg := logingest.Config{Scenarios: scenarios, Detector: logdetect.Options{SkipPrivate: skipPrivate}, Logger: logger}
+			cfg := logs.Config{Scenarios: scenarios, Detector: scenario.Options{SkipPrivate: skipPrivate}, Logger: logger}
 			if geo != nil {
 				cfg.GeoIP = geo
 			}
@@ -184,7 +185,7 @@ with exit code 6 and the list of supported formats.`,
 					}
 					memberID, cfg.Attacks = mem.ID, db
 				}
-				svc, err := logingest.New(cfg)
+				svc, err := logs.New(cfg)
 				if err != nil {
 					return err
 				}
@@ -222,7 +223,7 @@ with exit code 6 and the list of supported formats.`,
 }
 
 // replay feeds files through svc and summarises.
-func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, host string, files []string, size int64, year int) (*replaySummary, error) {
+func (m *Main) replay(ctx context.Context, svc *logs.Service, memberID, host string, files []string, size int64, year int) (*replaySummary, error) {
 	bar := progressbar.NewOptions64(size,
 		progressbar.OptionSetVisibility(!m.NoProgress),
 		progressbar.OptionSetWriter(m.Stderr),
@@ -235,8 +236,8 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 	var attacks []*occsimore.Attack
 	var decisions []*occsimore.Remediation
 	start := time.Now()
-	var years *logdetect.Years
-	ingest := logingest.NewBatcher(4096, 1<<20, func(batch [][]byte) error {
+	var years *parse.Years
+	ingest := logs.NewBatcher(4096, 1<<20, func(batch [][]byte) error {
 		res, err := svc.IngestYears(ctx, memberID, host, years, batch)
 		if err != nil {
 			return err
@@ -246,15 +247,15 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		return nil
 	})
 	for _, path := range files {
-		var run func(context.Context, logsource.Handler) error
-		years = &logdetect.Years{Year: year}
+		var run func(context.Context, source.Handler) error
+		years = &parse.Years{Year: year}
 		if path == "-" {
-			run = (&logsource.Reader{R: m.Stdin, Member: memberID, Host: host}).Run
+			run = (&source.Reader{R: m.Stdin, Member: memberID, Host: host}).Run
 			if year == 0 {
 				years.NotAfter = time.Now()
 			}
 		} else {
-			run = (&logsource.File{Path: path, Member: memberID, Host: host}).Run
+			run = (&source.File{Path: path, Member: memberID, Host: host}).Run
 			if year == 0 {
 				st, err := os.Stat(path)
 				if err != nil {
@@ -263,8 +264,8 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 				years.NotAfter = st.ModTime()
 			}
 		}
-		probe := logingest.FormatProbe{Path: path, Hint: logdetect.Hint{Years: &logdetect.Years{Year: year, NotAfter: years.NotAfter}}}
-		err := run(ctx, func(ctx context.Context, l logsource.Line) error {
+		probe := logs.FormatProbe{Path: path, Hint: parse.Hint{Years: &parse.Years{Year: year, NotAfter: years.NotAfter}}}
+		err := run(ctx, func(ctx context.Context, l source.Line) error {
 			if err := probe.Check(l.Text); err != nil {
 				return err
 			}
@@ -301,7 +302,7 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		sum.LinesPerSec = float64(sum.Lines) / sum.Seconds
 	}
 	sum.Attacks = len(attacks)
-	sum.Scenarios, sum.Sources = logingest.Summarize(attacks)
+	sum.Scenarios, sum.Sources = logs.Summarize(attacks)
 	from := make(map[string]time.Time, len(attacks))
 	for _, a := range attacks {
 		from[a.ID] = a.End
@@ -435,12 +436,12 @@ reason.`,
 			if err != nil {
 				return err
 			}
-			e, err := logdetect.ParseString(args[0], logdetect.Hint{Years: &logdetect.Years{NotAfter: time.Now()}})
+			e, err := parse.ParseString(args[0], parse.Hint{Years: &parse.Years{NotAfter: time.Now()}})
 			if err != nil {
 				return fmt.Errorf("line not parsed: %w", err)
 			}
 			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: e.Named()}
-			ex.Scenarios = logdetect.NewDetector(scenarios, logdetect.Options{}).Explain(&e)
+			ex.Scenarios = scenario.NewDetector(scenarios, scenario.Options{}).Explain(&e)
 			if e.SourceIP.IsValid() {
 				if geo := openGeoIP(geoDir, m.logger(c)); geo != nil {
 					defer geo.Close()
@@ -484,7 +485,7 @@ func (m *Main) logsScenariosCommand() *cobra.Command {
 them into a directory, edit, and point logs.scenarios_dir (or --scenarios) at it.`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fsys := logdetect.BuiltinFiles()
+			fsys := scenario.BuiltinFiles()
 			names, err := fs.Glob(fsys, "*.yaml")
 			if err != nil {
 				return err
@@ -548,7 +549,7 @@ read from its start.`,
 			if err != nil {
 				return err
 			}
-			sh := &logship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, StateFile: stateFile, Logger: m.logger(c)}
+			sh := &ship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, StateFile: stateFile, Logger: m.logger(c)}
 			return sh.Run(cmd.Context(), files)
 		},
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/gcfloor"
 	occhttp "github.com/occsimore/occsimore/http"
-	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logs"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/occsimore/occsimore/web"
@@ -51,7 +51,7 @@ flight finish within server.shutdown_timeout.`,
 // serve wires the store into the API and the console and serves until ctx is
 // done. started, if set, runs once the server listens (the demo feeds its
 // traffic from there).
-func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logingest.Service)) error {
+func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logs.Service)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
