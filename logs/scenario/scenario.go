@@ -275,22 +275,7 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 	}
 	var y scenarioYAML
 	if err := n.Decode(&y); err != nil {
-		// yaml reports "line N: cannot unmarshal ...": name the field
-		// whose key or value starts on that line.
-		field, line := "", 0
-		var te *yaml.TypeError
-		if errors.As(err, &te) && len(te.Errors) > 0 {
-			var msg string
-			if _, serr := fmt.Sscanf(te.Errors[0], "line %d: %s", &line, &msg); serr == nil {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Line == line || n.Content[i+1].Line == line {
-						field = n.Content[i].Value
-					}
-				}
-			}
-		}
-		return nil, &ScenarioError{File: file, Scenario: name, Field: field, Line: line,
-			Err: occsimore.FieldErrorf(field, "%s", yamlMessage(err))}
+		return nil, decodeError(file, name, n, err)
 	}
 
 	if !validScenarioName(y.Name) {
@@ -341,81 +326,8 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		return nil, fail("capacity", "capacity %d is over %d", s.Capacity, maxCapacity)
 	}
 
-	switch s.Type {
-	case TypeLeaky:
-		if y.Capacity == nil || s.Capacity < 1 {
-			return nil, fail("capacity", "a leaky scenario needs capacity >= 1 (use type trigger for 0)")
-		}
-		if s.LeakSpeed <= 0 {
-			return nil, fail("leakspeed", "a leaky scenario needs a leakspeed > 0")
-		}
-	case TypeSequence:
-		if y.Capacity == nil || s.Capacity < 1 {
-			return nil, fail("capacity", "a sequence scenario needs capacity >= 1: the events before then")
-		}
-		if s.LeakSpeed <= 0 {
-			return nil, fail("leakspeed", "a sequence scenario needs a leakspeed > 0")
-		}
-		if s.Then == "" {
-			return nil, fail("then", "a sequence scenario needs then: the event that completes it")
-		}
-		if s.Distinct != "" {
-			return nil, fail("distinct", "a sequence scenario has no distinct (use values)")
-		}
-	case TypeTrigger:
-		if s.Capacity != 0 {
-			return nil, fail("capacity", "a trigger scenario has no capacity")
-		}
-		if s.LeakSpeed != 0 {
-			return nil, fail("leakspeed", "a trigger scenario has no leakspeed")
-		}
-	case TypeCounter:
-		if s.Duration <= 0 {
-			return nil, fail("duration", "a counter scenario needs a duration > 0")
-		}
-		if s.Capacity < 0 {
-			return nil, fail("capacity", "capacity must be >= 0")
-		}
-		if s.LeakSpeed != 0 {
-			return nil, fail("leakspeed", "a counter scenario has no leakspeed")
-		}
-	case TypeConditional:
-		if s.Condition == "" {
-			return nil, fail("condition", "a conditional scenario needs a condition")
-		}
-		if s.LeakSpeed <= 0 {
-			return nil, fail("leakspeed", "a conditional scenario needs a leakspeed > 0")
-		}
-		if y.Capacity != nil && s.Capacity != -1 {
-			return nil, fail("capacity", "a conditional scenario has no capacity (omit it or use -1)")
-		}
-		s.Capacity = -1
-		if s.Window == 0 {
-			s.Window = defaultWindow
-		}
-		if s.Window < 2 || s.Window > maxWindow {
-			return nil, fail("window", "window must be between 2 and %d", maxWindow)
-		}
-	}
-	if s.Type != TypeConditional {
-		if s.Condition != "" {
-			return nil, fail("condition", "only a conditional scenario has a condition")
-		}
-		if s.CancelOn != "" {
-			return nil, fail("cancel_on", "only a conditional scenario has cancel_on")
-		}
-		if y.Window != 0 {
-			return nil, fail("window", "only a conditional scenario has a window")
-		}
-		if s.Merge != 0 {
-			return nil, fail("merge", "only a conditional scenario has merge")
-		}
-	}
-	if s.Type != TypeSequence && s.Then != "" {
-		return nil, fail("then", "only a sequence scenario has then")
-	}
-	if s.Type != TypeCounter && s.Duration != 0 {
-		return nil, fail("duration", "only a counter scenario has a duration (the ban length is remediation.duration)")
+	if err := checkTypeFields(s, &y, fail); err != nil {
+		return nil, err
 	}
 	for _, k := range s.Kinds {
 		if k == "" {
@@ -429,6 +341,129 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		}
 	}
 
+	if err := decodeLabels(s, &y, fail); err != nil {
+		return nil, err
+	}
+	if s.Message == "" {
+		s.Message = "{events} events in {span}"
+	}
+
+	if err := s.compile(fail); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decodeError names the field of a scenario whose key or value starts on
+// the line yaml reports ("line N: cannot unmarshal ...").
+func decodeError(file, name string, n *yaml.Node, err error) error {
+	// yaml reports "line N: cannot unmarshal ...": name the field
+	// whose key or value starts on that line.
+	field, line := "", 0
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		var msg string
+		if _, serr := fmt.Sscanf(te.Errors[0], "line %d: %s", &line, &msg); serr == nil {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Line == line || n.Content[i+1].Line == line {
+					field = n.Content[i].Value
+				}
+			}
+		}
+	}
+	return &ScenarioError{File: file, Scenario: name, Field: field, Line: line,
+		Err: occsimore.FieldErrorf(field, "%s", yamlMessage(err))}
+}
+
+// failFunc builds a scenario's field error.
+type failFunc = func(field, format string, args ...any) error
+
+// checkTypeFields checks the fields each scenario type requires or forbids,
+// and sets the conditional scenario's implied capacity and window.
+func checkTypeFields(s *Scenario, y *scenarioYAML, fail failFunc) error {
+	switch s.Type {
+	case TypeLeaky:
+		if y.Capacity == nil || s.Capacity < 1 {
+			return fail("capacity", "a leaky scenario needs capacity >= 1 (use type trigger for 0)")
+		}
+		if s.LeakSpeed <= 0 {
+			return fail("leakspeed", "a leaky scenario needs a leakspeed > 0")
+		}
+	case TypeSequence:
+		if y.Capacity == nil || s.Capacity < 1 {
+			return fail("capacity", "a sequence scenario needs capacity >= 1: the events before then")
+		}
+		if s.LeakSpeed <= 0 {
+			return fail("leakspeed", "a sequence scenario needs a leakspeed > 0")
+		}
+		if s.Then == "" {
+			return fail("then", "a sequence scenario needs then: the event that completes it")
+		}
+		if s.Distinct != "" {
+			return fail("distinct", "a sequence scenario has no distinct (use values)")
+		}
+	case TypeTrigger:
+		if s.Capacity != 0 {
+			return fail("capacity", "a trigger scenario has no capacity")
+		}
+		if s.LeakSpeed != 0 {
+			return fail("leakspeed", "a trigger scenario has no leakspeed")
+		}
+	case TypeCounter:
+		if s.Duration <= 0 {
+			return fail("duration", "a counter scenario needs a duration > 0")
+		}
+		if s.Capacity < 0 {
+			return fail("capacity", "capacity must be >= 0")
+		}
+		if s.LeakSpeed != 0 {
+			return fail("leakspeed", "a counter scenario has no leakspeed")
+		}
+	case TypeConditional:
+		if s.Condition == "" {
+			return fail("condition", "a conditional scenario needs a condition")
+		}
+		if s.LeakSpeed <= 0 {
+			return fail("leakspeed", "a conditional scenario needs a leakspeed > 0")
+		}
+		if y.Capacity != nil && s.Capacity != -1 {
+			return fail("capacity", "a conditional scenario has no capacity (omit it or use -1)")
+		}
+		s.Capacity = -1
+		if s.Window == 0 {
+			s.Window = defaultWindow
+		}
+		if s.Window < 2 || s.Window > maxWindow {
+			return fail("window", "window must be between 2 and %d", maxWindow)
+		}
+	}
+	if s.Type != TypeConditional {
+		if s.Condition != "" {
+			return fail("condition", "only a conditional scenario has a condition")
+		}
+		if s.CancelOn != "" {
+			return fail("cancel_on", "only a conditional scenario has cancel_on")
+		}
+		if y.Window != 0 {
+			return fail("window", "only a conditional scenario has a window")
+		}
+		if s.Merge != 0 {
+			return fail("merge", "only a conditional scenario has merge")
+		}
+	}
+	if s.Type != TypeSequence && s.Then != "" {
+		return fail("then", "only a sequence scenario has then")
+	}
+	if s.Type != TypeCounter && s.Duration != 0 {
+		return fail("duration", "only a counter scenario has a duration (the ban length is remediation.duration)")
+	}
+	return nil
+}
+
+// decodeLabels reads the labels (scalars as text, lists joined by commas)
+// and the remediation: labels.remediation false makes the scenario only
+// alert; remediation sets the action, scope and duration of its decisions.
+func decodeLabels(s *Scenario, y *scenarioYAML, fail failFunc) error {
 	// Labels: scalars as text, lists joined by commas; remediation is a
 	// boolean that decides whether the scenario bans or only alerts.
 	remediate := true
@@ -449,7 +484,7 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 				}
 				s.Labels[k] = strings.Join(parts, ",")
 			case map[string]any:
-				return nil, fail("labels", "label %q must be a scalar or a list", k)
+				return fail("labels", "label %q must be a scalar or a list", k)
 			default:
 				s.Labels[k] = fmt.Sprint(v)
 			}
@@ -457,7 +492,7 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		if v, ok := y.Labels["remediation"]; ok {
 			b, isBool := v.(bool)
 			if !isBool {
-				return nil, fail("labels", "labels.remediation must be true or false")
+				return fail("labels", "labels.remediation must be true or false")
 			}
 			remediate = b
 		}
@@ -470,34 +505,27 @@ func decodeScenario(file string, n *yaml.Node) (*Scenario, error) {
 		if r.Action != "" {
 			s.Action = occsimore.Action(r.Action)
 			if !s.Action.Valid() {
-				return nil, fail("remediation", "unknown action %q (want ban, captcha or alert)", r.Action)
+				return fail("remediation", "unknown action %q (want ban, captcha or alert)", r.Action)
 			}
 			if !remediate && s.Action != occsimore.ActionAlert {
-				return nil, fail("remediation", "action %s contradicts labels.remediation: false", r.Action)
+				return fail("remediation", "action %s contradicts labels.remediation: false", r.Action)
 			}
 		}
 		if r.Scope != "" {
 			s.Scope = occsimore.Scope(r.Scope)
 			if !s.Scope.Valid() {
-				return nil, fail("remediation", "unknown scope %q (want ip, range or user)", r.Scope)
+				return fail("remediation", "unknown scope %q (want ip, range or user)", r.Scope)
 			}
 		}
 		if r.Duration != "" {
 			d, err := time.ParseDuration(r.Duration)
 			if err != nil || d <= 0 {
-				return nil, fail("remediation", "bad duration %q", r.Duration)
+				return fail("remediation", "bad duration %q", r.Duration)
 			}
 			s.RemediationDuration = d
 		}
 	}
-	if s.Message == "" {
-		s.Message = "{events} events in {span}"
-	}
-
-	if err := s.compile(fail); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return nil
 }
 
 func validScenarioName(s string) bool {

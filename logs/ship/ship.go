@@ -102,6 +102,72 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 		return err
 	}
 	lines := make(chan shipped, 4096)
+	errs := s.follow(ctx, files, st, lines, logger)
+	out := &outbox{st: st, files: files, stateFile: s.StateFile, logger: logger}
+	send := func(ctx context.Context) error {
+		before := out.buf.Len()
+		err := s.send(ctx, client, target, &out.buf, logger)
+		out.sent(before - out.buf.Len())
+		return err
+	}
+
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var backoff time.Duration
+	var nextTry time.Time
+	for {
+		select {
+		case l := <-lines:
+			out.add(l)
+			if out.buf.Len() < sendAt {
+				continue
+			}
+		case <-tick.C:
+		case err := <-errs:
+			if err != nil {
+				return err
+			}
+			continue
+		case <-ctx.Done():
+			// Last chance for what is buffered and what the followers had
+			// already handed over.
+			for drained := false; !drained; {
+				select {
+				case l := <-lines:
+					out.add(l)
+				default:
+					drained = true
+				}
+			}
+			if err := send(postCtx); err != nil {
+				return fmt.Errorf("ship: %d bytes not sent: %w", out.buf.Len(), err)
+			}
+			return nil
+		}
+		if out.buf.Len() == 0 || time.Now().Before(nextTry) {
+			continue
+		}
+		if err := send(postCtx); err != nil {
+			if errors.Is(err, ErrRefused) {
+				return err
+			}
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			nextTry = time.Now().Add(backoff)
+			logger.Warn("ship logs", "err", err, "retry_seconds", backoff.Seconds(), "waiting_bytes", out.buf.Len())
+			tick.Reset(backoff)
+			continue
+		}
+		if backoff > 0 {
+			backoff = 0
+			tick.Reset(every)
+		}
+	}
+}
+
+// follow starts a follower per file, from the position the state file
+// kept for it, handing copies of its lines to lines. Each follower's end
+// is sent on the returned channel.
+func (s *Shipper) follow(ctx context.Context, files []string, st *state, lines chan<- shipped, logger *slog.Logger) <-chan error {
 	errs := make(chan error, len(files))
 	for i, path := range files {
 		f := &source.File{Path: path, Host: s.Host, Follow: true, FromStart: s.FromStart, Logger: logger}
@@ -118,98 +184,58 @@ func (s *Shipper) Run(ctx context.Context, files []string) error {
 			})
 		}()
 	}
+	return errs
+}
 
-	var buf bytes.Buffer
-	var added, sent int64 // bytes ever buffered, and ever sent (or dropped as bad)
-	var marks []mark      // in end order; consecutive lines of one file share one
-	dropped := 0
-	add := func(l shipped) {
-		if buf.Len()+len(l.text)+1 > MaxBuffer {
-			dropped++
-			if dropped == 1 || dropped%10000 == 0 {
-				logger.Warn("ship buffer full; dropping lines", "bytes", buf.Len(), "dropped", dropped)
-			}
-			return
-		}
-		buf.Write(l.text)
-		buf.WriteByte('\n')
-		added += int64(len(l.text)) + 1
-		if s.StateFile == "" {
-			return
-		}
-		if n := len(marks); n > 0 && marks[n-1].file == l.file {
-			marks[n-1].end, marks[n-1].pos = added, l.pos
-		} else {
-			marks = append(marks, mark{end: added, file: l.file, pos: l.pos})
-		}
-	}
-	send := func(ctx context.Context) error {
-		before := buf.Len()
-		err := s.send(ctx, client, target, &buf, logger)
-		sent += int64(before - buf.Len())
-		done := 0
-		for done < len(marks) && marks[done].end <= sent {
-			st.Files[stateKey(files[marks[done].file])] = marks[done].pos
-			done++
-		}
-		if done > 0 {
-			marks = append(marks[:0], marks[done:]...)
-			if serr := st.save(s.StateFile); serr != nil {
-				logger.Warn("save ship state", "err", serr)
-			}
-		}
-		return err
-	}
+// outbox holds the lines waiting to be sent, and where in its file each
+// ends, so that the state file moves only past lines the server took.
+type outbox struct {
+	buf       bytes.Buffer
+	added     int64  // bytes ever buffered
+	sentBytes int64  // bytes ever sent (or dropped as bad)
+	marks     []mark // in end order; consecutive lines of one file share one
+	dropped   int
+	st        *state
+	files     []string
+	stateFile string
+	logger    *slog.Logger
+}
 
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	var backoff time.Duration
-	var nextTry time.Time
-	for {
-		select {
-		case l := <-lines:
-			add(l)
-			if buf.Len() < sendAt {
-				continue
-			}
-		case <-tick.C:
-		case err := <-errs:
-			if err != nil {
-				return err
-			}
-			continue
-		case <-ctx.Done():
-			// Last chance for what is buffered and what the followers had
-			// already handed over.
-			for drained := false; !drained; {
-				select {
-				case l := <-lines:
-					add(l)
-				default:
-					drained = true
-				}
-			}
-			if err := send(postCtx); err != nil {
-				return fmt.Errorf("ship: %d bytes not sent: %w", buf.Len(), err)
-			}
-			return nil
+// add buffers l, or drops it when the buffer is full.
+func (o *outbox) add(l shipped) {
+	if o.buf.Len()+len(l.text)+1 > MaxBuffer {
+		o.dropped++
+		if o.dropped == 1 || o.dropped%10000 == 0 {
+			o.logger.Warn("ship buffer full; dropping lines", "bytes", o.buf.Len(), "dropped", o.dropped)
 		}
-		if buf.Len() == 0 || time.Now().Before(nextTry) {
-			continue
-		}
-		if err := send(postCtx); err != nil {
-			if errors.Is(err, ErrRefused) {
-				return err
-			}
-			backoff = min(max(2*backoff, time.Second), time.Minute)
-			nextTry = time.Now().Add(backoff)
-			logger.Warn("ship logs", "err", err, "retry_in", backoff, "waiting_bytes", buf.Len())
-			tick.Reset(backoff)
-			continue
-		}
-		if backoff > 0 {
-			backoff = 0
-			tick.Reset(every)
+		return
+	}
+	o.buf.Write(l.text)
+	o.buf.WriteByte('\n')
+	o.added += int64(len(l.text)) + 1
+	if o.stateFile == "" {
+		return
+	}
+	if n := len(o.marks); n > 0 && o.marks[n-1].file == l.file {
+		o.marks[n-1].end, o.marks[n-1].pos = o.added, l.pos
+	} else {
+		o.marks = append(o.marks, mark{end: o.added, file: l.file, pos: l.pos})
+	}
+}
+
+// sent records that n more bytes left the buffer and saves the position of
+// every file whose lines are all gone.
+func (o *outbox) sent(n int) {
+	o.sentBytes += int64(n)
+	done := 0
+	for done < len(o.marks) && o.marks[done].end <= o.sentBytes {
+		o.st.Files[stateKey(o.files[o.marks[done].file])] = o.marks[done].pos
+		done++
+	}
+	if done > 0 {
+		o.marks = append(o.marks[:0], o.marks[done:]...)
+		if err := o.st.save(o.stateFile); err != nil {
+			o.logger.Warn("save ship state", "err", err)
 		}
 	}
 }
