@@ -335,42 +335,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 		return err
 	}
 
-	// Refuse what the journal must not hold; keep idx only if any is.
-	now := p.cfg.Now()
-	var idx []int
-	for i := range evs {
-		ev := &evs[i]
-		ev.MemberID = memberID
-		if ev.ID == "" {
-			ev.ID = occsimore.NewID("evt")
-		}
-		out[i] = occsimore.Scored{EventID: ev.ID}
-		err := ev.Validate()
-		if err == nil && p.cfg.MaxFuture >= 0 && ev.Time.Sub(now) > p.cfg.MaxFuture {
-			err = occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock",
-				ev.Time.Format(time.RFC3339), p.cfg.MaxFuture)
-		}
-		if err != nil {
-			out[i].Err = err
-			if idx == nil {
-				idx = make([]int, i, len(evs))
-				for k := range idx {
-					idx[k] = k
-				}
-			}
-			continue
-		}
-		if idx != nil {
-			idx = append(idx, i)
-		}
-	}
-	batch := evs
-	if idx != nil {
-		batch = make([]occsimore.Event, len(idx))
-		for k, i := range idx {
-			batch[k] = evs[i]
-		}
-	}
+	batch, idx := p.admit(memberID, evs, out)
 	if len(batch) == 0 {
 		return nil
 	}
@@ -422,23 +387,71 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 		})
 	})
 
-	var alertErr error
-	if len(alerts) > 0 {
-		// The events are applied whatever the caller does now: store their
-		// alerts even if it has gone.
-		if err := p.alerts.CreateAlerts(context.WithoutCancel(ctx), memberID, alerts); err != nil {
-			p.log.Error("store alerts", "member", memberID, "alerts", len(alerts), "err", err)
-			alertErr = fmt.Errorf("store alerts: %w", err)
-		} else {
-			for k, a := range alerts {
-				out[alerted[k]].AlertID = a.ID
-			}
-			p.saveAlertFeatures(ctx, memberID, alerts, feats)
-			p.publish(memberID, alerts)
-		}
-	}
+	alertErr := p.storeAlerts(ctx, memberID, alerts, alerted, feats, out)
 	p.maybeCheckpoint(ctx)
 	return alertErr
+}
+
+// admit sets the member and an ID on every event and refuses, in out,
+// those the journal must not hold: invalid, or too far ahead of the clock.
+// batch is what is left; idx, set only when some event was refused, gives
+// the index in evs of each event of batch.
+func (p *Pipeline) admit(memberID string, evs []occsimore.Event, out []occsimore.Scored) (batch []occsimore.Event, idx []int) {
+	now := p.cfg.Now()
+	for i := range evs {
+		ev := &evs[i]
+		ev.MemberID = memberID
+		if ev.ID == "" {
+			ev.ID = occsimore.NewID("evt")
+		}
+		out[i] = occsimore.Scored{EventID: ev.ID}
+		err := ev.Validate()
+		if err == nil && p.cfg.MaxFuture >= 0 && ev.Time.Sub(now) > p.cfg.MaxFuture {
+			err = occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock",
+				ev.Time.Format(time.RFC3339), p.cfg.MaxFuture)
+		}
+		if err != nil {
+			out[i].Err = err
+			if idx == nil {
+				idx = make([]int, i, len(evs))
+				for k := range idx {
+					idx[k] = k
+				}
+			}
+			continue
+		}
+		if idx != nil {
+			idx = append(idx, i)
+		}
+	}
+	batch = evs
+	if idx != nil {
+		batch = make([]occsimore.Event, len(idx))
+		for k, i := range idx {
+			batch[k] = evs[i]
+		}
+	}
+	return batch, idx
+}
+
+// storeAlerts stores the alerts of applied events, sets their IDs in out
+// (alerted gives the index in out of each) and sends them to subscribers.
+// The events are applied whatever the caller does now: the alerts are
+// stored even if it has gone.
+func (p *Pipeline) storeAlerts(ctx context.Context, memberID string, alerts []*occsimore.Alert, alerted []int, feats []*occsimore.AlertFeatures, out []occsimore.Scored) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	if err := p.alerts.CreateAlerts(context.WithoutCancel(ctx), memberID, alerts); err != nil {
+		p.log.ErrorContext(ctx, "store alerts", "member", memberID, "alerts", len(alerts), "err", err)
+		return fmt.Errorf("store alerts: %w", err)
+	}
+	for k, a := range alerts {
+		out[alerted[k]].AlertID = a.ID
+	}
+	p.saveAlertFeatures(ctx, memberID, alerts, feats)
+	p.publish(memberID, alerts)
+	return nil
 }
 
 // chunk holds the results of ProcessBatch: 64 events at a time, since a
