@@ -17,6 +17,7 @@ import (
 )
 
 func TestBinaryRoundTrip(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	var stream []byte
 	var events []occsimore.Event
@@ -59,6 +60,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 }
 
 func TestBinaryTimes(t *testing.T) {
+	t.Parallel()
 	local := time.FixedZone("CEST", 7200)
 	for _, tm := range []time.Time{
 		{},
@@ -81,6 +83,7 @@ func TestBinaryTimes(t *testing.T) {
 // TestBinaryAttrsOrder checks that equal events encode equally whatever
 // their maps' history.
 func TestBinaryAttrsOrder(t *testing.T) {
+	t.Parallel()
 	a := occsimore.Event{Kind: "k", Attrs: map[string]string{}}
 	b := occsimore.Event{Kind: "k", Attrs: map[string]string{}}
 	for i := range 20 {
@@ -93,6 +96,7 @@ func TestBinaryAttrsOrder(t *testing.T) {
 }
 
 func TestAppendBinaryAllocs(t *testing.T) {
+	t.Parallel()
 	ev := randomEvent(rand.New(rand.NewPCG(5, 6)))
 	ev.Entities = []occsimore.Entity{{Role: "device", ID: "d"}}
 	ev.Attrs = map[string]string{}
@@ -106,6 +110,7 @@ func TestAppendBinaryAllocs(t *testing.T) {
 }
 
 func TestDecodeBinaryReuse(t *testing.T) {
+	t.Parallel()
 	ev := occsimore.Event{Kind: "k", Time: time.Unix(1, 0).UTC(), Card: "c",
 		Entities: []occsimore.Entity{{Role: "device", ID: "d"}}, Attrs: map[string]string{"a": "b"}}
 	b := AppendEvent(nil, &ev)
@@ -144,6 +149,7 @@ func head(flags byte) enc {
 func (e enc) fixed() enc { return e.s("").s("").s("").s("").s("").s("") }
 
 func TestDecodeBinaryErrors(t *testing.T) {
+	t.Parallel()
 	valid := head(0).fixed().uv(0).raw(0, 0, 0, 0, 0, 0, 0, 0).s("").s("").s("").s("").s("").s("").uv(0).uv(0)
 	noAttrs := func() enc { return slices.Clone(valid[:len(valid)-1]) } // to append attributes to
 	tests := []struct {
@@ -185,6 +191,7 @@ func TestDecodeBinaryErrors(t *testing.T) {
 
 // TestDecodeBinaryTruncated cuts a full event at every length.
 func TestDecodeBinaryTruncated(t *testing.T) {
+	t.Parallel()
 	ev := randomEvent(rand.New(rand.NewPCG(7, 8)))
 	ev.HasLocation, ev.Lat, ev.Lon = true, 1, 2
 	ev.Attrs = map[string]string{"a": "1", "b": "2"}

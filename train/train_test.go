@@ -56,6 +56,7 @@ func fraudStream(n int) *sliceReader {
 }
 
 func TestTrainFromEvents(t *testing.T) {
+	t.Parallel()
 	cfg := train.DefaultConfig()
 	cfg.GBDT.Trees = 60
 	ts, err := train.FromEvents(t.Context(), fraudStream(4000), cfg)
@@ -85,6 +86,7 @@ func TestTrainFromEvents(t *testing.T) {
 }
 
 func TestTrainErrors(t *testing.T) {
+	t.Parallel()
 	cfg := train.DefaultConfig()
 
 	// Out of time order: the error names the line.

@@ -8,6 +8,7 @@ import (
 // TestCrowdSecNginxLogs checks CrowdSec's nginx_http-logs lines against the
 // values in its parser.assert (remote_addr, verb, request, status, UA, fqdn).
 func TestCrowdSecNginxLogs(t *testing.T) {
+	t.Parallel()
 	lines := readLines(t, "testdata/crowdsec/nginx_http-logs.log")
 	want := []struct {
 		kind, ip, user, host, method, path string
@@ -44,6 +45,7 @@ func TestCrowdSecNginxLogs(t *testing.T) {
 const chromeUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36"
 
 func TestCrowdSecHTTPLogs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		file, kind, ip string
 	}{
@@ -86,6 +88,7 @@ func TestCrowdSecHTTPLogs(t *testing.T) {
 }
 
 func TestParseAccessForms(t *testing.T) {
+	t.Parallel()
 	e, err := ParseAccess(`2001:db8::1 - - [27/Nov/2026:10:15:01 +0100] "GET /a?q=\"x\" HTTP/2.0" 200 - "https://ref/" "Mo\"zilla" "10.0.0.1, 10.0.0.2"`)
 	if err != nil {
 		t.Fatal(err)

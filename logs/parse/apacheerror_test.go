@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseApacheError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		line, kind, ip, user, path string
 		port                       int

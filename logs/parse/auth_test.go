@@ -3,6 +3,7 @@ package parse
 import "testing"
 
 func TestParseAuth(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		line, program, kind, ip, user, remoteUser string
 	}{

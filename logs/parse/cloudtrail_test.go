@@ -15,6 +15,7 @@ const ctService = `{"eventVersion":"1.08","userIdentity":{"type":"AWSService","i
 const ctConsole = `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/Ana","accountId":"111122223333","userName":"Ana"},"eventTime":"2026-11-27T10:17:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"2001:db8::7","userAgent":"Mozilla/5.0","errorMessage":"Failed authentication","responseElements":{"ConsoleLogin":"Failure"},"additionalEventData":{"MFAUsed":"No"},"eventID":"e3"}`
 
 func TestParseCloudTrail(t *testing.T) {
+	t.Parallel()
 	e, err := ParseCloudTrail([]byte(ctDenied))
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +66,7 @@ func TestParseCloudTrail(t *testing.T) {
 }
 
 func TestParseCloudTrailFile(t *testing.T) {
+	t.Parallel()
 	es, err := ParseCloudTrailFile([]byte(`{"Records":[` + ctDenied + `,` + ctService + `,` + ctConsole + `]}`))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestJSONMapping(t *testing.T) {
+	t.Parallel()
 	m := &JSONMapping{
 		Name: "app", Kind: KindAuthFailure,
 		Time: "ts", IP: "client.addr", User: "user", Message: "msg", Status: "code",
@@ -60,6 +61,7 @@ func TestJSONMapping(t *testing.T) {
 }
 
 func TestEnvoyCRI(t *testing.T) {
+	t.Parallel()
 	lines := readLines(t, "testdata/crowdsec/envoy-http-crawl-non_statics.log")
 	for _, line := range lines {
 		e, err := Parse([]byte(line), Hint{JSON: EnvoyAccessJSON()})

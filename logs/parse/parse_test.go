@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseErrorMessage(t *testing.T) {
+	t.Parallel()
 	_, err := Parse([]byte("Mar  3 10:15:01 host sshd[1]: Server listening on :: port 22."), Hint{Year: 2026})
 	if err == nil {
 		t.Fatal("want an error")
@@ -19,6 +20,7 @@ func TestParseErrorMessage(t *testing.T) {
 }
 
 func TestParseForcedParser(t *testing.T) {
+	t.Parallel()
 	access := `192.0.2.1 - - [27/Nov/2026:10:15:01 +0000] "GET / HTTP/1.1" 200 1 "-" "curl"`
 	nginxErr := `2021/09/30 09:23:53 [error] 1#1: *17 user "foo": password mismatch, client: 192.0.2.2, server: _, request: "GET / HTTP/1.1", host: "h"`
 	tests := []struct {

@@ -11,6 +11,7 @@ import (
 // TestCrowdSecSSHDLogs checks every line of CrowdSec's sshd-logs test against
 // the values CrowdSec's own parser.assert expects for it.
 func TestCrowdSecSSHDLogs(t *testing.T) {
+	t.Parallel()
 	lines := readLines(t, "testdata/crowdsec/sshd-logs.log")
 	want := []struct {
 		kind, ip, user string
@@ -67,6 +68,7 @@ func TestCrowdSecSSHDLogs(t *testing.T) {
 }
 
 func TestCrowdSecSSHOtherLogs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		file, kind, ip, user string
 	}{
@@ -93,6 +95,7 @@ func TestCrowdSecSSHOtherLogs(t *testing.T) {
 }
 
 func TestParseSSHDForms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		line, kind, ip, user string
 		port                 int
@@ -149,6 +152,7 @@ func TestParseSSHDForms(t *testing.T) {
 }
 
 func TestParseSSHDRejects(t *testing.T) {
+	t.Parallel()
 	for _, line := range []string{
 		"",
 		"Server listening on 0.0.0.0 port 22.",
@@ -164,6 +168,7 @@ func TestParseSSHDRejects(t *testing.T) {
 }
 
 func TestParseDispatchAndErrors(t *testing.T) {
+	t.Parallel()
 	e, err := Parse([]byte("<38>1 2026-11-27T10:15:01.003Z bastion sshd 4242 - - Failed password for root from 203.0.113.9 port 5 ssh2"), Hint{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseSyslog(t *testing.T) {
+	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		paris = time.FixedZone("CET", 3600)
@@ -46,6 +47,7 @@ func TestParseSyslog(t *testing.T) {
 }
 
 func TestParseSyslogRejects(t *testing.T) {
+	t.Parallel()
 	for _, line := range []string{
 		"", "hello", "Mar  3 10:15:01", "Mar 32 10:15:01 h p: m", "Foo  3 10:15:01 h p: m",
 		"Mar  3 25:15:01 h p: m", "<1000>Mar  3 10:15:01 h p: m", "<x>1 - - - - - -",

@@ -6,6 +6,7 @@ import (
 )
 
 func TestYearsFromNotAfter(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		notAfter time.Time
 		line     string
@@ -33,6 +34,7 @@ func TestYearsFromNotAfter(t *testing.T) {
 }
 
 func TestYearsRollOver(t *testing.T) {
+	t.Parallel()
 	y := &Years{Year: 2026}
 	for _, tc := range []struct {
 		line string

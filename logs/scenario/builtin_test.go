@@ -6,6 +6,7 @@ import (
 )
 
 func TestBuiltinScenariosCompile(t *testing.T) {
+	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestCloudEvent(t *testing.T) {
+	t.Parallel()
 	e, err := parse.ParseCloudTrail([]byte(ctDenied))
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +104,7 @@ func TestCloudEvent(t *testing.T) {
 }
 
 func TestCloudEventLimits(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 200) // 400 bytes
 	rec := strings.NewReplacer(
 		"user/Mateo", "user/"+long,
@@ -137,6 +139,7 @@ func TestCloudEventLimits(t *testing.T) {
 }
 
 func TestAgentFamily(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ ua, want string }{
 		{"aws-cli/2.13.5 Python/3.11.4 Linux/6.2.0 exe/x86_64.ubuntu.22 prompt/off command/iam.create-access-key", "aws-cli/2"},
 		{"Boto3/1.28.57 md/Botocore#1.31.57 ua/2.0 os/linux#6.2.0 lang/python#3.11.4", "Boto3/1"},
@@ -235,6 +238,7 @@ func habitualTrail(r *rand.Rand) []cloudCall {
 // a region she never used, must top the ranking with reasons that say so,
 // while her habitual calls score low.
 func TestCloudHabitRupture(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 5))
 	calls := habitualTrail(r)
 	slices.SortStableFunc(calls, func(a, b cloudCall) int { return a.at.Compare(b.at) })

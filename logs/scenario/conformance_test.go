@@ -25,6 +25,7 @@ var hubTests = cmp.Or(os.Getenv("OCCSIMORE_TEST_HUB_DIR"), "../../../shared/data
 // a parser.assert for CrowdSec's sshd or nginx parser, each line's success,
 // source IP and target user must match what CrowdSec asserts.
 func TestCrowdSecHubConformance(t *testing.T) {
+	t.Parallel()
 	dirs, err := os.ReadDir(hubTests)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -200,6 +201,7 @@ func readHubExpectations(t *testing.T, path string) (map[string][]string, error)
 // not failed. With OCCSIMORE_UPDATE_DOCS=1 it rewrites
 // docs/logs-conformance.md; otherwise that file must match.
 func TestCrowdSecHubScenarios(t *testing.T) {
+	t.Parallel()
 	dirs, err := os.ReadDir(hubTests)
 	if err != nil {
 		if os.Getenv("CI") == "true" {

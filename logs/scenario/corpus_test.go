@@ -182,6 +182,7 @@ func corpusResults(t *testing.T) []corpusRow {
 // TestCorpusConformance: every corpus file is parsed in its format, each
 // expected source is reported by its scenario and no legitimate one by any.
 func TestCorpusConformance(t *testing.T) {
+	t.Parallel()
 	for _, r := range corpusResults(t) {
 		if r.format == "" {
 			t.Errorf("%s: no format in corpusFormats", r.file)

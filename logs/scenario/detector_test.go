@@ -54,6 +54,7 @@ remediation: {action: ban, duration: 4h, scope: ip}
 `
 
 func TestLeakyOverflowsOnTheEventPastCapacity(t *testing.T) {
+	t.Parallel()
 	d := NewDetector(mustScenarios(t, leakyYAML), Options{})
 	users := []string{"root", "admin", "root", "oracle", "pi", "root"}
 	for i, u := range users[:5] {
@@ -109,6 +110,7 @@ func TestLeakyOverflowsOnTheEventPastCapacity(t *testing.T) {
 }
 
 func TestLeakyLeaksBelowCapacity(t *testing.T) {
+	t.Parallel()
 	d := NewDetector(mustScenarios(t, leakyYAML), Options{})
 	// One failure every 10s leaks as fast as it fills: never overflows.
 	for i := range 100 {
@@ -119,6 +121,7 @@ func TestLeakyLeaksBelowCapacity(t *testing.T) {
 }
 
 func TestGroupsAreSeparate(t *testing.T) {
+	t.Parallel()
 	d := NewDetector(mustScenarios(t, leakyYAML), Options{})
 	var es []*parse.Entry
 	for i := range 5 {
@@ -134,6 +137,7 @@ func TestGroupsAreSeparate(t *testing.T) {
 }
 
 func TestRepeatedMessageCounts(t *testing.T) {
+	t.Parallel()
 	d := NewDetector(mustScenarios(t, leakyYAML), Options{})
 	e := sshFail("192.0.2.9", "root", 0)
 	e.Count = 6 // "message repeated 6 times"
@@ -147,6 +151,7 @@ func TestRepeatedMessageCounts(t *testing.T) {
 }
 
 func TestDistinctDropsRepeats(t *testing.T) {
+	t.Parallel()
 	ss := mustScenarios(t, `
 name: enum
 type: leaky
@@ -172,6 +177,7 @@ message: "{values} users: {list}"
 }
 
 func TestTriggerAndSkipPrivate(t *testing.T) {
+	t.Parallel()
 	ss := mustScenarios(t, `
 name: canary
 type: trigger
@@ -202,6 +208,7 @@ labels: {remediation: false}
 }
 
 func TestCounterReportsWhenTheWindowCloses(t *testing.T) {
+	t.Parallel()
 	ss := mustScenarios(t, `
 name: sudo-denied
 type: counter
@@ -233,6 +240,7 @@ remediation: {action: alert, scope: user}
 }
 
 func TestConditionalTimeBasedWithCancel(t *testing.T) {
+	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)
@@ -275,6 +283,7 @@ func TestConditionalTimeBasedWithCancel(t *testing.T) {
 }
 
 func TestIdleBucketsExpire(t *testing.T) {
+	t.Parallel()
 	d := NewDetector(mustScenarios(t, leakyYAML), Options{})
 	for i := range 1000 {
 		d.Feed(sshFail(fmt.Sprintf("198.18.%d.%d", i/256, i%256), "root", 0))
@@ -290,6 +299,7 @@ func TestIdleBucketsExpire(t *testing.T) {
 }
 
 func TestMaxBucketsDropsNewGroups(t *testing.T) {
+	t.Parallel()
 	d := NewDetector(mustScenarios(t, leakyYAML), Options{MaxBuckets: 10})
 	for i := range 20 {
 		d.Feed(sshFail(fmt.Sprintf("198.18.0.%d", i), "root", 0))
@@ -311,6 +321,7 @@ func TestMaxBucketsDropsNewGroups(t *testing.T) {
 }
 
 func TestRangeScopeAndRemediation(t *testing.T) {
+	t.Parallel()
 	ss := mustScenarios(t, strings.Replace(leakyYAML, "scope: ip", "scope: range", 1))
 	d := NewDetector(ss, Options{})
 	var ovs []Overflow
@@ -344,6 +355,7 @@ func TestRangeScopeAndRemediation(t *testing.T) {
 }
 
 func TestCredentialStuffingOneUserManySources(t *testing.T) {
+	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)
@@ -371,6 +383,7 @@ func TestCredentialStuffingOneUserManySources(t *testing.T) {
 }
 
 func TestCredentialStuffingManyUsersCloudTrail(t *testing.T) {
+	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)
@@ -391,6 +404,7 @@ func TestCredentialStuffingManyUsersCloudTrail(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
+	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)
@@ -451,6 +465,7 @@ func scenarioSources(ovs []Overflow, scenario string) []string {
 }
 
 func TestMaxAuthTriesCountsTheSessionsAttempts(t *testing.T) {
+	t.Parallel()
 	// Three sessions that each exhaust MaxAuthTries, with sshd's failures
 	// not logged one by one: 18 attempts in a minute, a brute force.
 	var lines []string
@@ -490,6 +505,7 @@ func TestMaxAuthTriesCountsTheSessionsAttempts(t *testing.T) {
 }
 
 func TestMessageWithoutUserNames(t *testing.T) {
+	t.Parallel()
 	var lines []string
 	for i := range 7 {
 		lines = append(lines, fmt.Sprintf("Mar  1 10:00:%02d h sshd[%d]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.42", i, 300+i))
@@ -506,6 +522,7 @@ func TestMessageWithoutUserNames(t *testing.T) {
 }
 
 func TestCompromiseAfterBruteForce(t *testing.T) {
+	t.Parallel()
 	var lines []string
 	// 147 failures on "deploy" from one address over 49 minutes, then a
 	// login from it: a compromise, naming the account.
@@ -552,6 +569,7 @@ func TestCompromiseAfterBruteForce(t *testing.T) {
 }
 
 func TestSlowBruteForceBansForADay(t *testing.T) {
+	t.Parallel()
 	// Five failures over 96 minutes: under every rate, yet a brute force.
 	// Each attempt writes three lines (PAM, sshd, disconnect): one moment.
 	var lines []string

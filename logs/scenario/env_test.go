@@ -6,6 +6,7 @@ import (
 )
 
 func TestHelpers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		fn   func(string) bool
@@ -48,6 +49,7 @@ func TestHelpers(t *testing.T) {
 }
 
 func TestFormatSpan(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want string

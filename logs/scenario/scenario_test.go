@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseScenariosDefaults(t *testing.T) {
+	t.Parallel()
 	ss := mustScenarios(t, `
 name: a
 type: leaky
@@ -40,6 +41,7 @@ remediation: {scope: user, action: captcha, duration: 30m}
 }
 
 func TestParseScenariosErrors(t *testing.T) {
+	t.Parallel()
 	const base = "name: s1\ntype: leaky\nfilter: evt.Status == 404\ncapacity: 5\nleakspeed: 10s\n"
 	for _, tc := range []struct {
 		name, yaml, field string
@@ -98,6 +100,7 @@ func TestParseScenariosErrors(t *testing.T) {
 }
 
 func TestLoadScenariosRejectsDuplicatesAcrossFiles(t *testing.T) {
+	t.Parallel()
 	const s = "name: dup\ntype: trigger\nfilter: \"true\"\n"
 	fsys := fstest.MapFS{
 		"sc/a.yaml": {Data: []byte(s)},

@@ -10,6 +10,7 @@ import (
 // One failure a day from Dec 31 to Jan 6 is no brute force: with the year
 // rolling over, time does not run backwards into the buckets.
 func TestNewYearIsNoBruteForce(t *testing.T) {
+	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)
