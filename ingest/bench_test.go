@@ -116,12 +116,3 @@ func BenchmarkCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }
-
-func benchEvent(b *testing.B) occsimore.Event {
-	var ev occsimore.Event
-	if err := DecodeJSON(benchLogin, &ev); err != nil {
-		b.Fatal(err)
-	}
-	ev.MemberID = "mem_01HF8Z"
-	return ev
-}

@@ -31,32 +31,6 @@ func readLines(t testing.TB, path string) []string {
 	return lines
 }
 
-func mustAddr(t testing.TB, s string) netip.Addr {
-	t.Helper()
-	if s == "" {
-		return netip.Addr{}
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		t.Fatalf("bad test address %q: %v", s, err)
-	}
-	return a
-}
-
-// checkEntry asserts the fields every parser test cares about.
-func checkEntry(t *testing.T, line string, got parse.Entry, kind, ip, user string) {
-	t.Helper()
-	if got.Kind != kind {
-		t.Errorf("%q: Kind = %q, want %q", line, got.Kind, kind)
-	}
-	if want := mustAddr(t, ip); got.SourceIP != want {
-		t.Errorf("%q: SourceIP = %v, want %v", line, got.SourceIP, want)
-	}
-	if got.User != user {
-		t.Errorf("%q: User = %q, want %q", line, got.User, user)
-	}
-}
-
 // validEntry is the invariant the fuzz targets check on every successful parse.
 func validEntry(t *testing.T, e parse.Entry) {
 	t.Helper()
