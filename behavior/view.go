@@ -1,11 +1,12 @@
 package behavior
 
 import (
-	"github.com/occsimore/occsimore"
 	"math"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/occsimore/occsimore"
 )
 
 // The views are the root package's: the engine builds them, the adapters

@@ -1,11 +1,11 @@
 package scenario
 
 import (
-	"github.com/occsimore/occsimore/logs/parse"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 // CloudEventKind is the behaviour-engine kind of a cloud API call; the

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"github.com/occsimore/occsimore/logs/parse"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/behavior"
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 func TestCloudEvent(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
-	"github.com/occsimore/occsimore/logs/parse"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 // hubTests is where CrowdSec's hub tests are: beside the repository, or

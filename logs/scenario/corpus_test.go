@@ -3,13 +3,14 @@ package scenario
 import (
 	"bufio"
 	"fmt"
-	"github.com/occsimore/occsimore/logs/parse"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 const corpusDir = "testdata/corpus"

@@ -3,11 +3,12 @@ package scenario
 import (
 	"crypto/sha256"
 	"fmt"
-	"github.com/occsimore/occsimore/logs/parse"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 // syntheticSSHD writes n sshd syslog lines, 10 ms apart: failures from a

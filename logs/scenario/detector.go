@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"github.com/occsimore/occsimore/logs/parse"
 	"math"
 	"net/netip"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 // Options tune a Detector.

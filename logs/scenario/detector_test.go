@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"github.com/occsimore/occsimore/logs/parse"
 	"net/netip"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

@@ -2,10 +2,11 @@ package scenario
 
 import (
 	"bytes"
-	"github.com/occsimore/occsimore/logs/parse"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 // Env is what a scenario's filter, groupby, distinct, values and cancel_on

@@ -2,11 +2,12 @@ package scenario
 
 import (
 	"bufio"
-	"github.com/occsimore/occsimore/logs/parse"
 	"net/netip"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 // readLines returns the non-empty lines of a test file.

@@ -2,13 +2,13 @@ package scenario
 
 import (
 	"errors"
-	"github.com/occsimore/occsimore/logs/parse"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/logs/parse"
 )
 
 func TestParseScenariosDefaults(t *testing.T) {
