@@ -227,7 +227,6 @@ func TestDecodeJSONReuse(t *testing.T) {
 // TestDecodeJSONAllocs checks that decoding allocates only the event's own
 // strings: common values (kind, EUR, pos) and hour-aligned zones are free.
 func TestDecodeJSONAllocs(t *testing.T) {
-	t.Parallel()
 	in := []byte(`{"id":"tx-1","kind":"card.tx","time":"2018-04-01T00:02:10+02:00","card":"4961","terminal":"3412","amount":81.51,"currency":"EUR","country":"FR","channel":"pos"}`)
 	var ev occsimore.Event
 	allocs := testing.AllocsPerRun(100, func() {

@@ -96,7 +96,6 @@ func TestBinaryAttrsOrder(t *testing.T) {
 }
 
 func TestAppendBinaryAllocs(t *testing.T) {
-	t.Parallel()
 	ev := randomEvent(rand.New(rand.NewPCG(5, 6)))
 	ev.Entities = []occsimore.Entity{{Role: "device", ID: "d"}}
 	ev.Attrs = map[string]string{}
@@ -110,7 +109,6 @@ func TestAppendBinaryAllocs(t *testing.T) {
 }
 
 func TestDecodeBinaryReuse(t *testing.T) {
-	t.Parallel()
 	ev := occsimore.Event{Kind: "k", Time: time.Unix(1, 0).UTC(), Card: "c",
 		Entities: []occsimore.Entity{{Role: "device", ID: "d"}}, Attrs: map[string]string{"a": "b"}}
 	b := AppendEvent(nil, &ev)

@@ -357,7 +357,6 @@ func TestGBDTStumpsWhenNoSplitPays(t *testing.T) {
 }
 
 func TestGBDTPredictDoesNotAllocate(t *testing.T) {
-	t.Parallel()
 	X, y := xorData(1000, 4, 12)
 	m := train(t, X, y, nil, DefaultGBDT())
 	row := X.Row(3)

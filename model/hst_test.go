@@ -91,7 +91,6 @@ func quantile(v []float64, q float64) float64 {
 }
 
 func TestHSTDeterministicAndAllocFree(t *testing.T) {
-	t.Parallel()
 	cfg := HSTConfig{Dims: 3, Trees: 10, Height: 8, Window: 50, Seed: 9,
 		Min: []float32{-10, -10, -10}, Max: []float32{10, 10, 10}}
 	a, err := NewHST(cfg)

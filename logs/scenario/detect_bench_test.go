@@ -188,7 +188,6 @@ func BenchmarkFeed(b *testing.B) {
 // allocation (the boxed Env) however many scenarios run, plus one per
 // conditional scenario it is poured into (the boxed BucketEnv).
 func TestFeedAllocations(t *testing.T) {
-	t.Parallel()
 	ss, err := BuiltinScenarios()
 	if err != nil {
 		t.Fatal(err)
