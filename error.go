@@ -3,10 +3,11 @@ package occsimore
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
-// Application error codes. Adapters map them to transport statuses in one place
-// (see http/error.go); domain code never speaks HTTP.
+// Application error codes. HTTPStatus maps them to HTTP statuses for the API
+// and the console alike; domain code never speaks HTTP.
 const (
 	ECONFLICT     = "conflict"     // the object already exists
 	EINTERNAL     = "internal"     // a bug or an infrastructure failure
@@ -74,4 +75,28 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// httpStatuses maps application error codes to HTTP statuses. It is the only
+// place where domain errors meet HTTP: the API's problem bodies and the
+// console's error pages both read it.
+var httpStatuses = map[string]int{
+	EINVALID:      http.StatusBadRequest,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	ENOTFOUND:     http.StatusNotFound,
+	ECONFLICT:     http.StatusConflict,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	ERATELIMIT:    http.StatusTooManyRequests,
+	EUNAVAILABLE:  http.StatusServiceUnavailable,
+	EINTERNAL:     http.StatusInternalServerError,
+}
+
+// HTTPStatus returns the HTTP status for an application error code, 500 for
+// an unknown one.
+func HTTPStatus(code string) int {
+	if s, ok := httpStatuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
 }

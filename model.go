@@ -135,3 +135,20 @@ type ModelService interface {
 	// not bound), oldest first, with their labels.
 	ListTrainingRows(ctx context.Context, memberID, kind string, since, until time.Time) ([]*AlertFeatures, error)
 }
+
+// ParseModelRef reads a model reference as the CLI and API take it: a
+// version number ("3" or "v3") or a model ID ("mdl_...").
+func ParseModelRef(ref string) (version int, id string, err error) {
+	if len(ref) > 4 && ref[:4] == "mdl_" {
+		return 0, ref, nil
+	}
+	s := ref
+	if len(s) > 1 && (s[0] == 'v' || s[0] == 'V') {
+		s = s[1:]
+	}
+	v, perr := strconv.Atoi(s)
+	if perr != nil || v < 1 {
+		return 0, "", FieldErrorf("version", "model %q is neither a version number (3, v3) nor a model ID (mdl_...)", ref)
+	}
+	return v, "", nil
+}

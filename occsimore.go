@@ -13,11 +13,15 @@ import (
 	"time"
 )
 
-// Build information, set by the linker (see scripts/build).
+// BuildInfo is what the go tool stamped into the binary: the module version
+// (a pseudo-version for a build in a git checkout, "dev" when none) and the
+// VCS commit, its time and whether the tree had local changes.
 type BuildInfo struct {
-	Version string `json:"version"`
-	Commit  string `json:"commit"`
-	Go      string `json:"go"`
+	Version  string `json:"version"`
+	Commit   string `json:"commit"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go"`
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

@@ -3,7 +3,7 @@ package behavior
 import "time"
 
 // cloudSpec is the built-in "cloud.api" spec: calls to a cloud provider's
-// API, one event per audit record, as logdetect.CloudEvent maps AWS
+// API, one event per audit record, as scenario.CloudEvent maps AWS
 // CloudTrail. The user is the calling identity (an IAM user or role ARN) and
 // the ip its source address; the attributes are attrs.api ("iam:CreateAccessKey"),
 // attrs.region ("eu-west-1"), attrs.service ("iam"), the client family in

@@ -3,8 +3,6 @@ package behavior
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/occsimore/occsimore"
@@ -168,58 +166,13 @@ const (
 	populationTop = 32 // values in a population table
 )
 
-// Duration is a time.Duration that reads and writes text such as "90s",
-// "1h30m" or "7d" (a day is 24 hours).
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// String writes whole days as "7d", anything else as time.Duration does.
-func (d Duration) String() string {
-	td := time.Duration(d)
-	switch {
-	case td == 0:
-		return "0s"
-	case td%(24*time.Hour) == 0:
-		return strconv.FormatInt(int64(td/(24*time.Hour)), 10) + "d"
-	case td%time.Hour == 0:
-		return strconv.FormatInt(int64(td/time.Hour), 10) + "h"
-	case td%time.Minute == 0:
-		return strconv.FormatInt(int64(td/time.Minute), 10) + "m"
-	}
-	return td.String()
-}
-
-// MarshalText writes d as String does.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads "7d", "1.5d" or anything time.ParseDuration accepts.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
+// Duration reads and writes text such as "90s", "1h30m" or "7d"; it is the
+// root package's, since profile views carry it.
+type Duration = occsimore.Duration
 
 // ParseDuration reads a duration with an optional day unit: "7d", "1.5d",
 // "36h", "90s".
-func ParseDuration(s string) (Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		f, err := strconv.ParseFloat(days, 64)
-		if err != nil || f < -1e5 || f > 1e5 {
-			return 0, fmt.Errorf("duration %q: bad number of days", s)
-		}
-		return Duration(f * float64(24*time.Hour)), nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q: %w", s, err)
-	}
-	return Duration(v), nil
-}
+func ParseDuration(s string) (Duration, error) { return occsimore.ParseDuration(s) }
 
 // days is a shorthand for the built-in specs.
 func days(n float64) Duration { return Duration(n * float64(24*time.Hour)) }

@@ -10,6 +10,7 @@ import (
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
+	t.Parallel()
 	c := DefaultConfig()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
@@ -17,6 +18,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 }
 
 func TestLoadOverlayOrder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "occsimore.toml")
 	os.WriteFile(path, []byte("[server]\naddr = \"127.0.0.1:9000\"\nshutdown_timeout = \"3s\"\n[store]\ndata_dir = \"/var/lib/occ\"\n"), 0o600)
@@ -48,6 +50,7 @@ func TestLoadOverlayOrder(t *testing.T) {
 }
 
 func TestErrorsNameKeyAndPlace(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, toml, key, source string
 	}{
@@ -77,6 +80,7 @@ func TestErrorsNameKeyAndPlace(t *testing.T) {
 }
 
 func TestEnvErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		env, want string
 	}{
@@ -94,6 +98,7 @@ func TestEnvErrors(t *testing.T) {
 }
 
 func TestAnomalyKeys(t *testing.T) {
+	t.Parallel()
 	c, err := Parse("f.toml", []byte("[engine]\nanomaly_kinds = [\"cloud.api\", \"badge.swipe\"]\nanomaly_review = 0.995\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +144,7 @@ func TestAnomalyKeys(t *testing.T) {
 // interval are read from the environment, and out-of-range values name
 // their key.
 func TestLatencyKeys(t *testing.T) {
+	t.Parallel()
 	c, err := Load("", []string{"OCCSIMORE_SERVER_GC_HEAP_FLOOR=0", "OCCSIMORE_ENGINE_JOURNAL_SYNC_INTERVAL=0s"})
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +173,7 @@ func TestLatencyKeys(t *testing.T) {
 // TestLogLimitKeys: the syslog connection limits and the log push budgets
 // are read from the environment, and bad values name their key.
 func TestLogLimitKeys(t *testing.T) {
+	t.Parallel()
 	c, err := Load("", []string{"OCCSIMORE_LOGS_SYSLOG_MAX_CONNS=64", "OCCSIMORE_LOGS_SYSLOG_MAX_CONNS_PER_ADDR=4",
 		"OCCSIMORE_LOGS_SYSLOG_IDLE_TIMEOUT=30s", "OCCSIMORE_LOGS_PUSH_MAX_BYTES=134217728", "OCCSIMORE_LOGS_PUSH_MAX_BYTES_PER_MEMBER=8388608", "OCCSIMORE_LOGS_PUSH_WAIT=0s"})
 	if err != nil {
@@ -211,6 +218,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestConsoleStreamKeys(t *testing.T) {
+	t.Parallel()
 	c, err := Parse("f.toml", []byte("[console]\nmax_streams_per_session = 2\nmax_streams_per_member = 8\nmax_streams = 64\nstream_write_timeout = \"5s\"\n"))
 	if err != nil {
 		t.Fatal(err)

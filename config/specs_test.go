@@ -10,6 +10,7 @@ import (
 )
 
 func TestSpecsRoundTripDefaults(t *testing.T) {
+	t.Parallel()
 	b, err := EncodeSpecs(Specs{Specs: behavior.DefaultSpecs()})
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +25,7 @@ func TestSpecsRoundTripDefaults(t *testing.T) {
 }
 
 func TestSpecsErrors(t *testing.T) {
+	t.Parallel()
 	defaults, _ := EncodeSpecs(Specs{Specs: behavior.DefaultSpecs()})
 	for _, tc := range []struct{ name, toml, want string }{
 		{"empty", "", "no [[spec]]"},

@@ -12,6 +12,7 @@ import (
 // TestBaselineFeatures checks the incremental windows against a direct
 // recount over all transactions, for a sample of them.
 func TestBaselineFeatures(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	var txs []simulate.Tx
 	for tx := range w.Transactions() {

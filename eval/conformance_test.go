@@ -23,6 +23,7 @@ func handbookFile() string {
 // TestHandbookConformance runs the handbook's protocol on its raw data: the
 // window counts must be the published ones, and the model must rank well.
 func TestHandbookConformance(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("replays 1.2 million transactions; skipped with -short")
 	}

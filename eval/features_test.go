@@ -39,6 +39,7 @@ func sameBits(a, b []float32) bool {
 // see: every later row (amount, terminal, label) and the labels of the rows
 // of the last delay before it. The features of rows 0..k must not move.
 func TestExtendedNoLookAhead(t *testing.T) {
+	t.Parallel()
 	txs := simTxs(t)
 	orig := extendedAll(txs)
 	if got, want := len(orig[0]), len(extendedNames); got != want {
@@ -99,6 +100,7 @@ func TestExtendedNoLookAhead(t *testing.T) {
 // TestExtendedFeatures checks a sample of rows against a direct recount
 // from all the transactions.
 func TestExtendedFeatures(t *testing.T) {
+	t.Parallel()
 	txs := simTxs(t)
 	got := extendedAll(txs)
 	// ratio[i] is row i's amount over the median of its card's 30 earlier
@@ -240,6 +242,7 @@ func TestExtendedFeatures(t *testing.T) {
 // feature sees its frauds before the delay, then the run of known frauds
 // grows and ages.
 func TestExtendedBreachedTerminal(t *testing.T) {
+	t.Parallel()
 	x := newExtended(testDelay)
 	at := time.Date(2018, 4, 1, 12, 0, 0, 0, time.UTC)
 	feature := func(f []float32, name string) float32 {

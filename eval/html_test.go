@@ -184,6 +184,7 @@ func hasLine(doc svgDoc, s series) bool {
 }
 
 func TestWriteHTML(t *testing.T) {
+	t.Parallel()
 	rep := synthReport(t)
 	var buf bytes.Buffer
 	if err := rep.WriteHTML(&buf); err != nil {
@@ -275,6 +276,7 @@ func TestWriteHTML(t *testing.T) {
 }
 
 func TestWriteHTMLWithoutModels(t *testing.T) {
+	t.Parallel()
 	rep := synthReport(t)
 	rep.Models, rep.GBDT = nil, nil
 	var buf bytes.Buffer
@@ -295,6 +297,7 @@ func TestWriteHTMLWithoutModels(t *testing.T) {
 }
 
 func TestReportJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	rep := synthReport(t)
 	b, err := json.Marshal(rep)
 	if err != nil {
@@ -310,6 +313,7 @@ func TestReportJSONRoundTrip(t *testing.T) {
 }
 
 func TestAddModelHandComputed(t *testing.T) {
+	t.Parallel()
 	var rep Report
 	scores := []float64{0.9, 0.8, 0.31, 0.1}
 	labels := []bool{true, false, true, false}
@@ -361,6 +365,7 @@ func TestAddModelHandComputed(t *testing.T) {
 }
 
 func TestThinPath(t *testing.T) {
+	t.Parallel()
 	// A curve with 1,000 points bunched at its end and one long first
 	// segment: thinning by length keeps points along the long segment's
 	// end and not only the bunch.
@@ -389,6 +394,7 @@ func TestThinPath(t *testing.T) {
 }
 
 func TestWriteFeaturesCSV(t *testing.T) {
+	t.Parallel()
 	X := model.Matrix{Rows: 3, Cols: 2, Data: []float32{1.5, float32(math.NaN()), 0.1, -3e-7, 16777217, 0}}
 	y := []bool{true, false, false}
 	var buf bytes.Buffer
@@ -428,6 +434,7 @@ func TestWriteFeaturesCSV(t *testing.T) {
 // and the ceiling, the fraction of it, the weekly windows and the recall
 // per scenario are on the page.
 func TestWriteHTMLCeilingWindowsScenarios(t *testing.T) {
+	t.Parallel()
 	rep := synthReport(t)
 	rep.Metrics.CPKNoRemoval = 0.375
 	rep.Ceiling = &Ceiling{Metrics: Metrics{AUC: 0.892, AP: 0.791, CPK: 0.306, CPKNoRemoval: 0.399, K: 100}, Hidden: 83, Draws: 32,

@@ -25,6 +25,7 @@ import (
 //
 // CP@2 is 1 without removal and (1 + 0.5 + 0) / 3 = 0.5 with it.
 func TestCardPrecisionBothWays(t *testing.T) {
+	t.Parallel()
 	type r struct {
 		day   int
 		card  string
@@ -63,6 +64,7 @@ func TestCardPrecisionBothWays(t *testing.T) {
 // frauds. By ties the AUC is (2 + 2·0.5) / 4; each metric's fraction is the
 // metric over its ceiling.
 func TestCeilingAndFraction(t *testing.T) {
+	t.Parallel()
 	var rows []row
 	for i := range 200 {
 		rows = append(rows, row{card: strconv.Itoa(i), day: i % 2, scenario: 0})
@@ -111,6 +113,7 @@ func TestCeilingAndFraction(t *testing.T) {
 // precision ≥ 0.5 is after the sixth row (3 frauds of 6), not after the
 // eighth (3 of 8) or later.
 func TestScenarioRecall(t *testing.T) {
+	t.Parallel()
 	rows := []row{
 		{fraud: true, scenario: 1},  // 0.9
 		{fraud: false},              // 0.8
@@ -148,6 +151,7 @@ func TestScenarioRecall(t *testing.T) {
 }
 
 func TestProtocolWeeks(t *testing.T) {
+	t.Parallel()
 	p := HandbookProtocol()
 	p.Weeks = 4
 	var starts, tests []string
@@ -180,6 +184,7 @@ func TestProtocolWeeks(t *testing.T) {
 // of one window at the shifted starts give, and the report's metrics are
 // their mean.
 func TestRunWeeks(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	data := simCSV(t, w)
 	p := simProtocol(w)
@@ -243,6 +248,7 @@ func TestRunWeeks(t *testing.T) {
 // file's first week, whose labels the 7-day delay keeps from the engine,
 // lets a plain replay reproduce them.
 func TestEngineFeaturesPassThrough(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	data := simCSV(t, w)
 	p := Protocol{TrainStart: w.Start(), TrainDays: 7, DelayDays: 7, TestDays: 7}
@@ -289,6 +295,7 @@ func TestEngineFeaturesPassThrough(t *testing.T) {
 // its terminal from the 28 days before its label horizon (7 days back) is
 // known; other scenarios are never hidden.
 func TestHiddenFrauds(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	var b bytes.Buffer
 	b.WriteString("TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO\n")

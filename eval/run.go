@@ -149,7 +149,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 	}
 	rep := &Report{Protocol: p, Counts: sets[0].counts, Published: PublishedResults()}
 	rep.Timings.Features = now().Sub(began)
-	log.InfoContext(ctx, "eval features", "events", all.events, "rows", len(all.rows), "windows", len(windows), "took", rep.Timings.Features)
+	log.InfoContext(ctx, "eval features", "events", all.events, "rows", len(all.rows), "windows", len(windows), "seconds", rep.Timings.Features.Seconds())
 
 	n := max(cfg.CurvePoints, 2)
 	for i, ds := range sets {
@@ -159,7 +159,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 			return nil, err
 		}
 		rep.Timings.Train += now().Sub(trained)
-		log.InfoContext(ctx, "eval train", "week", i+1, "trees", m.NumTrees(), "took", now().Sub(trained))
+		log.InfoContext(ctx, "eval train", "week", i+1, "trees", m.NumTrees(), "seconds", now().Sub(trained).Seconds())
 
 		scored := now()
 		scores := m.PredictBatch(ds.testX, nil)
@@ -215,7 +215,7 @@ func Run(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*Report, err
 	rep.GBDT = &g
 	rep.Timings.Total = now().Sub(began)
 	log.InfoContext(ctx, "eval done", "weeks", len(windows), "auc", rep.Metrics.AUC, "ap", rep.Metrics.AP,
-		"cpk_handbook", rep.Metrics.CPK, "cpk_no_removal", rep.Metrics.CPKNoRemoval, "took", rep.Timings.Total)
+		"cpk_handbook", rep.Metrics.CPK, "cpk_no_removal", rep.Metrics.CPKNoRemoval, "seconds", rep.Timings.Total.Seconds())
 	return rep, nil
 }
 
@@ -350,17 +350,7 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*collect
 	windows := p.Windows()
 	last := windows[len(windows)-1]
 	end, delay := last.TestEnd(), p.LabelDelay()
-	// needed[d] marks the days from the first training start that some
-	// window trains or tests on.
-	needed := make([]bool, p.dayIndex(end))
-	for i, w := range windows {
-		for d := range w.TrainDays {
-			needed[7*i+d] = true
-		}
-		for d := range w.TestDays {
-			needed[7*i+w.TrainDays+w.DelayDays+d] = true
-		}
-	}
+	needed := neededDays(p, windows, end)
 	c := &collected{fraudCards: make(map[int]map[string]bool)}
 	cols, engineCols := -1, 0
 	var base *baseline
@@ -411,28 +401,14 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*collect
 			return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("label", "line %d: column %s: missing or malformed label",
 				line, cfg.Mapping.Columns["label"]))
 		}
-		scenario := -1
-		if cfg.ScenarioColumn != "" {
-			s, ok := cr.Column(cfg.ScenarioColumn)
-			if !ok {
-				return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("scenario", "line %d: no column %s", line, cfg.ScenarioColumn))
-			}
-			if scenario, err = strconv.Atoi(s); err != nil || scenario < 0 {
-				return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("scenario", "line %d: column %s: %q is not a scenario number", line, cfg.ScenarioColumn, s))
-			}
+		scenario, err := scenarioOf(cr, cfg.ScenarioColumn, line)
+		if err != nil {
+			return nil, err
 		}
 		if cols < 0 {
 			kind = ev.Kind
-			c.names = eng.FeatureNames(kind)
-			if c.names == nil {
-				return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("kind", "line %d: kind %q has no behaviour spec", line, kind))
-			}
-			engineCols = len(c.names)
-			if base != nil {
-				c.names = append(slices.Clip(c.names), baselineNames[:]...)
-			}
-			if ext != nil {
-				c.names = append(slices.Clip(c.names), extendedNames[:]...)
+			if engineCols, err = c.setNames(eng, kind, base != nil, ext != nil); err != nil {
+				return nil, fmt.Errorf("eval: %w", occsimore.FieldErrorf("kind", "line %d: %v", line, err))
 			}
 			cols = len(c.names)
 			riskRoles = cfg.Engine.RiskRoles(kind)
@@ -468,15 +444,7 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*collect
 		labels.Add(ev.Time, fraud, ents)
 		c.events++
 
-		hidden := false
-		if fraud {
-			// Known are the frauds at or before the label horizon, within
-			// the compromise length before it.
-			horizon := ev.Time.Add(-delay)
-			fs := prune2(termFrauds[ev.Terminal], func(t time.Time) bool { return !t.After(horizon.Add(-hiddenWindow)) })
-			hidden = scenario == terminalScenario && !slices.ContainsFunc(fs, func(t time.Time) bool { return !t.After(horizon) })
-			termFrauds[ev.Terminal] = append(fs, ev.Time)
-		}
+		hidden := fraud && hiddenFraud(termFrauds, &ev, delay, scenario)
 		d := p.dayIndex(ev.Time)
 		if d < 0 || d >= len(needed) {
 			continue
@@ -493,6 +461,68 @@ func collect(ctx context.Context, r io.Reader, p Protocol, cfg Config) (*collect
 		}
 	}
 	return c, nil
+}
+
+// setNames sets the feature names of the rows: the engine's for kind, then
+// the baseline's and the extended features when they are computed. It
+// returns how many are the engine's.
+func (c *collected) setNames(eng *behavior.Engine, kind string, baseline, extended bool) (int, error) {
+	c.names = eng.FeatureNames(kind)
+	if c.names == nil {
+		return 0, fmt.Errorf("kind %q has no behaviour spec", kind)
+	}
+	engineCols := len(c.names)
+	if baseline {
+		c.names = append(slices.Clip(c.names), baselineNames[:]...)
+	}
+	if extended {
+		c.names = append(slices.Clip(c.names), extendedNames[:]...)
+	}
+	return engineCols, nil
+}
+
+// neededDays marks, by day from the first training start, the days that
+// some window trains or tests on.
+func neededDays(p Protocol, windows []Protocol, end time.Time) []bool {
+	needed := make([]bool, p.dayIndex(end))
+	for i, w := range windows {
+		for d := range w.TrainDays {
+			needed[7*i+d] = true
+		}
+		for d := range w.TestDays {
+			needed[7*i+w.TrainDays+w.DelayDays+d] = true
+		}
+	}
+	return needed
+}
+
+// scenarioOf reads the fraud scenario number of the current record from
+// column, or -1 without a column.
+func scenarioOf(cr *ingest.CSVReader, column string, line int) (int, error) {
+	if column == "" {
+		return -1, nil
+	}
+	s, ok := cr.Column(column)
+	if !ok {
+		return 0, fmt.Errorf("eval: %w", occsimore.FieldErrorf("scenario", "line %d: no column %s", line, column))
+	}
+	scenario, err := strconv.Atoi(s)
+	if err != nil || scenario < 0 {
+		return 0, fmt.Errorf("eval: %w", occsimore.FieldErrorf("scenario", "line %d: column %s: %q is not a scenario number", line, column, s))
+	}
+	return scenario, nil
+}
+
+// hiddenFraud records the fraud ev at its terminal and reports whether it
+// is a terminal compromise no label known by now reveals: none of the
+// terminal's frauds lies at or before the label horizon, within the
+// compromise length before it.
+func hiddenFraud(termFrauds map[string][]time.Time, ev *occsimore.Event, delay time.Duration, scenario int) bool {
+	horizon := ev.Time.Add(-delay)
+	fs := prune2(termFrauds[ev.Terminal], func(t time.Time) bool { return !t.After(horizon.Add(-hiddenWindow)) })
+	hidden := scenario == terminalScenario && !slices.ContainsFunc(fs, func(t time.Time) bool { return !t.After(horizon) })
+	termFrauds[ev.Terminal] = append(fs, ev.Time)
+	return hidden
 }
 
 // train fits the model, choosing the number of trees on the last ValidDays

@@ -110,6 +110,7 @@ func sameWindow(t *testing.T, name string, got, want Window) {
 }
 
 func TestRunSimulated(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	data := simCSV(t, w)
 	p := simProtocol(w)
@@ -176,6 +177,7 @@ func collectWindow(r io.Reader, p Protocol, cfg Config) (*dataset, error) {
 // TestKnownCardRemoval checks the kept test rows one by one against the
 // direct computation.
 func TestKnownCardRemoval(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	p := simProtocol(w)
 	cfg := DefaultConfig()
@@ -207,6 +209,7 @@ func TestKnownCardRemoval(t *testing.T) {
 // start to its end must leave the features of training days 0 and 1 unchanged (those
 // labels are not known before day 2) and change some later ones.
 func TestLabelDelay(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	data := simCSV(t, w)
 	p := simProtocol(w)
@@ -263,6 +266,7 @@ func TestLabelDelay(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	data := string(simCSV(t, w))
 	lines := strings.SplitN(data, "\n", 12)
@@ -307,6 +311,7 @@ func badField(line string, i int, v string) string {
 }
 
 func TestRunConfigErrors(t *testing.T) {
+	t.Parallel()
 	bad := HandbookProtocol()
 	bad.TrainStart = bad.TrainStart.Add(time.Hour)
 	if _, err := Run(context.Background(), strings.NewReader(""), bad, DefaultConfig()); occsimore.ErrorField(err) != "train_start" {
@@ -320,6 +325,7 @@ func TestRunConfigErrors(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
+	t.Parallel()
 	w := simWorld(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -330,6 +336,7 @@ func TestRunCancelled(t *testing.T) {
 }
 
 func TestProtocolWindows(t *testing.T) {
+	t.Parallel()
 	p := HandbookProtocol()
 	for _, tt := range []struct {
 		got  time.Time
@@ -352,6 +359,7 @@ func TestProtocolWindows(t *testing.T) {
 }
 
 func TestThin(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ m, n, want int }{{0, 5, 0}, {3, 5, 3}, {1000, 200, 200}, {201, 200, 200}} {
 		idx := thin(tt.m, tt.n)
 		if got := len(idx); got != tt.want {

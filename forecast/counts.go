@@ -1,7 +1,6 @@
 package forecast
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -26,39 +25,12 @@ const minCountVariance = 1
 
 const day = 24 * time.Hour
 
-// DayForecast is the forecast of one day's count.
-type DayForecast struct {
-	Day   time.Time `json:"day"` // midnight UTC
-	Mean  float64   `json:"mean"`
-	Lower float64   `json:"lower"` // never below zero
-	Upper float64   `json:"upper"`
-}
-
-// Rise is a day whose count exceeded the upper bound of the forecast made
-// for it from the days before.
-type Rise struct {
-	Day      time.Time `json:"day"`
-	Count    int       `json:"count"`
-	Forecast float64   `json:"forecast"`
-	Upper    float64   `json:"upper"`
-	Coverage float64   `json:"coverage"` // of the interval Upper bounds, e.g. 0.95
-}
-
-// Message says what rose, for an alert:
-// "412 attacks on 2026-11-26, above the forecast 180 (95 % bound 260)".
-func (r *Rise) Message() string {
-	noun := "attacks"
-	if r.Count == 1 {
-		noun = "attack"
-	}
-	return fmt.Sprintf("%d %s on %s, above the forecast %.0f (%s %% bound %.0f)",
-		r.Count, noun, r.Day.UTC().Format(time.DateOnly), math.Max(r.Forecast, 0),
-		formatPercent(r.Coverage), r.Upper)
-}
-
-func formatPercent(c float64) string {
-	return fmt.Sprintf("%.4g", 100*c)
-}
+// DayForecast and Rise are the root package's, so that adapters show them
+// without importing the models.
+type (
+	DayForecast = occsimore.DayForecast
+	Rise        = occsimore.Rise
+)
 
 // Analysis is what the history of daily counts says about the days ahead.
 type Analysis struct {

@@ -36,6 +36,7 @@ func weekdayCounts(seed uint64) []int {
 }
 
 func TestRiseMessage(t *testing.T) {
+	t.Parallel()
 	r := Rise{Day: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), Count: 412, Forecast: 180.2, Upper: 259.6, Coverage: 0.95}
 	if got, want := r.Message(), "412 attacks on 2026-11-26, above the forecast 180 (95 % bound 260)"; got != want {
 		t.Fatalf("message = %q, want %q", got, want)
@@ -47,6 +48,7 @@ func TestRiseMessage(t *testing.T) {
 }
 
 func TestDetectRise(t *testing.T) {
+	t.Parallel()
 	counts := weekdayCounts(3)
 	// The last day is a Wednesday-like working day (day 55 from a Thursday).
 	last := firstDay.AddDate(0, 0, len(counts)-1)
@@ -75,6 +77,7 @@ func TestDetectRise(t *testing.T) {
 // TestDetectRiseWeekend checks that seasonality matters: a weekend day at a
 // working-day level is a rise, though it would be ordinary on a Tuesday.
 func TestDetectRiseWeekend(t *testing.T) {
+	t.Parallel()
 	counts := weekdayCounts(5)
 	// firstDay is a Thursday; day 58 is a Saturday.
 	counts = append(counts, 110, 95, 115)
@@ -91,6 +94,7 @@ func TestDetectRiseWeekend(t *testing.T) {
 }
 
 func TestDetectRiseShortHistory(t *testing.T) {
+	t.Parallel()
 	_, rose, err := DetectRise(daysOf([]int{1, 2, 1, 2, 1, 2, 500}), 0.95)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +114,7 @@ func TestDetectRiseShortHistory(t *testing.T) {
 // TestDetectRiseZeros: after weeks without attacks, one attack is noise and
 // five are a rise.
 func TestDetectRiseZeros(t *testing.T) {
+	t.Parallel()
 	counts := make([]int, 57)
 	counts[56] = 1
 	if _, rose, err := DetectRise(daysOf(counts), 0.95); err != nil || rose {
@@ -126,6 +131,7 @@ func TestDetectRiseZeros(t *testing.T) {
 }
 
 func TestAnalyze(t *testing.T) {
+	t.Parallel()
 	counts := weekdayCounts(9)
 	days := daysOf(counts)
 	a, err := Analyze(days, 14, 0.95)
@@ -161,6 +167,7 @@ func TestAnalyze(t *testing.T) {
 // TestAnalyzeClampsAtZero: a falling series must not forecast negative
 // attacks.
 func TestAnalyzeClampsAtZero(t *testing.T) {
+	t.Parallel()
 	counts := make([]int, 20)
 	for i := range counts {
 		counts[i] = max(0, 60-4*i)
@@ -180,6 +187,7 @@ func TestAnalyzeClampsAtZero(t *testing.T) {
 }
 
 func TestAnalyzeRejects(t *testing.T) {
+	t.Parallel()
 	gap := daysOf([]int{1, 2, 3})
 	gap[2].Day = gap[2].Day.AddDate(0, 0, 1)
 	for name, days := range map[string][]occsimore.DayCount{

@@ -23,6 +23,7 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 // SSE = 1.5625, σ² = 0.78125; ŷ(+1) = 8.5625, ŷ(+2) = 10.5, and the
 // two-step variance is σ²(1 + c₁²) with c₁ = α(1+β) = 0.75.
 func TestFitParamsHolt(t *testing.T) {
+	t.Parallel()
 	m, err := FitParams([]float64{1, 3, 4, 7}, 7, Params{Alpha: 0.5, Beta: 0.5})
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +69,7 @@ func TestFitParamsHolt(t *testing.T) {
 // SSE = 1.5625 over 4 errors; ŷ(+1) = 4.625+0.5625−0.5 = 4.6875,
 // ŷ(+2) = 4.625+1.125+0.5625 = 6.3125; c₁ = 0.75, c₂ = α(1+2β)+γ(1−α) = 1.25.
 func TestFitParamsHoltWinters(t *testing.T) {
+	t.Parallel()
 	m, err := FitParams([]float64{1, 3, 2, 4, 4, 5}, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: 0.5})
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +115,7 @@ func TestFitParamsHoltWinters(t *testing.T) {
 // σ²[1 + (h−1){α² + αβh + β²h(2h−1)/6} + γk{2α + γ + βm(k+1)}], k = ⌊(h−1)/m⌋,
 // in the ETS parameters β = αβ*, γ = γ*(1−α).
 func TestForecastVarianceClosedForm(t *testing.T) {
+	t.Parallel()
 	p := Params{Alpha: 0.3, Beta: 0.2, Gamma: 0.4}
 	const period = 7
 	m := &Model{Method: MethodHoltWinters, Period: period, Params: p, N: 21, Sigma2: 2.5,
@@ -161,6 +164,7 @@ func loadCO2(t *testing.T) []float64 {
 // first two years): the SSE, the final coefficients and predict()'s 95 %
 // intervals must agree. The values below were printed by that R.
 func TestCO2MatchesR(t *testing.T) {
+	t.Parallel()
 	y := loadCO2(t)
 	if got, want := len(y), 468; got != want {
 		t.Fatalf("co2 has %d values, want %d", got, want)
@@ -222,6 +226,7 @@ func TestCO2MatchesR(t *testing.T) {
 // state, fits the same data as well as R does and finds similar parameters:
 // a level that adapts fast, a nearly constant trend.
 func TestFitCO2(t *testing.T) {
+	t.Parallel()
 	y := loadCO2(t)
 	m, err := Fit(y, 12)
 	if err != nil {
@@ -243,6 +248,7 @@ func TestFitCO2(t *testing.T) {
 // TestFitIsOptimal checks that no point of a fine grid beats the fitted
 // parameters by more than a rounding margin.
 func TestFitIsOptimal(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	y := make([]float64, 56)
 	for i := range y {
@@ -270,6 +276,7 @@ func TestFitIsOptimal(t *testing.T) {
 // TestFitRecoversSeasonAndTrend fits a weekly pattern on a rising line with
 // mild noise, and expects the forecast to follow the true continuation.
 func TestFitRecoversSeasonAndTrend(t *testing.T) {
+	t.Parallel()
 	pattern := [7]float64{-30, 10, 25, 20, 15, 0, -40} // sums to zero
 	const slope, noise = 1.5, 3.0
 	truth := func(i int) float64 { return 200 + slope*float64(i) + pattern[i%7] }
@@ -312,6 +319,7 @@ func TestFitRecoversSeasonAndTrend(t *testing.T) {
 
 // TestFitMethodByLength checks the fallbacks for short series.
 func TestFitMethodByLength(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		n      int
 		period int
@@ -344,6 +352,7 @@ func TestFitMethodByLength(t *testing.T) {
 }
 
 func TestFitMean(t *testing.T) {
+	t.Parallel()
 	m, err := Fit([]float64{2, 4, 9}, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +377,7 @@ func TestFitMean(t *testing.T) {
 }
 
 func TestFitZeros(t *testing.T) {
+	t.Parallel()
 	m, err := Fit(make([]float64, 56), 7)
 	if err != nil {
 		t.Fatal(err)
@@ -384,6 +394,7 @@ func TestFitZeros(t *testing.T) {
 }
 
 func TestFitRejects(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		y      []float64
 		period int

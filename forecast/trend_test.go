@@ -3,6 +3,7 @@ package forecast
 import "testing"
 
 func TestTheilSen(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		y    []float64

@@ -19,6 +19,7 @@ func table(t *testing.T, v4, v6 string) *asnTable {
 }
 
 func TestASNTable(t *testing.T) {
+	t.Parallel()
 	// Out of order on purpose: the files need not be sorted.
 	tab := table(t,
 		"1.0.4.0,1.0.7.255,38803,Gtelecom Pty Ltd\n"+
@@ -62,6 +63,7 @@ func TestASNTable(t *testing.T) {
 }
 
 func TestASNTableEmpty(t *testing.T) {
+	t.Parallel()
 	tab := table(t, "", "")
 	if asn, org := tab.lookup(netip.MustParseAddr("8.8.8.8")); asn != 0 || org != "" {
 		t.Fatalf("lookup in an empty table = %d %q", asn, org)
@@ -69,6 +71,7 @@ func TestASNTableEmpty(t *testing.T) {
 }
 
 func TestASNRejects(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{
 		"1.0.0.0,1.0.0.255,13335\n",          // three fields
 		"1.0.0.0,1.0.0.255,x,Org\n",          // bad ASN
@@ -97,6 +100,7 @@ func checkSorted[K any](t *testing.T, spans []span[K], compare func(a, b K) int)
 }
 
 func TestASNOverlaps(t *testing.T) {
+	t.Parallel()
 	tab := table(t,
 		// A partial overlap, as in the published file: the later one wins.
 		"214.95.0.0,215.0.255.255,749,DoD\n"+
@@ -134,6 +138,7 @@ func TestASNOverlaps(t *testing.T) {
 }
 
 func TestU128Dec(t *testing.T) {
+	t.Parallel()
 	if got, want := (u128{1, 0}).dec(), (u128{0, ^uint64(0)}); got != want {
 		t.Fatalf("dec = %v, want %v", got, want)
 	}

@@ -56,6 +56,7 @@ func openDB(t testing.TB) *geoip.DB {
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	for _, tc := range []struct {
 		addr string
@@ -89,6 +90,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestLookupInvalid(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	_, err := db.Lookup(netip.Addr{})
 	if got, want := occsimore.ErrorCode(err), occsimore.EINVALID; got != want {
@@ -121,6 +123,7 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 }
 
 func TestOpenMissing(t *testing.T) {
+	t.Parallel()
 	_, err := geoip.Open(t.TempDir())
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Open(empty dir) = %v, want an error wrapping fs.ErrNotExist", err)
@@ -134,6 +137,7 @@ func TestOpenMissing(t *testing.T) {
 // database tests must skip with a hint, except under CI=true, where they
 // must fail.
 func TestMissingDatabase(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ci       string
 		wantFail bool

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/forecast"
 )
 
 type attacksResponse struct {
@@ -67,34 +66,28 @@ type dailyResponse struct {
 	Sector  string `json:"sector,omitempty"`
 	Members int    `json:"members,omitempty"`
 	// With ?forecast=N: the trend, N days of forecast, and the rise alert.
-	Model       string                 `json:"model,omitempty"`
-	TrendPerDay *float64               `json:"trend_per_day,omitempty"`
-	Forecast    []forecast.DayForecast `json:"forecast,omitempty"`
-	Rise        *riseJSON              `json:"rise,omitempty"`
+	Model       string                  `json:"model,omitempty"`
+	TrendPerDay *float64                `json:"trend_per_day,omitempty"`
+	Forecast    []occsimore.DayForecast `json:"forecast,omitempty"`
+	Rise        *riseJSON               `json:"rise,omitempty"`
 }
 
 type riseJSON struct {
-	*forecast.Rise
+	*occsimore.Rise
 	Message string `json:"message"`
 }
 
-// withForecast adds the analysis of days to resp. When the range ends
-// after now, its last day is still going on and counts as partial.
-func withForecast(resp *dailyResponse, days []occsimore.DayCount, horizon int, partial bool) error {
-	analyze := forecast.Analyze
-	if partial {
-		analyze = forecast.AnalyzeToDate
+// newDailyResponse is the JSON form of r.
+func newDailyResponse(r *occsimore.AttackReport) dailyResponse {
+	resp := dailyResponse{Days: r.Days, Sector: r.Sector, Members: r.Members}
+	if f := r.Forecast; f != nil {
+		slope := f.TrendPerDay
+		resp.Model, resp.TrendPerDay, resp.Forecast = f.Model, &slope, f.Days
+		if f.Rise != nil {
+			resp.Rise = &riseJSON{Rise: f.Rise, Message: f.Rise.Message()}
+		}
 	}
-	a, err := analyze(days, horizon, forecast.Coverage)
-	if err != nil {
-		return err
-	}
-	slope := a.Trend.Slope
-	resp.Model, resp.TrendPerDay, resp.Forecast = a.Model.String(), &slope, a.Forecast[:horizon]
-	if a.Rise != nil {
-		resp.Rise = &riseJSON{Rise: a.Rise, Message: a.Rise.Message()}
-	}
-	return nil
+	return resp
 }
 
 // defaultDays is how many days the daily counts cover without since.
@@ -104,19 +97,18 @@ const defaultDays = 30
 // ?sector=true the counts summed over the member's own sector.
 func (s *Server) handleAttacksDaily(w http.ResponseWriter, r *http.Request) error {
 	p := occsimore.PrincipalFromContext(r.Context())
-	var since, until time.Time
+	var q occsimore.ReportQuery
 	var sector bool
-	horizon := 0
 	err := eachParam(r.URL.Query(), "since, until, sector, forecast", func(key, v string) (err error) {
 		switch key {
 		case "forecast":
-			if horizon, err = strconv.Atoi(v); err != nil || horizon < 1 || horizon > 60 {
+			if q.Horizon, err = strconv.Atoi(v); err != nil || q.Horizon < 1 || q.Horizon > 60 {
 				return occsimore.FieldErrorf("forecast", "forecast %q must be a number of days from 1 to 60", v)
 			}
 		case "since":
-			since, err = parseTime(v)
+			q.Since, err = parseTime(v)
 		case "until":
-			until, err = parseTime(v)
+			q.Until, err = parseTime(v)
 		case "sector":
 			sector, err = strconv.ParseBool(v)
 		default:
@@ -128,41 +120,25 @@ func (s *Server) handleAttacksDaily(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	// By default the last 30 days, today included.
-	if until.IsZero() {
-		until = s.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	if q.Until.IsZero() {
+		q.Until = s.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	}
-	if since.IsZero() {
-		since = until.AddDate(0, 0, -defaultDays)
+	if q.Since.IsZero() {
+		q.Since = q.Until.AddDate(0, 0, -defaultDays)
 	}
-	if !sector {
-		days, err := s.Attacks.AttacksPerDay(r.Context(), p.Member.ID, since, until)
-		if err != nil {
-			return fmt.Errorf("attacks per day: %w", err)
-		}
-		resp := dailyResponse{Days: days}
-		if horizon > 0 {
-			if err := withForecast(&resp, days, horizon, until.After(s.Now())); err != nil {
-				return err
-			}
-		}
-		s.writeJSON(w, r, http.StatusOK, resp)
-		return nil
+	var rep *occsimore.AttackReport
+	if sector {
+		rep, err = s.AttackReports.SectorReport(r.Context(), p.Member.Sector, q)
+	} else {
+		rep, err = s.AttackReports.MemberReport(r.Context(), p.Member.ID, q)
 	}
-	days, members, err := s.Attacks.SectorAttacksPerDay(r.Context(), p.Member.Sector, since, until)
 	if err != nil {
-		return fmt.Errorf("sector attacks per day: %w", err)
+		return err
 	}
-	if least := cmp.Or(s.SectorMinMembers, 3); members < least {
-		return occsimore.Errorf(occsimore.EFORBIDDEN,
-			"sector %s has %d members; its counts are shown from %d, so that no member's own counts can be told", p.Member.Sector, members, least)
+	if rep.Withheld {
+		return rep.WithheldError()
 	}
-	resp := dailyResponse{Days: days, Sector: p.Member.Sector, Members: members}
-	if horizon > 0 {
-		if err := withForecast(&resp, days, horizon, until.After(s.Now())); err != nil {
-			return err
-		}
-	}
-	s.writeJSON(w, r, http.StatusOK, resp)
+	s.writeJSON(w, r, http.StatusOK, newDailyResponse(rep))
 	return nil
 }
 

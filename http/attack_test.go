@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/attackreport"
 	occhttp "github.com/occsimore/occsimore/http"
 )
 
@@ -161,7 +162,9 @@ func TestAttacksDaily(t *testing.T) {
 	})
 
 	// A sector with fewer members than required is refused.
-	small := newFixtureWith(t, func(s *occhttp.Server) { s.SectorMinMembers = 4 })
+	small := newFixtureWith(t, func(s *occhttp.Server) {
+		s.AttackReports = &attackreport.Service{Attacks: s.Attacks, Now: s.Now, MinSectorMembers: 4}
+	})
 	r := small.do(t, "GET", "/v1/attacks/daily?sector=true", small.bankReader, "")
 	if got, want := r.status, http.StatusForbidden; got != want {
 		t.Fatalf("small sector: status %d, want %d; body %s", got, want, r.body)

@@ -8,28 +8,6 @@ import (
 	"github.com/occsimore/occsimore"
 )
 
-// codes maps application error codes to HTTP statuses. It is the only place
-// where domain errors meet HTTP.
-var codes = map[string]int{
-	occsimore.EINVALID:      http.StatusBadRequest,
-	occsimore.EUNAUTHORIZED: http.StatusUnauthorized,
-	occsimore.EFORBIDDEN:    http.StatusForbidden,
-	occsimore.ENOTFOUND:     http.StatusNotFound,
-	occsimore.ECONFLICT:     http.StatusConflict,
-	occsimore.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	occsimore.ERATELIMIT:    http.StatusTooManyRequests,
-	occsimore.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	occsimore.EINTERNAL:     http.StatusInternalServerError,
-}
-
-// StatusCode returns the HTTP status for an application error code.
-func StatusCode(code string) int {
-	if s, ok := codes[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 // Problem is an RFC 9457 problem details object, with occsimore's code and
 // field extensions.
 type Problem struct {
@@ -43,14 +21,15 @@ type Problem struct {
 }
 
 // Error writes err as an application/problem+json response. Internal errors
-// are logged with the request's ID and answered with a generic detail, so
+// are logged (with the request's ID when logger's handler is a
+// ContextHandler, as the server's is) and answered with a generic detail, so
 // their text never reaches the client. logger may be nil.
 func Error(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	code := occsimore.ErrorCode(err)
-	status := StatusCode(code)
+	status := occsimore.HTTPStatus(code)
 	if code == occsimore.EINTERNAL && logger != nil {
 		logger.ErrorContext(r.Context(), "internal error",
-			"err", err, "method", r.Method, "path", r.URL.Path, "request_id", RequestIDFromContext(r.Context()))
+			"err", err, "method", r.Method, "path", r.URL.Path)
 	}
 	writeProblem(w, r, Problem{
 		Status: status,

@@ -15,20 +15,8 @@ import (
 	"strings"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/ingest"
-	"github.com/occsimore/occsimore/pipeline"
 )
-
-// EventService is what the event, alert-label and entity routes need from the
-// event pipeline; *pipeline.Pipeline implements it.
-type EventService interface {
-	Submit(ctx context.Context, memberID string, evs []occsimore.Event, out []pipeline.Scored) error
-	Label(ctx context.Context, memberID, alertID string, label occsimore.Label, by string) (*occsimore.Alert, error)
-	Entity(memberID, role, id string) (behavior.ProfileView, bool)
-}
-
-var _ EventService = (*pipeline.Pipeline)(nil)
 
 // Batch limits. A batch body is streamed, so its limit is far above the
 // server's default; it is submitted in chunks so that each chunk is durable
@@ -50,7 +38,7 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 		one = new(single)
 	}
 	defer s.putSingle(one)
-	one.ev, one.out = [1]occsimore.Event{}, [1]pipeline.Scored{}
+	one.ev, one.out = [1]occsimore.Event{}, [1]occsimore.Scored{}
 	one.body.Reset()
 	if _, err := one.body.ReadFrom(r.Body); err != nil {
 		return bodyError(err)
@@ -84,7 +72,7 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) error {
 type single struct {
 	body bytes.Buffer
 	ev   [1]occsimore.Event
-	out  [1]pipeline.Scored
+	out  [1]occsimore.Scored
 }
 
 // putSingle returns one to the pool, unless an unusually large body would
@@ -100,7 +88,7 @@ func (s *Server) putSingle(one *single) {
 // a line that was refused.
 type batchLine struct {
 	Line int `json:"line"`
-	*pipeline.Scored
+	*occsimore.Scored
 	Error *lineProblem `json:"error,omitempty"`
 }
 
@@ -152,7 +140,7 @@ func (s *Server) handlePostBatch(w http.ResponseWriter, r *http.Request) error {
 	free <- newBatchChunk()
 	go readChunks(ctx, dec, free, chunks)
 
-	out := make([]pipeline.Scored, batchChunkEvents)
+	out := make([]occsimore.Scored, batchChunkEvents)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var sum batchSummary
 	started := false
@@ -289,7 +277,7 @@ func readChunks(ctx context.Context, dec eventReader, free <-chan *batchChunk, c
 // appendScoredLine writes the response line of a scored event. The common
 // line, without reasons or error, is written by hand: through encoding/json's
 // reflection it cost 11% of the batch path.
-func appendScoredLine(b []byte, line int, sc *pipeline.Scored) []byte {
+func appendScoredLine(b []byte, line int, sc *occsimore.Scored) []byte {
 	if sc.Err != nil || !plainScored(sc) {
 		l := batchLine{Line: line, Scored: sc}
 		if sc.Err != nil {
@@ -305,7 +293,7 @@ func appendScoredLine(b []byte, line int, sc *pipeline.Scored) []byte {
 
 // plainScored reports whether appendPlainScored can write sc: no reasons,
 // and nothing that JSON would have to escape or cannot hold.
-func plainScored(sc *pipeline.Scored) bool {
+func plainScored(sc *occsimore.Scored) bool {
 	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 	return len(sc.Reasons) == 0 && plainJSON(sc.EventID) && plainJSON(sc.AlertID) && plainJSON(string(sc.Decision)) &&
 		finite(sc.Score) && finite(sc.ModelScore) && finite(sc.ShadowScore) && finite(sc.AnomalyScore)
@@ -314,7 +302,7 @@ func plainScored(sc *pipeline.Scored) bool {
 // appendPlainScored appends sc's fields, as encoding/json writes them, and
 // closes the object with a newline. The caller has written "{" and any
 // field before.
-func appendPlainScored(b []byte, sc *pipeline.Scored) []byte {
+func appendPlainScored(b []byte, sc *occsimore.Scored) []byte {
 	b = append(b, `"event_id":"`...)
 	b = append(b, sc.EventID...)
 	b = append(b, `","score":`...)

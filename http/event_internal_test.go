@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/pipeline"
 )
 
 // TestPlainScoredMatchesEncodingJSON checks that the hand-written result
@@ -23,7 +22,7 @@ func TestPlainScoredMatchesEncodingJSON(t *testing.T) {
 	}
 	decisions := []occsimore.Decision{"", occsimore.DecisionAllow, occsimore.DecisionReview, occsimore.DecisionBlock}
 	for i := range 20000 {
-		sc := &pipeline.Scored{EventID: occsimore.NewID("evt"), Score: pick(), Decision: decisions[r.IntN(len(decisions))]}
+		sc := &occsimore.Scored{EventID: occsimore.NewID("evt"), Score: pick(), Decision: decisions[r.IntN(len(decisions))]}
 		if r.IntN(2) == 0 {
 			sc.AlertID = occsimore.NewID("alr")
 		}
@@ -57,7 +56,7 @@ func TestPlainScoredMatchesEncodingJSON(t *testing.T) {
 // TestNotPlainScored: what the hand-written path cannot write goes through
 // encoding/json.
 func TestNotPlainScored(t *testing.T) {
-	for _, sc := range []*pipeline.Scored{
+	for _, sc := range []*occsimore.Scored{
 		{EventID: "e", Reasons: []occsimore.Reason{{Code: "amount_high"}}},
 		{EventID: `quote"d`},
 		{EventID: "e", AlertID: "<script>"},

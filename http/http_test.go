@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/attackreport"
 	"github.com/occsimore/occsimore/auth"
 	"github.com/occsimore/occsimore/behavior"
 	occhttp "github.com/occsimore/occsimore/http"
@@ -102,7 +103,7 @@ func newEnv(t testing.TB, configure func(*occhttp.Config), setup func(*occhttp.S
 	srv.Now = clk.Now
 	pl := newPipeline(t, db, clk.Now)
 	srv.Events, srv.Alerts = pl, db
-	srv.Attacks = db
+	srv.Attacks, srv.AttackReports = db, attackreport.New(db, clk.Now)
 	srv.Models = db
 	srv.Argon2 = cheap
 	if setup != nil {

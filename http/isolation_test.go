@@ -13,7 +13,6 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/behavior"
 	occhttp "github.com/occsimore/occsimore/http"
-	"github.com/occsimore/occsimore/pipeline"
 )
 
 // The isolation suite attacks member B with a member A's admin token through
@@ -294,7 +293,7 @@ func seedVictimEvents(t *testing.T, e *env, b *victim) {
 		evs[i] = occsimore.Event{Kind: "card.tx", Time: e.clock.Now().Add(time.Duration(i-40) * time.Hour),
 			Card: b.card, Amount: 20, Country: "FR"}
 	}
-	if err := e.pl.Submit(t.Context(), b.member.ID, evs, make([]pipeline.Scored, len(evs))); err != nil {
+	if err := e.pl.Submit(t.Context(), b.member.ID, evs, make([]occsimore.Scored, len(evs))); err != nil {
 		t.Fatal(err)
 	}
 	a := &occsimore.Alert{EventID: evs[19].ID, Kind: "card.tx", Time: evs[19].Time, Score: 12, Decision: occsimore.DecisionReview,

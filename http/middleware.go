@@ -71,8 +71,7 @@ func (s *Server) observe(mux *http.ServeMux, m *metrics) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.logger.ErrorContext(r.Context(), "panic serving request", "panic", v,
-					"request_id", RequestIDFromContext(r.Context()), "stack", string(debug.Stack()))
+				s.logger.ErrorContext(r.Context(), "panic serving request", "panic", v, "stack", string(debug.Stack()))
 				if !sw.wroteHeader {
 					Error(sw, r, nil, errors.New("panic"))
 				}
@@ -96,8 +95,8 @@ func (s *Server) observe(mux *http.ServeMux, m *metrics) http.Handler {
 			}
 			s.logger.LogAttrs(r.Context(), level, "http request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-				slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", d),
-				slog.String("remote", clientIP(r)), slog.String("request_id", RequestIDFromContext(r.Context())))
+				slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Float64("seconds", d.Seconds()),
+				slog.String("remote", clientIP(r)))
 			if aborted {
 				// Abort the connection so the client cannot mistake a
 				// truncated body for a complete one.

@@ -68,7 +68,6 @@ func (s *Server) apiRoutes() []Route {
 	if s.Attacks != nil {
 		routes = append(routes,
 			Route{Pattern: "GET /v1/attacks", Handler: s.handle(s.handleListAttacks), Perm: occsimore.PermRead},
-			Route{Pattern: "GET /v1/attacks/daily", Handler: s.handle(s.handleAttacksDaily), Perm: occsimore.PermRead},
 			Route{Pattern: "GET /v1/decisions", Handler: s.handle(s.handleListDecisions), Perm: occsimore.PermRead},
 			// Deciding is an analyst's call, as labelling is.
 			Route{Pattern: "POST /v1/decisions", Handler: s.handle(s.handleCreateDecision), Perm: occsimore.PermLabel},
@@ -80,6 +79,9 @@ func (s *Server) apiRoutes() []Route {
 			Route{Pattern: "GET /crowdsec/v1/decisions/stream", Handler: s.handle(s.handleCSStream), Perm: occsimore.PermRead, APIKeyHeader: true},
 			Route{Pattern: "GET /crowdsec/v1/decisions", Handler: s.handle(s.handleCSDecisions), Perm: occsimore.PermRead, APIKeyHeader: true},
 		)
+	}
+	if s.AttackReports != nil {
+		routes = append(routes, Route{Pattern: "GET /v1/attacks/daily", Handler: s.handle(s.handleAttacksDaily), Perm: occsimore.PermRead})
 	}
 	if s.Logs != nil {
 		routes = append(routes, Route{Pattern: "POST /v1/logs", Handler: s.handle(s.handlePushLogs),

@@ -60,7 +60,7 @@ type Server struct {
 	Hasher *auth.Hasher
 	// Events and Alerts, when both are set, enable the event, entity and
 	// alert routes.
-	Events EventService
+	Events occsimore.EventService
 	Alerts occsimore.AlertService
 	// Models, when set, enables the model routes. ReloadModels, if set, is
 	// called after a model's status changes (the pipeline's ReloadModels).
@@ -68,15 +68,13 @@ type Server struct {
 	ReloadModels func(context.Context) error
 	// Attacks, when set, enables the attack and decision routes.
 	Attacks occsimore.AttackService
+	// AttackReports, when set, enables the daily attack counts.
+	AttackReports occsimore.AttackReportService
 	// Logs, when set, enables POST /v1/logs.
 	Logs LogIngester
 	// LogPush bounds the bodies of POST /v1/logs held at once.
 	LogPush   LogPushLimits
 	logBudget logBudget
-	// SectorMinMembers is the fewest members a sector needs before its
-	// daily attack counts are shown to its members; zero means 3. With two,
-	// either member could subtract its own counts from the sum.
-	SectorMinMembers int
 
 	cfg        Config
 	logger     *slog.Logger
@@ -101,7 +99,7 @@ func NewServer(cfg Config, logger *slog.Logger) *Server {
 		Now:      time.Now,
 		Argon2:   auth.DefaultArgon2,
 		cfg:      cfg,
-		logger:   logger,
+		logger:   slog.New(NewContextHandler(logger.Handler())),
 		failures: newFailureLimiter(cfg.AuthFailureEvery, cfg.AuthFailureBurst),
 	}
 }

@@ -116,35 +116,3 @@ func BenchmarkCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }
-
-func benchEvent(b *testing.B) occsimore.Event {
-	var ev occsimore.Event
-	if err := DecodeJSON(benchLogin, &ev); err != nil {
-		b.Fatal(err)
-	}
-	ev.MemberID = "mem_01HF8Z"
-	return ev
-}
-
-func BenchmarkAppendBinary(b *testing.B) {
-	ev := benchEvent(b)
-	buf := AppendBinary(nil, &ev)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(buf)))
-	for b.Loop() {
-		buf = AppendBinary(buf[:0], &ev)
-	}
-}
-
-func BenchmarkDecodeBinary(b *testing.B) {
-	ev := benchEvent(b)
-	buf := AppendBinary(nil, &ev)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(buf)))
-	var got occsimore.Event
-	for b.Loop() {
-		if _, err := DecodeBinary(buf, &got); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

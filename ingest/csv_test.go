@@ -19,6 +19,7 @@ import (
 
 // TestCSVHandbookSample reads real lines of the handbook's raw data.
 func TestCSVHandbookSample(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open(filepath.Join("testdata", "handbook_sample.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +88,7 @@ func testMapping() CSVMapping {
 const testHeader = "id,when,card,amt,lat,lon,ok,asn,region,dev,fraud\n"
 
 func TestCSVRecords(t *testing.T) {
+	t.Parallel()
 	in := testHeader +
 		"a,2018-04-01T10:00:00+02:00,c1,10.5,45.1,6.2,true,3215,alps,d1,0\n" +
 		"b,2018-04-01T10:00:00+02:00,c1,,,,,,,,\n" +
@@ -131,6 +133,7 @@ func TestCSVRecords(t *testing.T) {
 }
 
 func TestCSVLineErrors(t *testing.T) {
+	t.Parallel()
 	const good = "z,2018-04-01T10:00:00Z,c1,1,,,,,,,\n"
 	tests := []struct {
 		name, record string
@@ -204,6 +207,7 @@ func TestCSVLineErrors(t *testing.T) {
 }
 
 func TestCSVMappingValidate(t *testing.T) {
+	t.Parallel()
 	with := func(f func(m *CSVMapping)) CSVMapping {
 		m := testMapping()
 		f(&m)
@@ -259,6 +263,7 @@ func TestCSVMappingValidate(t *testing.T) {
 }
 
 func TestNewCSVHeader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, field, msg string
 	}{
@@ -293,6 +298,7 @@ func TestNewCSVHeader(t *testing.T) {
 }
 
 func TestCSVTimeLayouts(t *testing.T) {
+	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skipf("no zone database: %v", err)
@@ -329,6 +335,7 @@ func TestCSVTimeLayouts(t *testing.T) {
 
 // TestCSVMappingConfig reads a mapping from the configuration formats.
 func TestCSVMappingConfig(t *testing.T) {
+	t.Parallel()
 	const tomlText = `
 time_layout = "2006-01-02 15:04:05"
 time_zone = "UTC"
@@ -370,6 +377,7 @@ kind = "card.tx"
 // TestCSVHandbookConformance reads the whole raw handbook data set and
 // checks the published counts (REFERENCES.md, section 1).
 func TestCSVHandbookConformance(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("reads 1.75 million transactions")
 	}

@@ -12,9 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/journal"
 )
 
 // seedEvents adds the wire form of a few random events to f.
@@ -202,48 +201,12 @@ func FuzzCSV(f *testing.F) {
 			}
 			checkBounded(t, &ev)
 			var got occsimore.Event
-			if _, err := DecodeBinary(AppendBinary(nil, &ev), &got); err != nil {
+			if _, err := journal.DecodeEvent(journal.AppendEvent(nil, &ev), &got); err != nil {
 				t.Fatalf("line %d: binary round trip: %v", c.Line(), err)
 			}
 			if d := diffEvents(&ev, &got); d != "" {
 				t.Fatalf("line %d: binary round trip (-want +got):\n%s", c.Line(), d)
 			}
-		}
-	})
-}
-
-// FuzzDecodeBinary checks that corrupt input is an error, never a panic or
-// an over-read, and that decode, encode, decode is stable.
-func FuzzDecodeBinary(f *testing.F) {
-	r := rand.New(rand.NewPCG(11, 12))
-	for range 8 {
-		ev := randomEvent(r)
-		f.Add(AppendBinary(nil, &ev))
-	}
-	f.Add([]byte{BinaryVersion})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var ev occsimore.Event
-		n, err := DecodeBinary(b, &ev)
-		if err != nil {
-			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Fatalf("error %v is neither ErrCorrupt nor io.ErrUnexpectedEOF", err)
-			}
-			return
-		}
-		if n <= 0 || n > len(b) {
-			t.Fatalf("n = %d for %d bytes", n, len(b))
-		}
-		enc := AppendBinary(nil, &ev)
-		var again occsimore.Event
-		m, err := DecodeBinary(enc, &again)
-		if err != nil || m != len(enc) {
-			t.Fatalf("re-decoding: n = %d of %d, err = %v", m, len(enc), err)
-		}
-		if d := cmp.Diff(ev, again, sameTime, cmpopts.EquateEmpty(), cmpopts.EquateNaNs()); d != "" {
-			t.Fatalf("decode, encode, decode differs (-first +second):\n%s", d)
-		}
-		if enc2 := AppendBinary(nil, &again); !bytes.Equal(enc, enc2) {
-			t.Fatalf("encoding is not stable:\n%x\n%x", enc, enc2)
 		}
 	})
 }

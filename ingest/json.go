@@ -175,59 +175,8 @@ func (d *jsonDecoder) event(ev *occsimore.Event) error {
 			}
 			continue
 		}
-		switch bit {
-		case bitTime:
-			s, null, err := d.stringValue(field)
-			if err != nil {
-				return err
-			}
-			if !null {
-				if err := ev.Time.UnmarshalText(s); err != nil {
-					return occsimore.FieldErrorf(field, "time: want an RFC 3339 time, got %q", clip(string(s)))
-				}
-			}
-		case bitAmount, bitLat, bitLon:
-			f, null, err := d.floatValue(field)
-			if err != nil {
-				return err
-			}
-			switch {
-			case null:
-			case bit == bitAmount:
-				ev.Amount = f
-			case bit == bitLat:
-				ev.Lat, hasLat = f, true
-			default:
-				ev.Lon, hasLon = f, true
-			}
-		case bitASN:
-			num, null, err := d.numberValue(field, "an integer")
-			if err != nil {
-				return err
-			}
-			if !null {
-				u, err := strconv.ParseUint(string(num), 10, 32)
-				if err != nil {
-					return occsimore.FieldErrorf(field, "asn: want an integer in [0, 4294967295], got %s", clip(string(num)))
-				}
-				ev.ASN = uint32(u)
-			}
-		case bitSuccess:
-			b, null, err := d.boolValue(field)
-			if err != nil {
-				return err
-			}
-			if !null {
-				ev.Success, ev.HasSuccess = b, true
-			}
-		case bitEntities:
-			if err := d.entities(ev); err != nil {
-				return err
-			}
-		case bitAttrs:
-			if err := d.attrs(ev); err != nil {
-				return err
-			}
+		if err := d.value(ev, field, bit, &hasLat, &hasLon); err != nil {
+			return err
 		}
 	}
 	if hasLat != hasLon {
@@ -241,6 +190,66 @@ func (d *jsonDecoder) event(ev *occsimore.Event) error {
 	d.skipSpace()
 	if d.pos < len(d.data) {
 		return d.syntaxAt(d.pos, "", "unexpected data after the event object")
+	}
+	return nil
+}
+
+// value reads the value of a field that is not a plain string into ev;
+// hasLat and hasLon record a latitude and a longitude given.
+func (d *jsonDecoder) value(ev *occsimore.Event, field string, bit uint32, hasLat, hasLon *bool) error {
+	switch bit {
+	case bitTime:
+		s, null, err := d.stringValue(field)
+		if err != nil {
+			return err
+		}
+		if !null {
+			if err := ev.Time.UnmarshalText(s); err != nil {
+				return occsimore.FieldErrorf(field, "time: want an RFC 3339 time, got %q", clip(string(s)))
+			}
+		}
+	case bitAmount, bitLat, bitLon:
+		f, null, err := d.floatValue(field)
+		if err != nil {
+			return err
+		}
+		switch {
+		case null:
+		case bit == bitAmount:
+			ev.Amount = f
+		case bit == bitLat:
+			ev.Lat, *hasLat = f, true
+		default:
+			ev.Lon, *hasLon = f, true
+		}
+	case bitASN:
+		num, null, err := d.numberValue(field, "an integer")
+		if err != nil {
+			return err
+		}
+		if !null {
+			u, err := strconv.ParseUint(string(num), 10, 32)
+			if err != nil {
+				return occsimore.FieldErrorf(field, "asn: want an integer in [0, 4294967295], got %s", clip(string(num)))
+			}
+			ev.ASN = uint32(u)
+		}
+	case bitSuccess:
+		b, null, err := d.boolValue(field)
+		if err != nil {
+			return err
+		}
+		if !null {
+			ev.Success, ev.HasSuccess = b, true
+		}
+	case bitEntities:
+		if err := d.entities(ev); err != nil {
+			return err
+		}
+	case bitAttrs:
+		if err := d.attrs(ev); err != nil {
+			return err
+		}
 	}
 	return nil
 }

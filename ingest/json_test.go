@@ -12,6 +12,7 @@ import (
 )
 
 func TestDecodeJSON(t *testing.T) {
+	t.Parallel()
 	in := `{
 		"id": "tx-1", "kind": "card.tx", "time": "2018-04-01T10:17:43.5+02:00",
 		"card": "4961", "customer": "c-4961", "terminal": "3412", "merchant": "m-88",
@@ -44,6 +45,7 @@ func TestDecodeJSON(t *testing.T) {
 }
 
 func TestDecodeJSONAccepts(t *testing.T) {
+	t.Parallel()
 	const base = `"kind":"card.tx","time":"2018-04-01T00:00:31Z"`
 	tests := []struct {
 		name string
@@ -76,6 +78,7 @@ func TestDecodeJSONAccepts(t *testing.T) {
 }
 
 func TestDecodeJSONErrors(t *testing.T) {
+	t.Parallel()
 	const base = `"kind":"card.tx","time":"2018-04-01T00:00:31Z"`
 	many := func(n int, f func(i int) string) string {
 		parts := make([]string, n)
@@ -158,6 +161,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 }
 
 func TestDecodeJSONErrorText(t *testing.T) {
+	t.Parallel()
 	err := DecodeJSON([]byte(`{"amount":"3"}`), new(occsimore.Event))
 	if got, want := err.Error(), "occsimore: invalid: amount: want a number, got string (field amount)"; got != want {
 		t.Fatalf("error = %q, want %q", got, want)
@@ -167,6 +171,7 @@ func TestDecodeJSONErrorText(t *testing.T) {
 // TestDecodeJSONRoundTrip decodes the wire form of many random events and
 // checks the result against the event and against encoding/json.
 func TestDecodeJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	var got, ref occsimore.Event
 	for i := range 3000 {
@@ -192,6 +197,7 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 }
 
 func TestDecodeJSONReuse(t *testing.T) {
+	t.Parallel()
 	ev := occsimore.Event{
 		MemberID: "mem_1",
 		Entities: make([]occsimore.Entity, 1, 4),

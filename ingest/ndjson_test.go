@@ -44,6 +44,7 @@ func readAll(t *testing.T, next func(*occsimore.Event) error, line func() int) (
 }
 
 func TestNDJSONBatch(t *testing.T) {
+	t.Parallel()
 	a, evA := ndjsonEvent("a")
 	b, evB := ndjsonEvent("b")
 	c, evC := ndjsonEvent("c")
@@ -107,6 +108,7 @@ func TestNDJSONBatch(t *testing.T) {
 // TestNDJSONLineLimit checks the limit at its boundary, with and without a
 // carriage return, and lines longer than the read buffer.
 func TestNDJSONLineLimit(t *testing.T) {
+	t.Parallel()
 	pad := func(n int) string { // a valid event line of exactly n bytes
 		line, _ := ndjsonEvent("p")
 		return line[:len(line)-1] + strings.Repeat(" ", n-len(line)) + "}"
@@ -168,6 +170,7 @@ func TestNDJSONLineLimit(t *testing.T) {
 
 // TestNDJSONBigEvent reads a valid line that spans several buffer fills.
 func TestNDJSONBigEvent(t *testing.T) {
+	t.Parallel()
 	_, ev := ndjsonEvent("big")
 	ev.Attrs = map[string]string{}
 	for i := range occsimore.MaxEventAttrs {
@@ -193,6 +196,7 @@ func TestNDJSONBigEvent(t *testing.T) {
 }
 
 func TestNDJSONReadError(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("boom")
 	a, _ := ndjsonEvent("a")
 	d := NewNDJSON(io.MultiReader(strings.NewReader(a+"\n"), iotest.ErrReader(boom)), 0)
@@ -214,6 +218,7 @@ func TestNDJSONReadError(t *testing.T) {
 }
 
 func TestNDJSONEmpty(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"", "\n", "\r\n \n\t\n"} {
 		d := NewNDJSON(strings.NewReader(in), 0)
 		if err := d.Next(new(occsimore.Event)); err != io.EOF {

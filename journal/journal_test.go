@@ -124,6 +124,7 @@ func replayAll(t *testing.T, j *Journal, fromSeq uint64) ([]uint64, []Record) {
 }
 
 func TestAppendReplay(t *testing.T) {
+	t.Parallel()
 	for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
 		t.Run(fmt.Sprintf("sync_interval=%s", interval), func(t *testing.T) { testAppendReplay(t, interval) })
 	}
@@ -178,6 +179,7 @@ func testAppendReplay(t *testing.T, interval time.Duration) {
 }
 
 func TestReplayStopsOnCallbackError(t *testing.T) {
+	t.Parallel()
 	j := openTest(t, t.TempDir(), Options{})
 	appendAll(t, j, []Record{testRecord(0), testRecord(1), testRecord(2)})
 	stop := errors.New("stop")
@@ -198,6 +200,7 @@ func TestReplayStopsOnCallbackError(t *testing.T) {
 }
 
 func TestAppendAfterClose(t *testing.T) {
+	t.Parallel()
 	for _, interval := range []time.Duration{0, time.Millisecond} {
 		j := openTest(t, t.TempDir(), Options{SyncInterval: interval})
 		if err := j.Close(); err != nil {
@@ -216,6 +219,7 @@ func TestAppendAfterClose(t *testing.T) {
 }
 
 func TestAppendCanceled(t *testing.T) {
+	t.Parallel()
 	j := openTest(t, t.TempDir(), Options{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -228,6 +232,7 @@ func TestAppendCanceled(t *testing.T) {
 }
 
 func TestAppendRejectsUnknownKind(t *testing.T) {
+	t.Parallel()
 	j := openTest(t, t.TempDir(), Options{})
 	if _, err := j.Append(t.Context(), Record{Kind: 9}); err == nil {
 		t.Fatal("append of kind 9 succeeded")
@@ -286,6 +291,7 @@ func writeAt(t *testing.T, path string, b []byte, off int64) {
 // that a journal reopened over its zero tail replays exactly what was
 // appended without repairing anything, and that appends continue in place.
 func TestPreallocatedSegment(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	seg := filepath.Join(dir, fmt.Sprintf("%020d%s", 1, segmentExt))
 	var logs bytes.Buffer
@@ -344,6 +350,7 @@ func TestPreallocatedSegment(t *testing.T) {
 // the last record, in the preallocated space or past it, and checks that
 // reopening zeroes exactly that.
 func TestTornTail(t *testing.T) {
+	t.Parallel()
 	full := frame(t, testRecord(3))
 	flipped := bytes.Clone(full)
 	flipped[len(flipped)/2] ^= 0x40
@@ -438,6 +445,7 @@ func TestTornTail(t *testing.T) {
 // TestZeroTailIsClean checks that zeros after the last record, however many
 // and wherever the file ends, are the end of the journal, not damage.
 func TestZeroTailIsClean(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	want := []Record{testRecord(0), testRecord(1)}
 	j := openTest(t, dir, Options{})
@@ -462,6 +470,7 @@ func TestZeroTailIsClean(t *testing.T) {
 // TestSpareRemoved checks that a segment left half prepared by a crash is
 // deleted on Open and never read as a segment.
 func TestSpareRemoved(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openTest(t, dir, Options{})
 	appendAll(t, j, []Record{testRecord(0)})
@@ -482,6 +491,7 @@ func TestSpareRemoved(t *testing.T) {
 // TestCorruptMiddle damages a record of a segment that is not the last one:
 // that cannot be a torn write, so Replay must fail rather than skip it.
 func TestCorruptMiddle(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openTest(t, dir, Options{SegmentSize: 4 << 10})
 	var recs []Record
@@ -514,6 +524,7 @@ func TestCorruptMiddle(t *testing.T) {
 // TestMissingSegment deletes a middle segment: the gap in sequence numbers
 // must be reported, not silently skipped.
 func TestMissingSegment(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openTest(t, dir, Options{SegmentSize: 2 << 10})
 	var recs []Record
@@ -543,6 +554,7 @@ func TestMissingSegment(t *testing.T) {
 // before the answer, they share fsyncs; with a sync interval, each is written
 // by its own goroutine and the syncer runs beside them.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	for _, interval := range []time.Duration{0, time.Millisecond} {
 		t.Run(fmt.Sprintf("sync_interval=%s", interval), func(t *testing.T) { testGroupCommit(t, interval) })
 	}
@@ -621,6 +633,7 @@ func testGroupCommit(t *testing.T, interval time.Duration) {
 // TestCloseDuringAppends: appends racing with Close either succeed, and
 // replay after reopening, or fail with ErrClosed; none is half written.
 func TestCloseDuringAppends(t *testing.T) {
+	t.Parallel()
 	for _, interval := range []time.Duration{0, time.Millisecond} {
 		t.Run(fmt.Sprintf("sync_interval=%s", interval), func(t *testing.T) {
 			dir := t.TempDir()
@@ -680,6 +693,7 @@ func TestCloseDuringAppends(t *testing.T) {
 }
 
 func TestSnapshotCompaction(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	opts := Options{SegmentSize: 4 << 10}
 	j := openTest(t, dir, opts)
@@ -765,6 +779,7 @@ func TestSnapshotCompaction(t *testing.T) {
 }
 
 func TestSnapshotCorrupt(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openTest(t, dir, Options{})
 	appendAll(t, j, []Record{testRecord(0), testRecord(1)})
@@ -833,6 +848,7 @@ func segmentBases(t *testing.T, dir string) []uint64 {
 // TestSegmentsGrow checks that segments are preallocated from 1 MiB up,
 // doubling to SegmentSize, and that the journal replays across them.
 func TestSegmentsGrow(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openTest(t, dir, Options{SegmentSize: 4 << 20})
 	var want []Record
@@ -870,6 +886,7 @@ func TestSegmentsGrow(t *testing.T) {
 // any sync; the data is synced by the interval's tick, before a snapshot
 // that covers it, at rotation and at Close.
 func TestSyncInterval(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	opts := Options{SegmentSize: 4 << 10, SyncInterval: time.Hour} // no tick during the test
 	j := openTest(t, dir, opts)

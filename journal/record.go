@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/ingest"
 )
 
 // Kind is the type of a record.
@@ -71,7 +70,7 @@ func appendPayload(dst []byte, rec *Record) ([]byte, error) {
 	case KindEvents:
 		dst = binary.AppendUvarint(dst, uint64(len(rec.Events)))
 		for i := range rec.Events {
-			dst = ingest.AppendBinary(dst, &rec.Events[i])
+			dst = AppendEvent(dst, &rec.Events[i])
 		}
 	case KindLabel:
 		l := &rec.Label
@@ -149,7 +148,7 @@ func decodePayload(kind Kind, b []byte, rec *Record) error {
 			}
 			evs = append(evs, occsimore.Event{})
 			ev := &evs[len(evs)-1]
-			m, err := ingest.DecodeBinary(d.b, ev)
+			m, err := DecodeEvent(d.b, ev)
 			if err != nil {
 				return fmt.Errorf("%w: event %d: %w", ErrCorrupt, len(evs)-1, err)
 			}

@@ -58,6 +58,7 @@ func train(t testing.TB, X Matrix, y []bool, valid *Dataset, cfg GBDTConfig) *GB
 func predictAll(m *GBDT, X Matrix) []float64 { return m.PredictBatch(X, nil) }
 
 func TestGBDTLearnsXOR(t *testing.T) {
+	t.Parallel()
 	X, y := xorData(4000, 5, 1)
 	Xt, yt := xorData(1999, 5, 2) // not a multiple of PredictBatch's block
 	cfg := DefaultGBDT()
@@ -86,6 +87,7 @@ func TestGBDTLearnsXOR(t *testing.T) {
 }
 
 func TestGBDTBeatsConstantOnLinearLogit(t *testing.T) {
+	t.Parallel()
 	X, y := linearData(5000, 6, 3)
 	Xt, yt := linearData(5000, 6, 4)
 	m := train(t, X, y, nil, DefaultGBDT())
@@ -116,6 +118,7 @@ func TestGBDTBeatsConstantOnLinearLogit(t *testing.T) {
 }
 
 func TestGBDTMissingValuesArePredictive(t *testing.T) {
+	t.Parallel()
 	// x0 is missing for 90% of positives and 10% of negatives; otherwise it
 	// is noise, like x1. Only the missing-value routing can use it.
 	gen := func(n int, seed uint64) (Matrix, []bool) {
@@ -155,6 +158,7 @@ func TestGBDTMissingValuesArePredictive(t *testing.T) {
 }
 
 func TestGBDTDeterministic(t *testing.T) {
+	t.Parallel()
 	X, y := linearData(3000, 8, 7)
 	cfg := DefaultGBDT()
 	cfg.Trees = 20
@@ -180,6 +184,7 @@ func TestGBDTDeterministic(t *testing.T) {
 }
 
 func TestGBDTEarlyStopping(t *testing.T) {
+	t.Parallel()
 	// Many deep trees at a high rate overfit noisy labels quickly.
 	X, y := linearData(2000, 6, 8)
 	Xv, yv := linearData(2000, 6, 9)
@@ -221,6 +226,7 @@ func probLogLoss(p []float64, y []bool) float64 {
 }
 
 func TestGBDTScalePosWeightRaisesScores(t *testing.T) {
+	t.Parallel()
 	X, y := linearData(3000, 4, 10)
 	cfg := DefaultGBDT()
 	cfg.Trees = 30
@@ -257,6 +263,7 @@ func TestGBDTScalePosWeightRaisesScores(t *testing.T) {
 }
 
 func TestGBDTRoundTrip(t *testing.T) {
+	t.Parallel()
 	X, y := xorData(2000, 4, 11)
 	for i := 0; i < X.Rows; i += 7 {
 		X.Row(i)[2] = float32(math.NaN())
@@ -316,6 +323,7 @@ func TestGBDTRoundTrip(t *testing.T) {
 }
 
 func TestGBDTStumpsWhenNoSplitPays(t *testing.T) {
+	t.Parallel()
 	// With an unreachable MinGain no tree splits: each is one leaf pushing
 	// every row toward the base rate by the same amount.
 	X, y := xorData(1001, 3, 16)
@@ -360,6 +368,7 @@ func TestGBDTPredictDoesNotAllocate(t *testing.T) {
 }
 
 func TestGBDTContextCancels(t *testing.T) {
+	t.Parallel()
 	X, y := xorData(500, 3, 13)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -369,6 +378,7 @@ func TestGBDTContextCancels(t *testing.T) {
 }
 
 func TestGBDTRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	X, y := xorData(100, 3, 14)
 	ctx := context.Background()
 	cfg := DefaultGBDT()
@@ -385,6 +395,7 @@ func TestGBDTRejectsBadInput(t *testing.T) {
 }
 
 func TestQuantileCuts(t *testing.T) {
+	t.Parallel()
 	// Few distinct values: one bin each, cut halfway.
 	got := quantileCuts([]float32{3, 1, 2, 2, 1}, 255)
 	want := []float32{1.5, 2.5, float32(math.Inf(1))}

@@ -35,6 +35,7 @@ func missingData(n int, seed uint64) (Matrix, []bool) {
 // best-first growth gives, node for node and bit for bit, whatever the
 // threads and the chunking.
 func TestGrowLevelsMatchesBestFirst(t *testing.T) {
+	t.Parallel()
 	X, y := missingData(5000, 21)
 	bn := newBinner(X, 255, X.Rows, 1)
 	d := newBinned(X, &bn, 1)
@@ -92,6 +93,7 @@ func TestGrowLevelsMatchesBestFirst(t *testing.T) {
 // of the histograms, which changes no prediction: a model trained with
 // them predicts exactly as one trained without them.
 func TestGBDTDeadFeaturesChangeNothing(t *testing.T) {
+	t.Parallel()
 	X, y := missingData(3000, 22)
 	narrow := NewMatrix(X.Rows, 5)
 	for i := range X.Rows {
@@ -120,6 +122,7 @@ func TestGBDTDeadFeaturesChangeNothing(t *testing.T) {
 // for trees of every depth up to the layout's limit, padded or full; deeper
 // trees fall back to the walk.
 func TestFlatForestMatchesWalk(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 9))
 	const nfeat = 5
 	values := []float32{nan32, float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 1}

@@ -22,6 +22,7 @@ func gaussPoint(r *rand.Rand, x []float32, outlier bool) {
 }
 
 func TestHSTFindsOutliers(t *testing.T) {
+	t.Parallel()
 	const dims = 4
 	cfg := DefaultHST(dims)
 	cfg.Height = 10
@@ -120,6 +121,7 @@ func TestHSTDeterministicAndAllocFree(t *testing.T) {
 }
 
 func TestHSTRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	for _, c := range []HSTConfig{
 		{Dims: 0, Trees: 1, Height: 2, Window: 10},
 		{Dims: 2, Trees: 1, Height: 2, Window: 10, Min: []float32{0}, Max: []float32{1}},
@@ -133,6 +135,7 @@ func TestHSTRejectsBadConfig(t *testing.T) {
 }
 
 func TestHSTWindowsByHand(t *testing.T) {
+	t.Parallel()
 	// One tree of height 1 over one dimension: the root splits at some
 	// p in (0, 1), so 0 falls left and 1 right. With Window 4 the largest
 	// score sum is 1·4·2^1 = 8. A point whose leaf holds all 4 reference

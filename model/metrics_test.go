@@ -18,6 +18,7 @@ var (
 )
 
 func TestROCAUCByHand(t *testing.T) {
+	t.Parallel()
 	// 3 positives × 2 negatives = 6 pairs. 0.9 beats both negatives (2);
 	// the positive 0.8 ties the negative 0.8 (1/2) and beats 0.5 (1); 0.3
 	// loses both (0). U = 3.5, AUC = 3.5/6.
@@ -43,6 +44,7 @@ func TestROCAUCByHand(t *testing.T) {
 }
 
 func TestMetricsOneClassIsNaN(t *testing.T) {
+	t.Parallel()
 	s := []float64{0.1, 0.2}
 	for _, l := range [][]bool{{true, true}, {false, false}, {}} {
 		if got := ROCAUC(s[:len(l)], l); !math.IsNaN(got) {
@@ -59,6 +61,7 @@ func TestMetricsOneClassIsNaN(t *testing.T) {
 }
 
 func TestAveragePrecisionByHand(t *testing.T) {
+	t.Parallel()
 	// Threshold 0.9: 1 of 1 flagged is positive, recall 1/3 -> 1/3 · 1.
 	// Threshold 0.8: 2 of 3, recall 2/3            -> 1/3 · 2/3.
 	// Threshold 0.5: 2 of 4, recall unchanged      -> 0.
@@ -77,6 +80,7 @@ func TestAveragePrecisionByHand(t *testing.T) {
 }
 
 func TestCurvesByHand(t *testing.T) {
+	t.Parallel()
 	roc := ROCCurve(tinyScores, tinyLabels)
 	wantROC := []ROCPoint{{math.Inf(1), 0, 0}, {0.9, 0, 1.0 / 3}, {0.8, 0.5, 2.0 / 3}, {0.5, 1, 2.0 / 3}, {0.3, 1, 1}}
 	if len(roc) != len(wantROC) {
@@ -142,6 +146,7 @@ func bruteAUC(s []float64, l []bool) float64 {
 }
 
 func TestROCAUCMatchesBruteForce(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 7))
 	for trial := range 50 {
 		n := 2 + r.IntN(300)
@@ -164,6 +169,7 @@ func TestROCAUCMatchesBruteForce(t *testing.T) {
 }
 
 func TestCardPrecisionAtKByHand(t *testing.T) {
+	t.Parallel()
 	// Day 1: card A has a legit tx at 0.9 and a fraud at 0.1, so A scores
 	// 0.9 and is compromised; B 0.8 legit; C 0.7 fraud; D 0.2 legit.
 	// Top 2 = A, B: 1 compromised -> 1/2.
@@ -196,6 +202,7 @@ func TestCardPrecisionAtKByHand(t *testing.T) {
 }
 
 func TestCardPrecisionConstantScoreIsBaseRate(t *testing.T) {
+	t.Parallel()
 	// With a constant score every card ties, so CP@k is the share of
 	// compromised cards, whatever k (up to the card count).
 	n := 40

@@ -10,6 +10,7 @@ import (
 // TestPartitionParallel: the parallel partition of a large leaf gives the
 // serial one's order exactly, left rows first, each side in row order.
 func TestPartitionParallel(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 7))
 	const rows, cols = 100_000, 3
 	X := Matrix{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}

@@ -399,7 +399,7 @@ func upperBound(sorted []float64, x float64) int {
 // which s holds the outcome of: it sets s.AnomalyScore and raises an allowed
 // event to review when the event is more isolated than the review
 // percentile of recent ones.
-func (a *anomalies) score(member string, res *behavior.Result, s *Scored) anomalyVerdict {
+func (a *anomalies) score(member string, res *behavior.Result, s *occsimore.Scored) anomalyVerdict {
 	pct, hist, ok := a.observe(member, res)
 	if !ok {
 		return anomalyVerdict{}

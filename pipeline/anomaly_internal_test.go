@@ -56,7 +56,7 @@ func TestAnomalyObserveDoesNotAllocate(t *testing.T) {
 	a := warmAnomalies(t, 2, 400)
 	r := rand.New(rand.NewPCG(3, 4))
 	var res behavior.Result
-	var s Scored
+	var s occsimore.Scored
 	n := 400
 	allocs := testing.AllocsPerRun(1000, func() {
 		fillResult(r, &res, n)

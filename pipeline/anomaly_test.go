@@ -13,7 +13,7 @@ import (
 	"github.com/occsimore/occsimore/pipeline"
 )
 
-// cloudCall is one CloudTrail record as logingest turns it into an event.
+// cloudCall is one CloudTrail record as package logs turns it into an event.
 func cloudCall(at time.Time, user, api, ip string, asn uint32, country string) occsimore.Event {
 	service, _, _ := strings.Cut(api, ":")
 	return occsimore.Event{
@@ -158,8 +158,8 @@ func TestAnomalyMembersIsolated(t *testing.T) {
 	want := submit(t, alone.p, member, slices.Clone(habits), 40)
 
 	both := open(t, t.TempDir(), cfg, newMemAlerts())
-	got := make([]pipeline.Scored, len(habits))
-	otherOut := make([]pipeline.Scored, len(other))
+	got := make([]occsimore.Scored, len(habits))
+	otherOut := make([]occsimore.Scored, len(other))
 	for i := 0; i < len(habits); i += 40 {
 		end := min(i+40, len(habits))
 		if err := both.p.Submit(t.Context(), member, slices.Clone(habits[i:end]), got[i:end]); err != nil {
@@ -203,7 +203,7 @@ func TestAnomalyRecover(t *testing.T) {
 	dir := t.TempDir()
 	alerts := newMemAlerts()
 	cuts := []int{0, 210, 530, len(evs)} // in the warm-up, and after it
-	var got []pipeline.Scored
+	var got []occsimore.Scored
 	for c := range len(cuts) - 1 {
 		e := open(t, dir, cfg, alerts)
 		got = append(got, submit(t, e.p, member, slices.Clone(evs[cuts[c]:cuts[c+1]]), 30)...)

@@ -67,7 +67,7 @@ func TestCrashChild(t *testing.T) {
 		line := sc.Bytes()
 		switch {
 		case len(line) == 0:
-			out := make([]pipeline.Scored, len(batch))
+			out := make([]occsimore.Scored, len(batch))
 			if err := p.Submit(ctx, member, batch, out); err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +294,7 @@ func uninterrupted(t *testing.T, batches [][]occsimore.Event) engineState {
 	var all []occsimore.Event
 	for _, b := range batches {
 		b = append([]occsimore.Event(nil), b...) // Submit sets fields
-		out := make([]pipeline.Scored, len(b))
+		out := make([]occsimore.Scored, len(b))
 		if err := e.p.Submit(t.Context(), member, b, out); err != nil {
 			t.Fatal(err)
 		}

@@ -276,9 +276,9 @@ func open(t *testing.T, dir string, cfg pipeline.Config, alerts *memAlerts) *env
 }
 
 // submit sends evs in batches and returns every result.
-func submit(t *testing.T, p *pipeline.Pipeline, member string, evs []occsimore.Event, batch int) []pipeline.Scored {
+func submit(t *testing.T, p *pipeline.Pipeline, member string, evs []occsimore.Event, batch int) []occsimore.Scored {
 	t.Helper()
-	out := make([]pipeline.Scored, len(evs))
+	out := make([]occsimore.Scored, len(evs))
 	for i := 0; i < len(evs); i += batch {
 		end := min(i+batch, len(evs))
 		if err := p.Submit(t.Context(), member, evs[i:end], out[i:end]); err != nil {

@@ -88,28 +88,7 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Scored is the outcome of one submitted event.
-type Scored struct {
-	EventID  string             `json:"event_id"`
-	Score    float64            `json:"score"`
-	Decision occsimore.Decision `json:"decision,omitempty"`
-	// Reasons are given for events at or above the review threshold.
-	Reasons []occsimore.Reason `json:"reasons,omitempty"`
-	AlertID string             `json:"alert_id,omitempty"`
-	// ModelScore is the promoted model's fraud probability, which may have
-	// raised Decision; ShadowScore the shadow model's, which never does.
-	ModelScore    float64 `json:"model_score,omitempty"`
-	ModelVersion  int     `json:"model_version,omitempty"`
-	ShadowScore   float64 `json:"shadow_score,omitempty"`
-	ShadowVersion int     `json:"shadow_version,omitempty"`
-	// AnomalyScore is the anomaly model's percentile of the event among
-	// recent ones of its member and kind, once past its warm-up; it may have
-	// raised Decision to review.
-	AnomalyScore float64 `json:"anomaly_score,omitempty"`
-	// Err is why the event was refused: invalid, too far in the future, too
-	// late, of a kind without a profile. A refused event changes nothing.
-	Err error `json:"-"`
-}
+var _ occsimore.EventService = (*Pipeline)(nil)
 
 // Pipeline runs events through the journal, the engine and the alert store.
 // Its methods are safe for concurrent use.
@@ -258,7 +237,7 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	p.applied, p.ckSeq, p.since = applied, snapSeq, events
 	p.recovered.Store(true)
 	p.log.Info("pipeline recovered", "snapshot_seq", snapSeq, "records", records, "events", events,
-		"refused", refused, "invalid", invalid, "seq", applied, "took", time.Since(start).Round(time.Millisecond))
+		"refused", refused, "invalid", invalid, "seq", applied, "seconds", time.Since(start).Seconds())
 	if invalid > 0 {
 		p.log.Warn("journal replay skipped events that no longer validate", "skipped", invalid)
 	}
@@ -340,7 +319,7 @@ func (p *Pipeline) Seq() uint64 {
 // Nothing is acknowledged before the record is journaled: an error means the
 // batch was not applied, except that alerts may fail to be stored after it
 // was, which is reported as an error too.
-func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.Event, out []Scored) error {
+func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.Event, out []occsimore.Scored) error {
 	if len(out) < len(evs) {
 		return fmt.Errorf("submit: %d results for %d events", len(out), len(evs))
 	}
@@ -356,42 +335,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 		return err
 	}
 
-	// Refuse what the journal must not hold; keep idx only if any is.
-	now := p.cfg.Now()
-	var idx []int
-	for i := range evs {
-		ev := &evs[i]
-		ev.MemberID = memberID
-		if ev.ID == "" {
-			ev.ID = occsimore.NewID("evt")
-		}
-		out[i] = Scored{EventID: ev.ID}
-		err := ev.Validate()
-		if err == nil && p.cfg.MaxFuture >= 0 && ev.Time.Sub(now) > p.cfg.MaxFuture {
-			err = occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock",
-				ev.Time.Format(time.RFC3339), p.cfg.MaxFuture)
-		}
-		if err != nil {
-			out[i].Err = err
-			if idx == nil {
-				idx = make([]int, i, len(evs))
-				for k := range idx {
-					idx[k] = k
-				}
-			}
-			continue
-		}
-		if idx != nil {
-			idx = append(idx, i)
-		}
-	}
-	batch := evs
-	if idx != nil {
-		batch = make([]occsimore.Event, len(idx))
-		for k, i := range idx {
-			batch[k] = evs[i]
-		}
-	}
+	batch, idx := p.admit(memberID, evs, out)
 	if len(batch) == 0 {
 		return nil
 	}
@@ -443,23 +387,71 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 		})
 	})
 
-	var alertErr error
-	if len(alerts) > 0 {
-		// The events are applied whatever the caller does now: store their
-		// alerts even if it has gone.
-		if err := p.alerts.CreateAlerts(context.WithoutCancel(ctx), memberID, alerts); err != nil {
-			p.log.Error("store alerts", "member", memberID, "alerts", len(alerts), "err", err)
-			alertErr = fmt.Errorf("store alerts: %w", err)
-		} else {
-			for k, a := range alerts {
-				out[alerted[k]].AlertID = a.ID
-			}
-			p.saveAlertFeatures(ctx, memberID, alerts, feats)
-			p.publish(memberID, alerts)
-		}
-	}
+	alertErr := p.storeAlerts(ctx, memberID, alerts, alerted, feats, out)
 	p.maybeCheckpoint(ctx)
 	return alertErr
+}
+
+// admit sets the member and an ID on every event and refuses, in out,
+// those the journal must not hold: invalid, or too far ahead of the clock.
+// batch is what is left; idx, set only when some event was refused, gives
+// the index in evs of each event of batch.
+func (p *Pipeline) admit(memberID string, evs []occsimore.Event, out []occsimore.Scored) (batch []occsimore.Event, idx []int) {
+	now := p.cfg.Now()
+	for i := range evs {
+		ev := &evs[i]
+		ev.MemberID = memberID
+		if ev.ID == "" {
+			ev.ID = occsimore.NewID("evt")
+		}
+		out[i] = occsimore.Scored{EventID: ev.ID}
+		err := ev.Validate()
+		if err == nil && p.cfg.MaxFuture >= 0 && ev.Time.Sub(now) > p.cfg.MaxFuture {
+			err = occsimore.FieldErrorf("time", "time %s is more than %s ahead of the server clock",
+				ev.Time.Format(time.RFC3339), p.cfg.MaxFuture)
+		}
+		if err != nil {
+			out[i].Err = err
+			if idx == nil {
+				idx = make([]int, i, len(evs))
+				for k := range idx {
+					idx[k] = k
+				}
+			}
+			continue
+		}
+		if idx != nil {
+			idx = append(idx, i)
+		}
+	}
+	batch = evs
+	if idx != nil {
+		batch = make([]occsimore.Event, len(idx))
+		for k, i := range idx {
+			batch[k] = evs[i]
+		}
+	}
+	return batch, idx
+}
+
+// storeAlerts stores the alerts of applied events, sets their IDs in out
+// (alerted gives the index in out of each) and sends them to subscribers.
+// The events are applied whatever the caller does now: the alerts are
+// stored even if it has gone.
+func (p *Pipeline) storeAlerts(ctx context.Context, memberID string, alerts []*occsimore.Alert, alerted []int, feats []*occsimore.AlertFeatures, out []occsimore.Scored) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	if err := p.alerts.CreateAlerts(context.WithoutCancel(ctx), memberID, alerts); err != nil {
+		p.log.ErrorContext(ctx, "store alerts", "member", memberID, "alerts", len(alerts), "err", err)
+		return fmt.Errorf("store alerts: %w", err)
+	}
+	for k, a := range alerts {
+		out[alerted[k]].AlertID = a.ID
+	}
+	p.saveAlertFeatures(ctx, memberID, alerts, feats)
+	p.publish(memberID, alerts)
+	return nil
 }
 
 // chunk holds the results of ProcessBatch: 64 events at a time, since a
@@ -540,7 +532,7 @@ func reasons(res *behavior.Result) []occsimore.Reason {
 	return rs
 }
 
-func newAlert(ev *occsimore.Event, s *Scored) *occsimore.Alert {
+func newAlert(ev *occsimore.Event, s *occsimore.Scored) *occsimore.Alert {
 	ents := make(map[string]string, 4)
 	for _, role := range occsimore.FixedRoles {
 		if id := ev.EntityID(role); id != "" {
@@ -783,7 +775,7 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 	p.seqMu.Lock()
 	p.ckSeq = seq
 	p.seqMu.Unlock()
-	p.log.Info("checkpoint written", "seq", seq, "bytes", size, "took", time.Since(start).Round(time.Millisecond))
+	p.log.Info("checkpoint written", "seq", seq, "bytes", size, "seconds", time.Since(start).Seconds())
 	return nil
 }
 

@@ -120,7 +120,7 @@ func TestSubmitChecks(t *testing.T) {
 	defer j.Close()
 	p := pipeline.New(pipeline.Config{}, newEngine(t), j, newMemAlerts(), nil)
 	evs := genEvents(1, member, "e", 3)
-	out := make([]pipeline.Scored, 3)
+	out := make([]occsimore.Scored, 3)
 	if err := p.Submit(t.Context(), member, evs, out); occsimore.ErrorCode(err) != occsimore.EUNAVAILABLE {
 		t.Fatalf("submit before recover: %v, want %s", err, occsimore.EUNAVAILABLE)
 	}
@@ -241,7 +241,7 @@ func TestConcurrentSubmit(t *testing.T) {
 		mu.Unlock()
 		wg.Go(func() {
 			for i := 0; i < len(evs); i += 20 {
-				out := make([]pipeline.Scored, 20)
+				out := make([]occsimore.Scored, 20)
 				if err := live.p.Submit(t.Context(), m, evs[i:i+20], out); err != nil {
 					t.Errorf("submit: %v", err)
 					return
@@ -399,7 +399,7 @@ func TestAlertStoreFailure(t *testing.T) {
 	boom := errors.New("database is down")
 	alerts.fail = boom
 	evs := genEvents(7, member, "e", 300)
-	out := make([]pipeline.Scored, len(evs))
+	out := make([]occsimore.Scored, len(evs))
 	err := e.p.Submit(t.Context(), member, evs, out)
 	if !errors.Is(err, boom) {
 		t.Fatalf("submit with a failing store: %v, want %v", err, boom)
@@ -450,7 +450,7 @@ func TestEndSubscriptions(t *testing.T) {
 	}
 	// Ingestion goes on: streams end, events are still accepted.
 	evs := genEvents(1, "mem_a", "c", 5)
-	if err := e.p.Submit(t.Context(), "mem_a", evs, make([]pipeline.Scored, len(evs))); err != nil {
+	if err := e.p.Submit(t.Context(), "mem_a", evs, make([]occsimore.Scored, len(evs))); err != nil {
 		t.Fatalf("submit after EndSubscriptions: %v", err)
 	}
 }

@@ -73,7 +73,7 @@ func TestRecoverSkipsInvalidJournaledEvent(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
-	out := make([]pipeline.Scored, 1)
+	out := make([]occsimore.Scored, 1)
 	if err := p.Submit(t.Context(), member, []occsimore.Event{tx("e", 5, 24)}, out); err != nil || out[0].Err != nil {
 		t.Fatalf("submit after recovery: %v, %v", err, out[0].Err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/occsimore/occsimore/logdetect"
+	"github.com/occsimore/occsimore/logs/parse"
 	"github.com/occsimore/occsimore/simulate"
 )
 
@@ -32,7 +32,7 @@ func TestAttackLogs(t *testing.T) {
 			t.Fatalf("line %d at %v before the previous one at %v", n, l.Time, prev)
 		}
 		prev = l.Time
-		e, err := logdetect.ParseString(l.Text, logdetect.Hint{Year: l.Time.Year()})
+		e, err := parse.ParseString(l.Text, parse.Hint{Year: l.Time.Year()})
 		if err != nil {
 			t.Fatalf("line %d does not parse: %v\n%s", n, err, l.Text)
 		}

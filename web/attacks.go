@@ -21,7 +21,6 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/forecast"
 )
 
 // The Attacks page shows this many complete days, forecasts this many ahead
@@ -32,17 +31,12 @@ const (
 	attacksPageSize   = 50
 )
 
-// minSectorMembers is the smallest sector whose total is shown. With two
-// members, either could subtract its own counts from the total and read the
-// other's; with three, what remains is still a sum over two.
-const minSectorMembers = 3
-
 const oneDay = 24 * time.Hour
 
-// SetAttacks adds the Attacks area over attacks. Call it once, before
-// Handler; without it the area keeps its placeholder.
-func (c *Console) SetAttacks(attacks occsimore.AttackService) {
-	c.attacks = attacks
+// SetAttacks adds the Attacks area over attacks and their reports. Call it
+// once, before Handler; without it the area keeps its placeholder.
+func (c *Console) SetAttacks(attacks occsimore.AttackService, reports occsimore.AttackReportService) {
+	c.attacks, c.reports = attacks, reports
 	c.Handle("GET /attacks", http.HandlerFunc(c.attacksPage))
 }
 
@@ -68,8 +62,8 @@ type attackChart struct {
 	Today    int     // so far today
 	Slope    float64 // trend, attacks per day
 	Model    string
-	Forecast []forecast.DayForecast
-	Rise     *forecast.Rise // the latest day that rose beyond its forecast
+	Forecast []occsimore.DayForecast
+	Rise     *occsimore.Rise // the latest day that rose beyond its forecast
 }
 
 // TrendText says the trend in words, for the summary.
@@ -93,24 +87,25 @@ func (c *Console) attacksPage(w http.ResponseWriter, r *http.Request) {
 	today := c.now().UTC().Truncate(oneDay)
 	since, until := today.AddDate(0, 0, -attackHistoryDays), today.Add(oneDay)
 
-	v := &attacksView{Sector: p.Member.Sector, MinSector: minSectorMembers, Days: attackHistoryDays, Horizon: attackHorizonDays}
-	days, err := c.attacks.AttacksPerDay(ctx, p.Member.ID, since, until)
+	q := occsimore.ReportQuery{Since: since, Until: until, Horizon: attackHorizonDays}
+	v := &attacksView{Sector: p.Member.Sector, Days: attackHistoryDays, Horizon: attackHorizonDays}
+	rep, err := c.reports.MemberReport(ctx, p.Member.ID, q)
 	if err != nil {
 		c.Error(w, r, err)
 		return
 	}
-	if v.Member, err = newAttackChart("member", p.Member.Name+" — attacks per day", days); err != nil {
+	if v.Member, err = newAttackChart("member", p.Member.Name+" — attacks per day", rep); err != nil {
 		c.Error(w, r, fmt.Errorf("member attack chart: %w", err))
 		return
 	}
-	sector, members, err := c.attacks.SectorAttacksPerDay(ctx, p.Member.Sector, since, until)
+	sector, err := c.reports.SectorReport(ctx, p.Member.Sector, q)
 	if err != nil {
 		c.Error(w, r, err)
 		return
 	}
-	v.SectorMembers = members
-	if members >= minSectorMembers {
-		title := fmt.Sprintf("Sector %s — all %d members", p.Member.Sector, members)
+	v.SectorMembers, v.MinSector = sector.Members, sector.MinMembers
+	if !sector.Withheld {
+		title := fmt.Sprintf("Sector %s — all %d members", p.Member.Sector, sector.Members)
 		if v.SectorChart, err = newAttackChart("sector", title, sector); err != nil {
 			c.Error(w, r, fmt.Errorf("sector attack chart: %w", err))
 			return
@@ -123,18 +118,15 @@ func (c *Console) attacksPage(w http.ResponseWriter, r *http.Request) {
 	c.Render(w, r, "attacks", v)
 }
 
-// newAttackChart analyses days, whose last entry is today so far, and draws
-// them.
-func newAttackChart(id, title string, days []occsimore.DayCount) (*attackChart, error) {
-	if len(days) < 2 {
-		return nil, fmt.Errorf("%d days to chart, want at least 2", len(days))
+// newAttackChart draws the report's days, whose last entry is today so far,
+// with their forecast.
+func newAttackChart(id, title string, rep *occsimore.AttackReport) (*attackChart, error) {
+	days, a := rep.Days, rep.Forecast
+	if len(days) < 2 || a == nil {
+		return nil, fmt.Errorf("%d days to chart, want at least 2 with a forecast", len(days))
 	}
 	complete, today := days[:len(days)-1], days[len(days)-1]
-	a, err := forecast.AnalyzeToDate(days, attackHorizonDays, forecast.Coverage)
-	if err != nil {
-		return nil, err
-	}
-	ch := &attackChart{ID: id, Title: title, Percent: 100 * forecast.Coverage, Today: today.Count, Slope: a.Trend.Slope, Model: a.Model.String(), Forecast: a.Forecast, Rise: a.Rise}
+	ch := &attackChart{ID: id, Title: title, Percent: 100 * a.Coverage, Today: today.Count, Slope: a.TrendPerDay, Model: a.Model, Forecast: a.Days, Rise: a.Rise}
 	for _, d := range complete {
 		ch.Total += d.Count
 	}
@@ -177,7 +169,7 @@ func weekTicks(lo, hi float64) []plot.Tick {
 
 // drawAttackChart plots the complete days, today so far, the trend line, the
 // forecast with its band and the rise, if any, as an SVG document.
-func drawAttackChart(complete []occsimore.DayCount, today occsimore.DayCount, a *forecast.Analysis, rise *forecast.Rise) ([]byte, error) {
+func drawAttackChart(complete []occsimore.DayCount, today occsimore.DayCount, a *occsimore.AttackForecast, rise *occsimore.Rise) ([]byte, error) {
 	p := plot.New()
 	legend := plot.NewLegend()
 	for _, ts := range []*draw.TextStyle{&p.X.Tick.Label, &p.Y.Tick.Label, &p.Y.Label.TextStyle, &legend.TextStyle} {
@@ -193,7 +185,7 @@ func drawAttackChart(complete []occsimore.DayCount, today occsimore.DayCount, a 
 	for i, d := range complete {
 		hist[i] = plotter.XY{X: dayX(d.Day), Y: float64(d.Count)}
 	}
-	fc := a.Forecast
+	fc := a.Days
 	band := make(plotter.XYs, 0, 2*len(fc))
 	mean := make(plotter.XYs, 0, len(fc)+1)
 	mean = append(mean, hist[len(hist)-1]) // joins the forecast to the last day
@@ -205,7 +197,7 @@ func drawAttackChart(complete []occsimore.DayCount, today occsimore.DayCount, a 
 		band = append(band, plotter.XY{X: dayX(fc[i].Day), Y: fc[i].Lower})
 	}
 	x0, x1 := hist[0].X, dayX(fc[len(fc)-1].Day)
-	trend := plotter.XYs{{X: x0, Y: a.Trend.At(0)}, {X: x1, Y: a.Trend.At(x1 - x0)}}
+	trend := plotter.XYs{{X: x0, Y: a.TrendAt(0)}, {X: x1, Y: a.TrendAt(x1 - x0)}}
 
 	bandPoly, err := plotter.NewPolygon(band)
 	if err != nil {
@@ -240,7 +232,7 @@ func drawAttackChart(complete []occsimore.DayCount, today occsimore.DayCount, a 
 	legend.Add("today so far", todayPoint)
 	legend.Add("trend", trendLine)
 	legend.Add("forecast", meanLine)
-	legend.Add(fmt.Sprintf("%.0f %% band", 100*forecast.Coverage), bandPoly)
+	legend.Add(fmt.Sprintf("%.0f %% band", 100*a.Coverage), bandPoly)
 	if rise != nil {
 		rp, err := plotter.NewScatter(plotter.XYs{{X: dayX(rise.Day), Y: float64(rise.Count)}})
 		if err != nil {

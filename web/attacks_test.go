@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/attackreport"
 	"github.com/occsimore/occsimore/forecast"
 )
 
@@ -23,7 +24,7 @@ func attackFixture(t *testing.T, setup func(*fixture)) *fixture {
 		if setup != nil {
 			setup(f)
 		}
-		f.console.SetAttacks(f.db)
+		f.console.SetAttacks(f.db, attackreport.New(f.db, f.clock.Now))
 	})
 }
 
@@ -334,7 +335,11 @@ func TestDrawAttackChart(t *testing.T) {
 	for i := range days {
 		days[i] = occsimore.DayCount{Day: first.AddDate(0, 0, i), Count: 20 + (i%7)*3}
 	}
-	ch, err := newAttackChart("x", "X", days)
+	f, err := attackreport.Forecast(days, attackHorizonDays, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := newAttackChart("x", "X", &occsimore.AttackReport{Days: days, Forecast: f})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,9 +93,10 @@ type Console struct {
 	members occsimore.MemberService
 	tokens  occsimore.TokenService
 	users   occsimore.UserService
-	events  Events                  // nil until SetEvents
+	events  occsimore.EventService  // nil until SetEvents
 	alerts  occsimore.AlertService  // nil until SetEvents
 	attacks occsimore.AttackService // nil until SetAttacks
+	reports occsimore.AttackReportService
 	logger  *slog.Logger
 	now     func() time.Time
 

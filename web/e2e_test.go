@@ -16,7 +16,6 @@ import (
 	"github.com/occsimore/occsimore/auth"
 	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/model"
-	"github.com/occsimore/occsimore/pipeline"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -238,7 +237,7 @@ func TestE2E_LiveAlerts(t *testing.T) {
 	evs := cardHistory("card-e2e-1", 10, f.clock.Now())
 	last := &evs[len(evs)-1]
 	last.Amount, last.Country = 500, "BR"
-	out := make([]pipeline.Scored, len(evs))
+	out := make([]occsimore.Scored, len(evs))
 	if err := pl.Submit(t.Context(), f.memberA.ID, evs, out); err != nil {
 		t.Fatalf("submit: %v", err)
 	}

@@ -13,19 +13,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/behavior"
 )
-
-// Events is the live side of detection the console reads and labels through;
-// *pipeline.Pipeline implements it.
-type Events interface {
-	// Label sets an analyst's label on an alert and feeds it to the engine.
-	Label(ctx context.Context, memberID, alertID string, label occsimore.Label, by string) (*occsimore.Alert, error)
-	// Entity returns the profile of the entity id of role for member.
-	Entity(memberID, role, id string) (behavior.ProfileView, bool)
-	// Subscribe returns a channel of member's new alerts; cancel ends it.
-	Subscribe(memberID string) (<-chan *occsimore.Alert, func())
-}
 
 // streamHeartbeat is how often the alert stream sends a comment, so that
 // proxies and browsers keep an idle stream open.
@@ -37,7 +25,7 @@ const alertsPageSize = 50
 // SetEvents adds the Alerts and Entities areas over ev and alerts. Call it
 // once, before Handler (afterwards its routes would clash with the
 // placeholders); without it those areas keep their placeholders.
-func (c *Console) SetEvents(ev Events, alerts occsimore.AlertService) {
+func (c *Console) SetEvents(ev occsimore.EventService, alerts occsimore.AlertService) {
 	c.events, c.alerts = ev, alerts
 	c.Handle("GET /alerts", http.HandlerFunc(c.alertsPage))
 	c.Handle("GET /alerts/stream", http.HandlerFunc(c.alertStream))
@@ -313,7 +301,7 @@ func (c *Console) entitiesPage(w http.ResponseWriter, r *http.Request) {
 
 // entityView is the data of an entity's page.
 type entityView struct {
-	behavior.ProfileView
+	occsimore.ProfileView
 	Numeric     []numericGroup
 	Categorical []categoricalGroup
 	Heat        *heatMap
@@ -322,12 +310,12 @@ type entityView struct {
 // numericGroup is an attribute's usual values at each half-life.
 type numericGroup struct {
 	Attr  string
-	Views []behavior.NumericView
+	Views []occsimore.NumericView
 }
 
 // categoricalGroup is an attribute's top values, with bar widths.
 type categoricalGroup struct {
-	behavior.CategoricalView
+	occsimore.CategoricalView
 	Bars []shareBar
 }
 
@@ -366,7 +354,7 @@ const (
 
 var weekdays = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
 
-func newHeatMap(h *behavior.HoursView) *heatMap {
+func newHeatMap(h *occsimore.HoursView) *heatMap {
 	if h == nil || h.Events <= 0 {
 		return nil
 	}

@@ -257,7 +257,7 @@ func TestAlerts_ModelScores(t *testing.T) {
 func TestEntities_ProfilePage(t *testing.T) {
 	f, pl := newEventsFixture(t)
 	evs := cardHistory("card-hm-1", 30, f.clock.Now())
-	out := make([]pipeline.Scored, len(evs))
+	out := make([]occsimore.Scored, len(evs))
 	if err := pl.Submit(t.Context(), f.memberA.ID, evs, out); err != nil {
 		t.Fatalf("submit: %v", err)
 	}
@@ -340,14 +340,14 @@ func TestAlerts_StreamDeliversNewAlert(t *testing.T) {
 	}
 	bEvs := cardHistory("card-b-live", 10, f.clock.Now())
 	bEvs[len(bEvs)-1].Amount, bEvs[len(bEvs)-1].Country = 9000, "BR"
-	bOut := make([]pipeline.Scored, len(bEvs))
+	bOut := make([]occsimore.Scored, len(bEvs))
 	if err := pl.Submit(t.Context(), f.memberB.ID, bEvs, bOut); err != nil {
 		t.Fatalf("submit B: %v", err)
 	}
 	if bOut[len(bOut)-1].AlertID == "" {
 		t.Fatal("B's outlier raised no alert: the isolation check below would prove nothing")
 	}
-	out := make([]pipeline.Scored, len(evs))
+	out := make([]occsimore.Scored, len(evs))
 	if err := pl.Submit(t.Context(), f.memberA.ID, evs, out); err != nil {
 		t.Fatalf("submit: %v", err)
 	}

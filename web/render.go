@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"fmt"
-	occhttp "github.com/occsimore/occsimore/http"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -158,9 +157,9 @@ func (c *Console) Error(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // errorStatus returns the HTTP status of an application error code, from the
-// API's one code-to-status map, and the page heading for it.
+// one code-to-status map, and the page heading for it.
 func errorStatus(code string) (int, string) {
-	status := occhttp.StatusCode(code)
+	status := occsimore.HTTPStatus(code)
 	if h, ok := errorHeadings[status]; ok {
 		return status, h
 	}

@@ -16,10 +16,9 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/behavior"
 )
 
-// fakeEvents is an Events whose alerts the test publishes, the way the
+// fakeEvents is an EventService whose alerts the test publishes, the way the
 // pipeline does: never waiting on a subscriber.
 type fakeEvents struct {
 	mu   sync.Mutex
@@ -30,8 +29,12 @@ func (e *fakeEvents) Label(context.Context, string, string, occsimore.Label, str
 	return nil, errors.New("not used")
 }
 
-func (e *fakeEvents) Entity(string, string, string) (behavior.ProfileView, bool) {
-	return behavior.ProfileView{}, false
+func (e *fakeEvents) Submit(context.Context, string, []occsimore.Event, []occsimore.Scored) error {
+	return errors.New("not used")
+}
+
+func (e *fakeEvents) Entity(string, string, string) (occsimore.ProfileView, bool) {
+	return occsimore.ProfileView{}, false
 }
 
 func (e *fakeEvents) Subscribe(memberID string) (<-chan *occsimore.Alert, func()) {

@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/auth"
-	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logs"
 	"github.com/occsimore/occsimore/pipeline"
-	"github.com/occsimore/occsimore/sqlite"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -57,16 +57,16 @@ the API and console on it until interrupted.`,
 			}
 			c.Store.DataDir = dataDir
 			logger := m.logger(c)
-			db, err := sqlite.Open(cmd.Context(), dataDir)
+			db, err := app.OpenStore(cmd.Context(), c)
 			if err != nil {
-				return &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open demo store: %v", err)}
+				return err
 			}
 			defer db.Close()
 			logins, err := seedDemo(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
-			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logingest.Service) {
+			return m.serve(cmd.Context(), c, db, logger, func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logs.Service) {
 				m.printDemo(url, dataDir, logins)
 				if traffic {
 					for i, dm := range demoMembers[1:] {

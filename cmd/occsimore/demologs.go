@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logs"
 	"github.com/occsimore/occsimore/simulate"
 )
 
@@ -25,7 +25,7 @@ var demoLogProfiles = map[string]struct {
 // the log detection: eight weeks of history at once, so the Attacks page has
 // a trend and a forecast, then today's lines as the clock reaches them.
 // Today is the simulator's wave day, so a rise shows as the day goes on.
-func streamDemoLogs(ctx context.Context, logs *logingest.Service, mem *occsimore.Member, seed uint64, logger *slog.Logger) {
+func streamDemoLogs(ctx context.Context, logs *logs.Service, mem *occsimore.Member, seed uint64, logger *slog.Logger) {
 	cfg := simulate.DefaultAttackLogs()
 	now := time.Now().UTC()
 	cfg.Days = 56

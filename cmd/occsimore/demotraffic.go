@@ -30,7 +30,7 @@ func streamDemo(ctx context.Context, pl *pipeline.Pipeline, mem *occsimore.Membe
 	}
 	const chunk = 1000
 	batch := make([]occsimore.Event, 0, chunk)
-	out := make([]pipeline.Scored, chunk)
+	out := make([]occsimore.Scored, chunk)
 	var sent, alerts, planted int
 	flush := func() bool {
 		if len(batch) == 0 {

@@ -7,10 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/netip"
 	"net/url"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -18,10 +16,11 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/geoip"
-	"github.com/occsimore/occsimore/logdetect"
-	"github.com/occsimore/occsimore/logingest"
-	"github.com/occsimore/occsimore/logship"
-	"github.com/occsimore/occsimore/logsource"
+	"github.com/occsimore/occsimore/logs"
+	"github.com/occsimore/occsimore/logs/parse"
+	"github.com/occsimore/occsimore/logs/scenario"
+	"github.com/occsimore/occsimore/logs/ship"
+	"github.com/occsimore/occsimore/logs/source"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -42,11 +41,11 @@ and over HTTP (POST /v1/logs).`,
 }
 
 // loadScenarios returns the scenarios of dir, or the built-in set.
-func loadScenarios(dir string) ([]*logdetect.Scenario, error) {
+func loadScenarios(dir string) ([]*scenario.Scenario, error) {
 	if dir == "" {
-		return logdetect.BuiltinScenarios()
+		return scenario.BuiltinScenarios()
 	}
-	s, err := logdetect.LoadScenarios(os.DirFS(dir), ".")
+	s, err := scenario.LoadScenarios(os.DirFS(dir), ".")
 	if err != nil {
 		return nil, fmt.Errorf("scenarios in %s: %w", dir, err)
 	}
@@ -58,7 +57,7 @@ func loadScenarios(dir string) ([]*logdetect.Scenario, error) {
 
 // logsSetup loads the configuration and the scenarios of a logs command;
 // without --geoip, the GeoIP directory is the configuration's.
-func (m *Main) logsSetup(cmd *cobra.Command, geoDir *string, scenariosDir string) (config.Config, []*logdetect.Scenario, error) {
+func (m *Main) logsSetup(cmd *cobra.Command, geoDir *string, scenariosDir string) (config.Config, []*scenario.Scenario, error) {
 	c, err := m.loadConfig()
 	if err != nil {
 		return c, nil, err
@@ -90,17 +89,17 @@ func openGeoIP(dir string, logger *slog.Logger) *geoip.DB {
 
 // replaySummary is what `logs replay` reports.
 type replaySummary struct {
-	Files       []string                    `json:"files"`
-	Lines       int64                       `json:"lines"`
-	Parsed      int64                       `json:"parsed"`
-	Unparsed    int64                       `json:"unparsed"`
-	Seconds     float64                     `json:"seconds"`
-	LinesPerSec float64                     `json:"lines_per_second"`
-	Attacks     int                         `json:"attacks"`
-	Stored      bool                        `json:"stored"` // in the member's store
-	Scenarios   []logingest.ScenarioSummary `json:"scenarios"`
-	Sources     []logingest.SourceSummary   `json:"sources"`
-	Samples     []occsimore.UnparsedLine    `json:"unparsed_samples,omitzero"`
+	Files       []string                 `json:"files"`
+	Lines       int64                    `json:"lines"`
+	Parsed      int64                    `json:"parsed"`
+	Unparsed    int64                    `json:"unparsed"`
+	Seconds     float64                  `json:"seconds"`
+	LinesPerSec float64                  `json:"lines_per_second"`
+	Attacks     int                      `json:"attacks"`
+	Stored      bool                     `json:"stored"` // in the member's store
+	Scenarios   []logs.ScenarioSummary   `json:"scenarios"`
+	Sources     []logs.SourceSummary     `json:"sources"`
+	Samples     []occsimore.UnparsedLine `json:"unparsed_samples,omitzero"`
 	// Decisions are the bans, captchas and alerts the attacks called for,
 	// with the time each was (or is) in force; only those in force now
 	// are stored with --member and reach bouncers.
@@ -173,7 +172,7 @@ with exit code 6 and the list of supported formats.`,
 			if geo != nil {
 				defer geo.Close()
 			}
-			cfg := logingest.Config{Scenarios: scenarios, Detector: logdetect.Options{SkipPrivate: skipPrivate}, Logger: logger}
+			cfg := logs.Config{Scenarios: scenarios, Detector: scenario.Options{SkipPrivate: skipPrivate}, Logger: logger}
 			if geo != nil {
 				cfg.GeoIP = geo
 			}
@@ -186,7 +185,7 @@ with exit code 6 and the list of supported formats.`,
 					}
 					memberID, cfg.Attacks = mem.ID, db
 				}
-				svc, err := logingest.New(cfg)
+				svc, err := logs.New(cfg)
 				if err != nil {
 					return err
 				}
@@ -224,7 +223,7 @@ with exit code 6 and the list of supported formats.`,
 }
 
 // replay feeds files through svc and summarises.
-func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, host string, files []string, size int64, year int) (*replaySummary, error) {
+func (m *Main) replay(ctx context.Context, svc *logs.Service, memberID, host string, files []string, size int64, year int) (*replaySummary, error) {
 	bar := progressbar.NewOptions64(size,
 		progressbar.OptionSetVisibility(!m.NoProgress),
 		progressbar.OptionSetWriter(m.Stderr),
@@ -237,33 +236,26 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 	var attacks []*occsimore.Attack
 	var decisions []*occsimore.Remediation
 	start := time.Now()
-	var years *logdetect.Years
-	const batchLines = 4096
-	batch := make([][]byte, 0, batchLines)
-	arena := make([]byte, 0, 1<<20)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	var years *parse.Years
+	ingest := logs.NewBatcher(4096, 1<<20, func(batch [][]byte) error {
 		res, err := svc.IngestYears(ctx, memberID, host, years, batch)
 		if err != nil {
 			return err
 		}
 		attacks = append(attacks, res.Attacks...)
 		decisions = append(append(decisions, res.Remediations...), res.Ended...)
-		batch, arena = batch[:0], arena[:0]
 		return nil
-	}
+	})
 	for _, path := range files {
-		var run func(context.Context, logsource.Handler) error
-		years = &logdetect.Years{Year: year}
+		var run func(context.Context, source.Handler) error
+		years = &parse.Years{Year: year}
 		if path == "-" {
-			run = (&logsource.Reader{R: m.Stdin, Member: memberID, Host: host}).Run
+			run = (&source.Reader{R: m.Stdin, Member: memberID, Host: host}).Run
 			if year == 0 {
 				years.NotAfter = time.Now()
 			}
 		} else {
-			run = (&logsource.File{Path: path, Member: memberID, Host: host}).Run
+			run = (&source.File{Path: path, Member: memberID, Host: host}).Run
 			if year == 0 {
 				st, err := os.Stat(path)
 				if err != nil {
@@ -272,36 +264,22 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 				years.NotAfter = st.ModTime()
 			}
 		}
-		probe := formatProbe{path: path, hint: logdetect.Hint{Years: &logdetect.Years{Year: year, NotAfter: years.NotAfter}}}
-		err := run(ctx, func(ctx context.Context, l logsource.Line) error {
-			if err := probe.check(l.Text); err != nil {
+		probe := logs.FormatProbe{Path: path, Hint: parse.Hint{Years: &parse.Years{Year: year, NotAfter: years.NotAfter}}}
+		err := run(ctx, func(ctx context.Context, l source.Line) error {
+			if err := probe.Check(l.Text); err != nil {
 				return err
 			}
-			if len(arena)+len(l.Text) > cap(arena) {
-				// Lines in batch still point into the old arena; start a new one.
-				if err := flush(); err != nil {
-					return err
-				}
-				if len(l.Text) > cap(arena) {
-					arena = make([]byte, 0, len(l.Text))
-				}
-			}
-			n := len(arena)
-			arena = append(arena, l.Text...)
-			batch = append(batch, arena[n:len(arena):len(arena)])
 			_ = bar.Add(len(l.Text) + 1) // cosmetic
-			if len(batch) == batchLines {
-				return flush()
-			}
-			return nil
+			return ingest.Add(l.Text)
 		})
 		if err == nil {
-			err = probe.end()
+			err = probe.End()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("replay %s: %w", path, err)
 		}
-		if err := flush(); err != nil {
+		// The file's lines are dated by its own years.
+		if err := ingest.Done(); err != nil {
 			return nil, err
 		}
 	}
@@ -324,7 +302,7 @@ func (m *Main) replay(ctx context.Context, svc *logingest.Service, memberID, hos
 		sum.LinesPerSec = float64(sum.Lines) / sum.Seconds
 	}
 	sum.Attacks = len(attacks)
-	sum.Scenarios, sum.Sources = logingest.Summarize(attacks)
+	sum.Scenarios, sum.Sources = logs.Summarize(attacks)
 	from := make(map[string]time.Time, len(attacks))
 	for _, a := range attacks {
 		from[a.ID] = a.End
@@ -377,61 +355,6 @@ func mergeDecisions(rs []*occsimore.Remediation, from map[string]time.Time) []re
 		out = append(out, d)
 	}
 	return out
-}
-
-// probeLines is how many first lines of a file must include one in a
-// supported format.
-const probeLines = 20
-
-// formatProbe stops a replay early when none of a file's first lines is in
-// a format logdetect knows, instead of reading it all to report nothing.
-type formatProbe struct {
-	path   string
-	hint   logdetect.Hint
-	n      int
-	parsed bool
-	first  string
-	reason string
-}
-
-func (p *formatProbe) check(line []byte) error {
-	if p.parsed || p.n >= probeLines {
-		return nil
-	}
-	p.n++
-	_, err := logdetect.Parse(line, p.hint)
-	if err == nil {
-		p.parsed = true
-		return nil
-	}
-	if p.n == 1 {
-		p.first, p.reason = truncateLine(string(line), 200), err.Error()
-	}
-	if p.n == probeLines {
-		return p.error()
-	}
-	return nil
-}
-
-// end reports a file shorter than probeLines of which no line parsed.
-func (p *formatProbe) end() error {
-	if p.parsed || p.n == 0 {
-		return nil
-	}
-	return p.error()
-}
-
-func (p *formatProbe) error() error {
-	return &occsimore.Error{Code: occsimore.EINVALID, Message: fmt.Sprintf(
-		"none of the first %d lines of %s is in a supported format; line 1 %q: %s\nsupported formats:\n  - %s",
-		p.n, p.path, p.first, p.reason, strings.Join(logdetect.Formats(), "\n  - "))}
-}
-
-func truncateLine(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 func writeReplaySummary(w io.Writer, s *replaySummary) error {
@@ -513,12 +436,12 @@ reason.`,
 			if err != nil {
 				return err
 			}
-			e, err := logdetect.ParseString(args[0], logdetect.Hint{Years: &logdetect.Years{NotAfter: time.Now()}})
+			e, err := parse.ParseString(args[0], parse.Hint{Years: &parse.Years{NotAfter: time.Now()}})
 			if err != nil {
 				return fmt.Errorf("line not parsed: %w", err)
 			}
-			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: entryFields(&e)}
-			ex.Scenarios = logdetect.NewDetector(scenarios, logdetect.Options{}).Explain(&e)
+			ex := explanation{Line: args[0], Parser: e.Source, Kind: e.Kind, Fields: e.Named()}
+			ex.Scenarios = scenario.NewDetector(scenarios, scenario.Options{}).Explain(&e)
 			if e.SourceIP.IsValid() {
 				if geo := openGeoIP(geoDir, m.logger(c)); geo != nil {
 					defer geo.Close()
@@ -554,46 +477,6 @@ reason.`,
 	return cmd
 }
 
-// entryFields lists an Entry's set fields by name, in snake case.
-func entryFields(e *logdetect.Entry) map[string]string {
-	out := map[string]string{}
-	v := reflect.ValueOf(e).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		f, name := v.Field(i), snake(t.Field(i).Name)
-		if !t.Field(i).IsExported() || f.IsZero() {
-			continue
-		}
-		switch x := f.Interface().(type) {
-		case time.Time:
-			out[name] = x.Format(time.RFC3339)
-		case netip.Addr:
-			out[name] = x.String()
-		case map[string]string:
-			for k, val := range x {
-				out[name+"."+k] = val
-			}
-		default:
-			out[name] = fmt.Sprint(x)
-		}
-	}
-	return out
-}
-
-func snake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if 'A' <= r && r <= 'Z' {
-			if i > 0 && !('A' <= rune(s[i-1]) && rune(s[i-1]) <= 'Z') {
-				b.WriteByte('_')
-			}
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 func (m *Main) logsScenariosCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "scenarios",
@@ -602,7 +485,7 @@ func (m *Main) logsScenariosCommand() *cobra.Command {
 them into a directory, edit, and point logs.scenarios_dir (or --scenarios) at it.`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fsys := logdetect.BuiltinFiles()
+			fsys := scenario.BuiltinFiles()
 			names, err := fs.Glob(fsys, "*.yaml")
 			if err != nil {
 				return err
@@ -666,7 +549,7 @@ read from its start.`,
 			if err != nil {
 				return err
 			}
-			sh := &logship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, StateFile: stateFile, Logger: m.logger(c)}
+			sh := &ship.Shipper{URL: serverURL, Token: token, Host: host, Every: every, FromStart: fromStart, StateFile: stateFile, Logger: m.logger(c)}
 			return sh.Run(cmd.Context(), files)
 		},
 	}

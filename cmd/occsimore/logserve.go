@@ -9,9 +9,10 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/config"
 	occhttp "github.com/occsimore/occsimore/http"
-	"github.com/occsimore/occsimore/logdetect"
-	"github.com/occsimore/occsimore/logingest"
-	"github.com/occsimore/occsimore/logsource"
+	"github.com/occsimore/occsimore/logs"
+	"github.com/occsimore/occsimore/logs/parse"
+	"github.com/occsimore/occsimore/logs/scenario"
+	"github.com/occsimore/occsimore/logs/source"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 )
@@ -19,14 +20,14 @@ import (
 // openLogs builds the server's attack detection from logs: the service
 // every log source feeds, the syslog listener when configured, and the
 // ticker that closes counter windows. The returned function stops them.
-func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipeline.Pipeline, logger *slog.Logger) (*logingest.Service, func(), error) {
+func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipeline.Pipeline, logger *slog.Logger) (*logs.Service, func(), error) {
 	scenarios, err := loadScenarios(c.Logs.ScenariosDir)
 	if err != nil {
 		return nil, nil, configError{fmt.Errorf("logs.scenarios_dir: %w", err)}
 	}
-	cfg := logingest.Config{
+	cfg := logs.Config{
 		Scenarios: scenarios,
-		Detector:  logdetect.Options{SkipPrivate: c.Logs.SkipPrivate},
+		Detector:  scenario.Options{SkipPrivate: c.Logs.SkipPrivate},
 		Attacks:   db,
 		Events:    pipelineSink{pl},
 		Logger:    logger,
@@ -35,20 +36,20 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 	if geo != nil {
 		cfg.GeoIP = geo
 	}
-	svc, err := logingest.New(cfg)
+	svc, err := logs.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	var syslog *logsource.Syslog
+	var syslog *source.Syslog
 	if c.Logs.SyslogUDP != "" || c.Logs.SyslogTCP != "" {
 		mem, err := db.FindMemberBySlug(ctx, c.Logs.SyslogMember)
 		if err != nil {
 			cancel()
 			return nil, nil, configError{fmt.Errorf("logs.syslog_member %q: %w", c.Logs.SyslogMember, err)}
 		}
-		syslog, err = logsource.ListenSyslog(ctx, logsource.SyslogConfig{
+		syslog, err = source.ListenSyslog(ctx, source.SyslogConfig{
 			Member: mem.ID, UDP: c.Logs.SyslogUDP, TCP: c.Logs.SyslogTCP, MaxMessageSize: int(c.Logs.MaxMessageBytes),
 			MaxConns: c.Logs.SyslogMaxConns, MaxConnsPerAddr: c.Logs.SyslogMaxConnsPerAddr, IdleTimeout: c.Logs.SyslogIdleTimeout.D(),
 		}, logger)
@@ -58,11 +59,11 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 		}
 		logger.Info("syslog listening", "udp", syslog.UDPAddr(), "tcp", syslog.TCPAddr(), "member", mem.Slug)
 		go func() {
-			err := syslog.Serve(ctx, func(ctx context.Context, l logsource.Line) error {
+			err := syslog.Serve(ctx, func(ctx context.Context, l source.Line) error {
 				// A store error is logged, not returned: it must not stop the
 				// listener, and the detectors have already moved on.
 				// Year-less timestamps: none later than when the message came.
-				years := &logdetect.Years{NotAfter: l.Received}
+				years := &parse.Years{NotAfter: l.Received}
 				if _, err := svc.IngestYears(ctx, l.Member, l.Host, years, [][]byte{l.Text}); err != nil {
 					logger.ErrorContext(ctx, "syslog line", "err", err)
 				}
@@ -105,11 +106,11 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 type pipelineSink struct{ pl *pipeline.Pipeline }
 
 func (s pipelineSink) SubmitEvents(ctx context.Context, memberID string, evs []occsimore.Event) error {
-	return s.pl.Submit(ctx, memberID, evs, make([]pipeline.Scored, len(evs)))
+	return s.pl.Submit(ctx, memberID, evs, make([]occsimore.Scored, len(evs)))
 }
 
 // logIngester adapts the service to the API's POST /v1/logs.
-type logIngester struct{ svc *logingest.Service }
+type logIngester struct{ svc *logs.Service }
 
 func (l logIngester) IngestLines(ctx context.Context, memberID, host string, lines [][]byte) (occhttp.LogIngestResult, error) {
 	res, err := l.svc.Ingest(ctx, memberID, host, lines)

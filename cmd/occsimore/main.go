@@ -14,7 +14,10 @@ import (
 	"syscall"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/app"
+	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/config"
+	occhttp "github.com/occsimore/occsimore/http"
 	"github.com/spf13/cobra"
 )
 
@@ -52,6 +55,9 @@ type Main struct {
 
 	// ready, if set, is called with the server's URL once it listens (tests).
 	ready func(url string)
+	// engineBuilt, if set, is called with the behaviour engine's
+	// configuration each in-process command builds (tests).
+	engineBuilt func(behavior.Config)
 }
 
 // usageError marks errors in how the command was called.
@@ -81,6 +87,9 @@ func exitCode(err error) int {
 		return exitUsage
 	}
 	if _, ok := errors.AsType[configError](err); ok {
+		return exitConfig
+	}
+	if _, ok := errors.AsType[app.ConfigError](err); ok {
 		return exitConfig
 	}
 	if _, ok := errors.AsType[*config.Error](err); ok {
@@ -172,10 +181,12 @@ func (m *Main) logger(c config.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by config
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(m.Stderr, opts)
 	if c.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+		h = slog.NewJSONHandler(m.Stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+	// Every *Context call made while serving a request says which.
+	return slog.New(occhttp.NewContextHandler(h))
 }
 
 // print writes v as JSON when --output json, and calls text otherwise.

@@ -94,7 +94,7 @@ rejected, the command exits 6 and names the first bad line and field.`,
 				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
 				// Scored lines on standard output would interleave with a bar.
 				progressbar.OptionSetVisibility(out != "" && !m.NoProgress))
-			bc, err := m.loadEngineConfig()
+			bc, err := m.loadEngineConfig(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -4,19 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"runtime"
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/app"
+	"github.com/occsimore/occsimore/attackreport"
 	"github.com/occsimore/occsimore/auth"
-	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/gcfloor"
 	occhttp "github.com/occsimore/occsimore/http"
-	"github.com/occsimore/occsimore/journal"
-	"github.com/occsimore/occsimore/logingest"
+	"github.com/occsimore/occsimore/logs"
 	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/occsimore/occsimore/web"
@@ -39,7 +38,7 @@ flight finish within server.shutdown_timeout.`,
 				return err
 			}
 			logger := m.logger(c)
-			db, err := openStore(cmd.Context(), c)
+			db, err := app.OpenStore(cmd.Context(), c)
 			if err != nil {
 				return err
 			}
@@ -52,11 +51,18 @@ flight finish within server.shutdown_timeout.`,
 // serve wires the store into the API and the console and serves until ctx is
 // done. started, if set, runs once the server listens (the demo feeds its
 // traffic from there).
-func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logingest.Service)) error {
+func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger, started func(ctx context.Context, url string, pl *pipeline.Pipeline, logs *logs.Service)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	pl, closePipeline, err := openPipeline(ctx, c, db, logger)
+	bc, err := app.EngineConfig(ctx, c, db)
+	if err != nil {
+		return err
+	}
+	if m.engineBuilt != nil {
+		m.engineBuilt(bc)
+	}
+	pl, closePipeline, err := app.OpenPipeline(ctx, c, bc, db, logger)
 	if err != nil {
 		return err
 	}
@@ -78,7 +84,8 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		return fmt.Errorf("console: %w", err)
 	}
 	console.SetEvents(pl, db)
-	console.SetAttacks(db)
+	reports := attackreport.New(db, time.Now)
+	console.SetAttacks(db, reports)
 
 	logs, closeLogs, err := openLogs(ctx, c, db, pl, logger)
 	if err != nil {
@@ -105,7 +112,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Now = time.Now
 	srv.Events, srv.Alerts = pl, db
 	srv.Models, srv.ReloadModels = db, pl.ReloadModels
-	srv.Attacks, srv.Logs = db, logIngester{logs}
+	srv.Attacks, srv.AttackReports, srv.Logs = db, reports, logIngester{logs}
 	srv.LogPush = occhttp.LogPushLimits{MaxBytes: c.Logs.PushMaxBytes, MaxBytesPerMember: c.Logs.PushMaxBytesPerMember, Wait: c.Logs.PushWait.D()}
 	if srv.LogPush.Wait == 0 {
 		srv.LogPush.Wait = -1 // logs.push_wait = "0s": refuse at once
@@ -137,10 +144,6 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	return srv.Serve(ctx, ln)
 }
 
-// modelPollInterval is how soon a running server applies a model promoted
-// from the CLI or another node (the API's promote applies at once).
-const modelPollInterval = 5 * time.Second
-
 // sweepSessions deletes expired console sessions every few minutes.
 func sweepSessions(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
@@ -157,93 +160,4 @@ func sweepSessions(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) {
 			}
 		}
 	}
-}
-
-// openPipeline opens the journal, restores the behaviour engine from its last
-// snapshot and the records after it, and returns the pipeline with a close
-// function that checkpoints and closes the journal.
-func openPipeline(ctx context.Context, c config.Config, db *sqlstore.DB, logger *slog.Logger) (*pipeline.Pipeline, func(), error) {
-	bc := behavior.DefaultConfig()
-	bc.MaxLateness = c.Engine.MaxLateness.D()
-	// A secret seed keeps entity hashes unpredictable, so nobody can craft
-	// IDs that collide in the profile tables. A new one each start is safe:
-	// a snapshot restores the seed it was written with, and without one the
-	// journal is replayed from scratch.
-	bc.HashSeed = rand.Uint64()
-	if c.Engine.SpecsFile != "" {
-		specs, err := config.LoadSpecs(c.Engine.SpecsFile)
-		if err != nil {
-			return nil, nil, configError{err}
-		}
-		bc.Specs = specs.Specs
-		if bc.Thresholds, err = memberThresholds(ctx, db, specs); err != nil {
-			return nil, nil, configError{err}
-		}
-	}
-	eng, err := behavior.NewEngine(bc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("behaviour engine: %w", err)
-	}
-	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger, SyncInterval: c.Engine.JournalSyncInterval.D()})
-	if err != nil {
-		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
-	}
-	pl := pipeline.New(pipeline.Config{
-		CheckpointEvery: int(c.Engine.CheckpointEvery),
-		Models:          db,
-		Anomaly: pipeline.AnomalyConfig{
-			Kinds:    c.Engine.AnomalyKinds,
-			Disabled: len(c.Engine.AnomalyKinds) == 0,
-			Warmup:   int(c.Engine.AnomalyWarmup),
-			Review:   c.Engine.AnomalyReview,
-		},
-	}, eng, j, db, logger)
-	start := time.Now()
-	if err := pl.Recover(ctx); err != nil {
-		j.Close()
-		return nil, nil, fmt.Errorf("recover profiles: %w", err)
-	}
-	logger.Info("profiles recovered", "seq", pl.Seq(), "took", time.Since(start).Round(time.Millisecond))
-	// A model that fails to load is skipped: scoring goes on without it.
-	if err := pl.ReloadModels(ctx); err != nil {
-		logger.Error("load models", "err", err)
-	}
-	go pl.WatchModels(ctx, modelPollInterval)
-	return pl, func() {
-		// The serve context is done by now; closing still gets its own time.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := pl.Close(cctx); err != nil {
-			logger.Error("close pipeline", "err", err)
-		}
-		if err := j.Close(); err != nil {
-			logger.Error("close journal", "err", err)
-		}
-	}, nil
-}
-
-// memberThresholds resolves the member slugs of a specs file to the
-// engine's per-member, per-kind thresholds.
-func memberThresholds(ctx context.Context, db *sqlstore.DB, specs config.Specs) (map[string]map[string]behavior.Thresholds, error) {
-	out := map[string]map[string]behavior.Thresholds{}
-	for _, mt := range specs.Members {
-		mem, err := db.FindMemberBySlug(ctx, mt.Slug)
-		if err != nil {
-			return nil, fmt.Errorf("engine.specs_file: member %q: %w", mt.Slug, err)
-		}
-		if out[mem.ID] == nil {
-			out[mem.ID] = map[string]behavior.Thresholds{}
-		}
-		kinds := []string{mt.Kind}
-		if mt.Kind == "" {
-			kinds = kinds[:0]
-			for _, sp := range specs.Specs {
-				kinds = append(kinds, sp.Kind)
-			}
-		}
-		for _, k := range kinds {
-			out[mem.ID][k] = behavior.Thresholds{Review: mt.Review, Block: mt.Block}
-		}
-	}
-	return out, nil
 }

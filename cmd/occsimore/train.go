@@ -10,15 +10,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/occsimore/occsimore"
+	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/behavior"
-	"github.com/occsimore/occsimore/config"
 	"github.com/occsimore/occsimore/ingest"
-	"github.com/occsimore/occsimore/pipeline"
 	"github.com/occsimore/occsimore/sqlstore"
+	"github.com/occsimore/occsimore/train"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -37,7 +36,7 @@ func (m *Main) trainCommand() *cobra.Command {
 		labelDelay                       string
 		trees                            int
 	)
-	tc := pipeline.DefaultTrainConfig()
+	tc := train.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Fit a fraud model on labelled history and store it as a candidate version",
@@ -79,11 +78,7 @@ probability at or above --review or --block).`,
 				return usageError{fmt.Errorf("--trees %d must be at least 1", trees)}
 			}
 			tc.GBDT.Trees = trees
-			c, err := m.loadConfig()
-			if err != nil {
-				return err
-			}
-			if tc.Engine, err = engineConfig(c); err != nil {
+			if tc.Engine, err = m.loadEngineConfig(cmd.Context()); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -115,29 +110,19 @@ probability at or above --review or --block).`,
 	return cmd
 }
 
-// loadEngineConfig loads the configuration and the behaviour engine's part
-// of it, for the commands that run an engine in process.
-func (m *Main) loadEngineConfig() (behavior.Config, error) {
+// loadEngineConfig loads the configuration and builds from it the
+// behaviour engine's configuration the server runs, for the commands that
+// run an engine in process without a store.
+func (m *Main) loadEngineConfig(ctx context.Context) (behavior.Config, error) {
 	c, err := m.loadConfig()
 	if err != nil {
 		return behavior.Config{}, err
 	}
-	return engineConfig(c)
-}
-
-// engineConfig is the behaviour engine the server runs, so that training
-// sees the features live scoring will.
-func engineConfig(c config.Config) (behavior.Config, error) {
-	bc := behavior.DefaultConfig()
-	bc.MaxLateness = c.Engine.MaxLateness.D()
-	if c.Engine.SpecsFile != "" {
-		specs, err := config.LoadSpecs(c.Engine.SpecsFile)
-		if err != nil {
-			return bc, configError{err}
-		}
-		bc.Specs = specs.Specs
+	bc, err := app.EngineConfig(ctx, c, nil)
+	if err == nil && m.engineBuilt != nil {
+		m.engineBuilt(bc)
 	}
-	return bc, nil
+	return bc, err
 }
 
 // parseTimeFlag reads a date (UTC midnight) or an RFC 3339 time; "" is the
@@ -156,9 +141,9 @@ func parseTimeFlag(name, v string) (time.Time, error) {
 	return t, nil
 }
 
-func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member, from, format string, tc pipeline.TrainConfig) (*trainResult, error) {
+func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member, from, format string, tc train.Config) (*trainResult, error) {
 	var (
-		ts      *pipeline.TrainingSet
+		ts      *train.Set
 		skipped int
 		source  string
 	)
@@ -175,7 +160,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 		if err != nil {
 			return nil, err
 		}
-		ts, skipped = pipeline.TrainingSetFromAlerts(rows, names)
+		ts, skipped = train.FromAlerts(rows, names)
 		source = "alerts"
 		fmt.Fprintf(m.Stderr, "training on %d labelled %s alerts of %s", len(ts.Y), tc.Kind, mem.Slug)
 		if skipped > 0 {
@@ -190,7 +175,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 		source = filepath.Base(from)
 		fmt.Fprintf(m.Stderr, "training on %d %s events of %s\n", len(ts.Y), tc.Kind, from)
 	}
-	mv, err := pipeline.Train(ctx, ts, tc)
+	mv, err := train.Fit(ctx, ts, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +188,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 
 // readTrainingFile replays a labelled file through the engine, with a
 // progress bar over its bytes.
-func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc pipeline.TrainConfig) (*pipeline.TrainingSet, error) {
+func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc train.Config) (*train.Set, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", name, err)
@@ -238,69 +223,18 @@ func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc pip
 		defer zr.Close()
 		r = zr
 	}
-	var lr pipeline.LabelledReader
+	var lr train.LabelledReader
 	switch format {
 	case "csv":
-		if lr, err = newCSVLabels(r); err != nil {
+		if lr, err = ingest.NewLabelledCSV(r); err != nil {
 			return nil, err
 		}
 	case "ndjson":
-		lr = &ndjsonLabels{d: ingest.NewNDJSON(r, 0)}
+		lr = ingest.NewLabelledNDJSON(r)
 	default:
 		return nil, usageError{fmt.Errorf("--format %q must be csv or ndjson", format)}
 	}
-	return pipeline.BuildTrainingSet(ctx, lr, tc)
-}
-
-// csvLabels reads the handbook's raw CSV with its TX_FRAUD labels.
-type csvLabels struct {
-	r      *ingest.CSVReader
-	column string
-}
-
-func newCSVLabels(r io.Reader) (*csvLabels, error) {
-	mp := ingest.HandbookMapping()
-	cr, err := ingest.NewCSV(r, mp)
-	if err != nil {
-		return nil, err
-	}
-	return &csvLabels{r: cr, column: mp.Columns["label"]}, nil
-}
-
-func (c *csvLabels) Line() int { return c.r.Line() }
-
-func (c *csvLabels) Next(ev *occsimore.Event) (bool, error) {
-	if err := c.r.Next(ev); err != nil {
-		return false, err
-	}
-	fraud, ok := c.r.Label()
-	if !ok {
-		return false, occsimore.FieldErrorf("label", "line %d: column %s: missing label", c.r.Line(), c.column)
-	}
-	return fraud, nil
-}
-
-// ndjsonLabels reads events whose attrs.fraud is "0" or "1", and removes
-// the label attributes before the engine sees them.
-type ndjsonLabels struct{ d *ingest.NDJSONReader }
-
-func (n *ndjsonLabels) Line() int { return n.d.Line() }
-
-func (n *ndjsonLabels) Next(ev *occsimore.Event) (bool, error) {
-	if err := n.d.Next(ev); err != nil {
-		return false, err
-	}
-	v, ok := ev.Attrs["fraud"]
-	if !ok {
-		return false, occsimore.FieldErrorf("attrs.fraud", "line %d: attrs.fraud is missing: every training event needs a label", n.d.Line())
-	}
-	fraud, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, occsimore.FieldErrorf("attrs.fraud", "line %d: attrs.fraud %q is not 0 or 1", n.d.Line(), v)
-	}
-	delete(ev.Attrs, "fraud")
-	delete(ev.Attrs, "fraud_scenario")
-	return fraud, nil
+	return train.FromEvents(ctx, lr, tc)
 }
 
 func printTrain(w io.Writer, mem *occsimore.Member, res *trainResult) error {
@@ -319,110 +253,4 @@ func num(f float64) string {
 		return "n/a"
 	}
 	return strconv.FormatFloat(f, 'f', 3, 64)
-}
-
-func (m *Main) modelCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "model",
-		Short: "List trained models and move them through shadow, promotion and retirement",
-		Long: `Models go candidate → shadow → promoted → retired. A shadow model scores every
-event beside the promoted one: its probability is returned as shadow_score and
-kept with alerts, and never changes a decision. A promoted model's probability
-takes part in every decision. Promoting retires the model promoted before; a
-retired model can be promoted again (a rollback). A running server picks the
-change up within a few seconds.
-
-A model is named by its version within --kind (3 or v3) or by its ID (mdl_...).`,
-	}
-	var slug, kind string
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&slug, "member", "", "member slug (required)")
-	pf.StringVar(&kind, "kind", "card.tx", "event kind")
-
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the member's models of --kind, newest first",
-		Args:  argsUsage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			return m.withStore(ctx, func(db *sqlstore.DB) error {
-				mem, err := memberBySlug(ctx, db, slug)
-				if err != nil {
-					return err
-				}
-				ms, err := db.ListModels(ctx, mem.ID, occsimore.ModelFilter{Kind: kind})
-				if err != nil {
-					return err
-				}
-				return m.print(ms, func(w io.Writer) error { return printModels(w, ms) })
-			})
-		},
-	}
-	cmd.AddCommand(list)
-	for _, st := range []struct {
-		status occsimore.ModelStatus
-		short  string
-	}{
-		{occsimore.ModelShadow, "Score every event with the model beside the promoted one, without deciding"},
-		{occsimore.ModelPromoted, "Use the model's probability in live decisions"},
-		{occsimore.ModelRetired, "Stop scoring with the model"},
-		{occsimore.ModelCandidate, "Return the model to candidate (it stops scoring)"},
-	} {
-		verb := map[occsimore.ModelStatus]string{occsimore.ModelShadow: "shadow", occsimore.ModelPromoted: "promote",
-			occsimore.ModelRetired: "retire", occsimore.ModelCandidate: "demote"}[st.status]
-		cmd.AddCommand(&cobra.Command{
-			Use:   verb + " VERSION",
-			Short: st.short,
-			Args:  argsUsage(cobra.ExactArgs(1)),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				ctx := cmd.Context()
-				return m.withStore(ctx, func(db *sqlstore.DB) error {
-					mem, err := memberBySlug(ctx, db, slug)
-					if err != nil {
-						return err
-					}
-					mv, err := findModelRef(ctx, db, mem.ID, kind, args[0])
-					if err != nil {
-						return err
-					}
-					mv, err = db.SetModelStatus(ctx, mem.ID, mv.ID, st.status, time.Now())
-					if err != nil {
-						return err
-					}
-					return m.print(mv, func(w io.Writer) error {
-						_, err := fmt.Fprintf(w, "model %s (%s v%d of %s) is now %s\n", mv.ID, mv.Kind, mv.Version, mem.Slug, mv.Status)
-						return err
-					})
-				})
-			},
-		})
-	}
-	return cmd
-}
-
-// findModelRef resolves a version number or a model ID of memberID.
-func findModelRef(ctx context.Context, db occsimore.ModelService, memberID, kind, ref string) (*occsimore.ModelVersion, error) {
-	version, id, err := pipeline.ParseModelRef(ref)
-	if err != nil {
-		return nil, err
-	}
-	if id != "" {
-		return db.FindModel(ctx, memberID, id)
-	}
-	return db.FindModelVersion(ctx, memberID, kind, version)
-}
-
-func printModels(w io.Writer, ms []*occsimore.ModelVersion) error {
-	if len(ms) == 0 {
-		_, err := fmt.Fprintln(w, "no models")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tID\tKIND\tSTATUS\tAUC\tAP\tCP@K\tROWS\tSOURCE\tCREATED")
-	for _, mv := range ms {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", mv.Version, mv.ID, mv.Kind, mv.Status,
-			num(mv.Metrics.AUC), num(mv.Metrics.AP), num(mv.Metrics.CPK), mv.Metrics.TrainRows+mv.Metrics.HoldoutRows,
-			mv.Source, mv.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
 }

@@ -2,15 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/occsimore/occsimore"
-	"github.com/occsimore/occsimore/ingest"
 )
 
 // TestTrainEndToEnd simulates a small card world, trains on it, and moves
@@ -140,29 +135,4 @@ func TestTrainBadInput(t *testing.T) {
 	if code != exitInvalid {
 		t.Fatalf("--holdout 1.5: exit %d, want %d", code, exitInvalid)
 	}
-}
-
-func FuzzNDJSONLabels(f *testing.F) {
-	f.Add(`{"kind":"card.tx","time":"2026-01-01T00:00:00Z","card":"c1","amount":3,"attrs":{"fraud":"1","fraud_scenario":"2"}}`)
-	f.Add(`{"kind":"card.tx","time":"2026-01-01T00:00:00Z","card":"c1","attrs":{"fraud":"maybe"}}`)
-	f.Add(`{"kind":"card.tx"`)
-	f.Fuzz(func(t *testing.T, line string) {
-		r := &ndjsonLabels{d: ingest.NewNDJSON(strings.NewReader(line), 0)}
-		var ev occsimore.Event
-		for range 4 {
-			_, err := r.Next(&ev)
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					return
-				}
-				if occsimore.ErrorCode(err) != occsimore.EINVALID {
-					t.Fatalf("error %v is not EINVALID", err)
-				}
-				continue
-			}
-			if _, ok := ev.Attrs["fraud"]; ok {
-				t.Fatal("the label reached the event")
-			}
-		}
-	})
 }

@@ -10,16 +10,31 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set with -ldflags "-X main.version=…" by release builds.
-var version = "dev"
-
+// buildInfo reads the version and commit the go tool stamped into the
+// binary: a module version for `go install …@version`, a pseudo-version
+// and the VCS revision for a build in a git checkout. Without either, as
+// under `go test`, the version is "dev".
 func buildInfo() occsimore.BuildInfo {
-	bi := occsimore.BuildInfo{Version: version, Go: runtime.Version()}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				bi.Commit = s.Value
-			}
+	info, _ := debug.ReadBuildInfo()
+	return buildInfoFrom(info)
+}
+
+func buildInfoFrom(info *debug.BuildInfo) occsimore.BuildInfo {
+	bi := occsimore.BuildInfo{Version: "dev", Go: runtime.Version()}
+	if info == nil {
+		return bi
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		bi.Version = v
+	}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			bi.Commit = s.Value
+		case "vcs.time":
+			bi.Time = s.Value
+		case "vcs.modified":
+			bi.Modified = s.Value == "true"
 		}
 	}
 	return bi
@@ -33,7 +48,14 @@ func (m *Main) versionCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bi := buildInfo()
 			return m.print(bi, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "occsimore %s (commit %s, %s)\n", bi.Version, orNone(bi.Commit), bi.Go)
+				commit := orNone(bi.Commit)
+				if bi.Modified {
+					commit += " with local changes"
+				}
+				if bi.Time != "" {
+					commit += " of " + bi.Time
+				}
+				_, err := fmt.Fprintf(w, "occsimore %s (commit %s, %s)\n", bi.Version, commit, bi.Go)
 				return err
 			})
 		},
