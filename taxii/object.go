@@ -2,6 +2,7 @@ package taxii
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -133,4 +134,13 @@ func ValidUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// NewUUID returns a random (version 4) UUID, for collection and status IDs.
+func NewUUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

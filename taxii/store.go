@@ -70,8 +70,9 @@ type Store interface {
 	// member added, in a collection it may read and write, and returns how
 	// many it deleted.
 	DeleteObject(ctx context.Context, memberID, collectionID, id string, f Filter) (int, error)
-	// CreateStatus stores the status of a member's POST.
-	CreateStatus(ctx context.Context, memberID string, s *Status) error
+	// CreateStatus stores the status of a member's POST to a collection,
+	// with a new ID if s.ID is empty.
+	CreateStatus(ctx context.Context, memberID, collectionID string, s *Status) error
 	// FindStatus returns a status of the member.
 	FindStatus(ctx context.Context, memberID, id string) (*Status, error)
 	// SyncState returns a member's pull state by name, zero if none.
