@@ -150,6 +150,7 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 			return nil, fmt.Errorf("add objects: %w", err)
 		}
 		if same.Int64 > 0 {
+			out[i].Held = true
 			continue // already there: TAXII POSTs are idempotent per version
 		}
 		first := n == 0 || micros(v) < lo.Int64
@@ -361,18 +362,18 @@ func (db *DB) FindStatus(ctx context.Context, memberID, id string) (*taxii.Statu
 
 // SyncState implements taxii.Store.
 func (db *DB) SyncState(ctx context.Context, memberID, name string) (*taxii.SyncState, error) {
-	var after sql.NullInt64
+	var after, last sql.NullInt64
 	var updated int64
 	s := &taxii.SyncState{Name: name}
-	err := db.queryRow(ctx, `SELECT added_after, pulled, updated_at FROM taxii_sync WHERE member_id = ? AND name = ?`,
-		memberID, name).Scan(&after, &s.Pulled, &updated)
+	err := db.queryRow(ctx, `SELECT added_after, next, last_added, pulled, updated_at FROM taxii_sync WHERE member_id = ? AND name = ?`,
+		memberID, name).Scan(&after, &s.Next, &last, &s.Pulled, &updated)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return s, nil
 	case err != nil:
 		return nil, fmt.Errorf("sync state: %w", err)
 	}
-	s.AddedAfter, s.UpdatedAt = fromNullMicros(after), fromMicros(updated)
+	s.AddedAfter, s.LastAdded, s.UpdatedAt = fromNullMicros(after), fromNullMicros(last), fromMicros(updated)
 	return s, nil
 }
 
@@ -382,10 +383,11 @@ func (db *DB) SaveSyncState(ctx context.Context, memberID string, s *taxii.SyncS
 		return occsimore.FieldErrorf("name", "a sync state needs a name")
 	}
 	s.UpdatedAt = db.now()
-	_, err := db.exec(ctx, `INSERT INTO taxii_sync (member_id, name, added_after, pulled, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (member_id, name) DO UPDATE SET added_after = excluded.added_after, pulled = excluded.pulled,
-		updated_at = excluded.updated_at`,
-		memberID, s.Name, nullMicros(normTime(s.AddedAfter)), s.Pulled, micros(s.UpdatedAt))
+	_, err := db.exec(ctx, `INSERT INTO taxii_sync (member_id, name, added_after, next, last_added, pulled, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (member_id, name) DO UPDATE SET added_after = excluded.added_after, next = excluded.next,
+		last_added = excluded.last_added, pulled = excluded.pulled, updated_at = excluded.updated_at`,
+		memberID, s.Name, nullMicros(normTime(s.AddedAfter)), s.Next, nullMicros(normTime(s.LastAdded)), s.Pulled, micros(s.UpdatedAt))
 	switch {
 	case db.isForeignKey(err):
 		return occsimore.Errorf(occsimore.ENOTFOUND, "member %q not found", memberID)

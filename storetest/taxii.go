@@ -135,7 +135,7 @@ func testTAXIIVersions(t *testing.T, db *sqlstore.DB) {
 	addObjects(t, db, a.ID, c.ID, t0.Add(2*time.Second), stixObject(t, "indicator", 1, "2.1", d(2)))
 	// The same version again is a success and stores nothing.
 	out := addObjects(t, db, a.ID, c.ID, t0.Add(3*time.Second), stixObject(t, "indicator", 1, "2.1", d(9)))
-	if !out[0].Version.Equal(d(9)) {
+	if !out[0].Version.Equal(d(9)) || !out[0].Held {
 		t.Fatalf("outcome version %v", out[0].Version)
 	}
 	for _, tc := range []struct {
@@ -320,12 +320,12 @@ func testTAXIISync(t *testing.T, db *sqlstore.DB) {
 	if err != nil || !s.AddedAfter.IsZero() || s.Pulled != 0 {
 		t.Fatalf("fresh SyncState = %+v, %v", s, err)
 	}
-	s.AddedAfter, s.Pulled = t0.Add(123456789*time.Nanosecond), 42
+	s.AddedAfter, s.Pulled, s.Next, s.LastAdded = t0.Add(123456789*time.Nanosecond), 42, "cursor", t0.Add(time.Hour)
 	if err := db.SaveSyncState(t.Context(), a.ID, s); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.SyncState(t.Context(), a.ID, "peer")
-	if err != nil || !got.AddedAfter.Equal(t0.Add(123456*time.Microsecond)) || got.Pulled != 42 {
+	if err != nil || !got.AddedAfter.Equal(t0.Add(123456*time.Microsecond)) || got.Pulled != 42 || got.Next != "cursor" || !got.LastAdded.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("SyncState = %+v, %v", got, err)
 	}
 	if other, _ := db.SyncState(t.Context(), b.ID, "peer"); other.Pulled != 0 {

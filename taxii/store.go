@@ -32,14 +32,19 @@ type Page struct {
 type Outcome struct {
 	ID      string
 	Version time.Time
+	Held    bool // the collection already held this version
 	Err     error
 }
 
-// SyncState is where a pull from a remote collection stands: the
-// date_added of the last object taken, as the remote reported it.
+// SyncState is where a pull from a remote collection stands. A pull
+// resumes with Next, a cursor of the remote's query that started at
+// AddedAfter, while the remote accepts it; else from LastAdded, the newest
+// date_added taken, as the remote reported it.
 type SyncState struct {
 	Name       string // the sync's name, unique within the member
 	AddedAfter time.Time
+	Next       string
+	LastAdded  time.Time
 	Pulled     int64 // objects taken so far
 	UpdatedAt  time.Time
 }

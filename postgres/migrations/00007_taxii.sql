@@ -49,10 +49,15 @@ CREATE TABLE taxii_status (
 );
 CREATE INDEX taxii_status_member ON taxii_status (member_id, created_at);
 
+-- A pull resumes from next (a cursor of the query that started at
+-- added_after) while the remote accepts it, else from last_added, the
+-- newest date_added taken.
 CREATE TABLE taxii_sync (
 	member_id   text COLLATE "C" NOT NULL REFERENCES members (id) ON DELETE CASCADE,
 	name        text NOT NULL,
 	added_after bigint,
+	next        text NOT NULL,
+	last_added  bigint,
 	pulled      bigint NOT NULL,
 	updated_at  bigint NOT NULL,
 	PRIMARY KEY (member_id, name)

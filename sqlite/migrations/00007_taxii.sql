@@ -49,10 +49,15 @@ CREATE TABLE taxii_status (
 ) STRICT;
 CREATE INDEX taxii_status_member ON taxii_status (member_id, created_at);
 
+-- A pull resumes from next (a cursor of the query that started at
+-- added_after) while the remote accepts it, else from last_added, the
+-- newest date_added taken.
 CREATE TABLE taxii_sync (
 	member_id   TEXT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
 	name        TEXT NOT NULL,
 	added_after INTEGER,
+	next        TEXT NOT NULL,
+	last_added  INTEGER,
 	pulled      INTEGER NOT NULL,
 	updated_at  INTEGER NOT NULL,
 	PRIMARY KEY (member_id, name)
