@@ -149,10 +149,10 @@ type Sync struct {
 
 // Result counts one run's work.
 type Result struct {
-	Pages    int
-	Objects  int // versions stored
-	Held     int // versions received that were already held
-	Rejected int
+	Pages    int `json:"pages"`
+	Objects  int `json:"objects"`  // versions stored
+	Held     int `json:"held"`     // versions received that were already held
+	Rejected int `json:"rejected"` // objects refused (not STIX, or by the store)
 }
 
 // Run pulls until the remote has nothing more, saving where it stands after
