@@ -42,11 +42,10 @@ type medallionData struct {
 
 // manifestEntry is one object version of the fixture, as times.
 type manifestEntry struct {
-	id, mediaType    string
-	version, added   time.Time
-	raw              json.RawMessage
-	first, last      bool
-	versionOfID, nth int
+	id, mediaType  string
+	version, added time.Time
+	raw            json.RawMessage
+	first, last    bool
 }
 
 func mustTime(t *testing.T, s string) time.Time {
