@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,11 @@ type manifestEntry struct {
 	id, mediaType  string
 	version, added time.Time
 	raw            json.RawMessage
-	first, last    bool
+	spec           string // from the media type
+	// visible: of the object's latest spec version, what TAXII answers
+	// without match[spec_version]; first and last among the versions of
+	// the same spec version.
+	visible, first, last bool
 }
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -132,27 +137,32 @@ func TestTAXIIMedallionConformance(t *testing.T) {
 	// date_added order (stable: the manifest's order breaks ties, as the
 	// load order did).
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].added.Before(entries[j].added) })
+	top := map[string]string{}
+	for i, e := range entries {
+		_, spec, _ := strings.Cut(e.mediaType, "version=")
+		entries[i].spec = spec
+		top[e.id] = max(top[e.id], spec)
+	}
 	lo, hi := map[string]time.Time{}, map[string]time.Time{}
 	for _, e := range entries {
-		if v, ok := lo[e.id]; !ok || e.version.Before(v) {
-			lo[e.id] = e.version
+		k := e.id + " " + e.spec
+		if v, ok := lo[k]; !ok || e.version.Before(v) {
+			lo[k] = e.version
 		}
-		if v, ok := hi[e.id]; !ok || e.version.After(v) {
-			hi[e.id] = e.version
+		if v, ok := hi[k]; !ok || e.version.After(v) {
+			hi[k] = e.version
 		}
 	}
 	for i := range entries {
-		entries[i].first, entries[i].last = entries[i].version.Equal(lo[entries[i].id]), entries[i].version.Equal(hi[entries[i].id])
+		e := &entries[i]
+		k := e.id + " " + e.spec
+		e.visible = e.spec == top[e.id]
+		e.first, e.last = e.version.Equal(lo[k]), e.version.Equal(hi[k])
 	}
-	pick := func(keep func(manifestEntry) bool) []manifestEntry {
-		var out []manifestEntry
-		for _, e := range entries {
-			if keep(e) {
-				out = append(out, e)
-			}
-		}
-		return out
+	if len(pickAll(entries, func(e manifestEntry) bool { return !e.visible })) == 0 {
+		t.Fatal("the fixture has no object in two spec versions any more; the spec_version default goes untested")
 	}
+	pick := func(keep func(manifestEntry) bool) []manifestEntry { return pickAll(entries, keep) }
 	colPath := "/taxii2/lab/collections/" + objColID + "/"
 	get := func(p string) response {
 		t.Helper()
@@ -227,24 +237,31 @@ func TestTAXIIMedallionConformance(t *testing.T) {
 	}
 
 	t.Run("objects", func(t *testing.T) {
-		checkObjects(t, get(colPath+"objects/"), pick(func(e manifestEntry) bool { return e.last }))
-		checkObjects(t, get(colPath+"objects/?match[version]=first"), pick(func(e manifestEntry) bool { return e.first }))
-		checkObjects(t, get(colPath+"objects/?match[version]=all"), entries)
+		checkObjects(t, get(colPath+"objects/"), pick(func(e manifestEntry) bool { return e.visible && e.last }))
+		checkObjects(t, get(colPath+"objects/?match[version]=first"), pick(func(e manifestEntry) bool { return e.visible && e.first }))
+		checkObjects(t, get(colPath+"objects/?match[version]=first,last"), pick(func(e manifestEntry) bool { return e.visible && (e.first || e.last) }))
+		checkObjects(t, get(colPath+"objects/?match[version]=all"), pick(func(e manifestEntry) bool { return e.visible }))
+		checkObjects(t, get(colPath+"objects/?match[version]=all&match[spec_version]=2.0,2.1"), entries)
 		checkObjects(t, get(colPath+"objects/?match[type]=indicator&match[version]=all"),
-			pick(func(e manifestEntry) bool { return len(e.id) > 9 && e.id[:9] == "indicator" }))
-		checkObjects(t, get(colPath+"objects/?match[spec_version]=2.0&match[version]=all"),
-			pick(func(e manifestEntry) bool { return e.mediaType == "application/stix+json;version=2.0" }))
+			pick(func(e manifestEntry) bool { return e.visible && strings.HasPrefix(e.id, "indicator--") }))
+		for _, spec := range []string{"2.0", "2.1"} {
+			checkObjects(t, get(colPath+"objects/?match[spec_version]="+spec+"&match[version]=all"),
+				pick(func(e manifestEntry) bool { return e.spec == spec }))
+			checkObjects(t, get(colPath+"objects/?match[spec_version]="+spec),
+				pick(func(e manifestEntry) bool { return e.spec == spec && e.last }))
+		}
 		mid := entries[len(entries)/2].added
 		checkObjects(t, get(colPath+"objects/?match[version]=all&added_after="+url.QueryEscape(taxii.FormatTime(mid))),
-			pick(func(e manifestEntry) bool { return e.added.After(mid) }))
+			pick(func(e manifestEntry) bool { return e.visible && e.added.After(mid) }))
 		for _, e := range entries {
-			checkObjects(t, get(colPath+"objects/?match[id]="+e.id+"&match[version]="+url.QueryEscape(taxii.FormatTime(e.version))), []manifestEntry{e})
+			checkObjects(t, get(colPath+"objects/?match[id]="+e.id+"&match[spec_version]="+e.spec+
+				"&match[version]="+url.QueryEscape(taxii.FormatTime(e.version))), []manifestEntry{e})
 		}
 		// Paging through every version, two at a time.
 		var got []json.RawMessage
 		next := ""
 		for range len(entries) {
-			q := url.Values{"match[version]": {"all"}, "limit": {"2"}}
+			q := url.Values{"match[version]": {"all"}, "match[spec_version]": {"2.0,2.1"}, "limit": {"2"}}
 			if next != "" {
 				q.Set("next", next)
 			}
@@ -270,8 +287,8 @@ func TestTAXIIMedallionConformance(t *testing.T) {
 			ids[e.id] = true
 		}
 		for id := range ids {
-			versions := pick(func(e manifestEntry) bool { return e.id == id })
-			last := pick(func(e manifestEntry) bool { return e.id == id && e.last })
+			versions := pick(func(e manifestEntry) bool { return e.id == id && e.visible })
+			last := pick(func(e manifestEntry) bool { return e.id == id && e.visible && e.last })
 			checkObjects(t, get(colPath+"objects/"+id+"/"), last)
 			vs := decode[taxii.Versions](t, get(colPath+"objects/"+id+"/versions/"))
 			if len(vs.Versions) != len(versions) {
@@ -287,14 +304,19 @@ func TestTAXIIMedallionConformance(t *testing.T) {
 	})
 
 	t.Run("manifest", func(t *testing.T) {
-		man := decode[taxii.Manifest](t, get(colPath+"manifest/?match[version]=all"))
-		if len(man.Objects) != len(entries) {
-			t.Fatalf("manifest has %d records, want %d", len(man.Objects), len(entries))
-		}
-		for i, rec := range man.Objects {
-			e := entries[i]
-			if rec.ID != e.id || rec.MediaType != e.mediaType || !mustTime(t, rec.Version).Equal(e.version) || !mustTime(t, rec.DateAdded).Equal(e.added) {
-				t.Errorf("manifest record %d = %+v, want %s %s %s %s", i, rec, e.id, e.mediaType, e.version, e.added)
+		for q, want := range map[string][]manifestEntry{
+			"match[version]=all&match[spec_version]=2.0,2.1": entries,
+			"": pick(func(e manifestEntry) bool { return e.visible && e.last }),
+		} {
+			man := decode[taxii.Manifest](t, get(colPath+"manifest/?"+q))
+			if len(man.Objects) != len(want) {
+				t.Fatalf("manifest?%s has %d records, want %d", q, len(man.Objects), len(want))
+			}
+			for i, rec := range man.Objects {
+				e := want[i]
+				if rec.ID != e.id || rec.MediaType != e.mediaType || !mustTime(t, rec.Version).Equal(e.version) || !mustTime(t, rec.DateAdded).Equal(e.added) {
+					t.Errorf("manifest?%s record %d = %+v, want %s %s %s %s", q, i, rec, e.id, e.mediaType, e.version, e.added)
+				}
 			}
 		}
 	})
@@ -311,6 +333,16 @@ func TestTAXIIMedallionConformance(t *testing.T) {
 			wantTAXIIError(t, "another member's status", te.taxiiDo(t, "GET", "/taxii2/lab/status/"+want.ID+"/", te.tokB, "", nil), 404)
 		}
 	})
+}
+
+func pickAll(entries []manifestEntry, keep func(manifestEntry) bool) []manifestEntry {
+	var out []manifestEntry
+	for _, e := range entries {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // jsonEqual reports whether two JSON texts hold the same value.

@@ -124,15 +124,15 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 	case !canWrite:
 		return nil, occsimore.Errorf(occsimore.EFORBIDDEN, "this member may not write to the collection")
 	}
-	bounds, err := tx.PrepareContext(ctx, db.Rebind(`SELECT min(version), max(version), count(*),
-		sum(CASE WHEN version = ? THEN 1 ELSE 0 END)
+	held, err := tx.PrepareContext(ctx, db.Rebind(`SELECT count(*), sum(CASE WHEN version = ? THEN 1 ELSE 0 END)
 		FROM taxii_objects WHERE collection_id = ? AND object_id = ?`))
 	if err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	defer bounds.Close()
+	defer held.Close()
 	insert, err := tx.PrepareContext(ctx, db.Rebind(`INSERT INTO taxii_objects (collection_id, object_id, type, spec_version,
-		version, date_added, added_by, is_first, is_last, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		version, date_added, added_by, is_first, is_last, spec_first, spec_last, top_spec, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
 	if err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
@@ -144,30 +144,23 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 			v = now // an observable's version is its date_added
 		}
 		out[i] = taxii.Outcome{ID: o.ID, Version: v}
-		var lo, hi, same sql.NullInt64
 		var n int64
-		if err := bounds.QueryRowContext(ctx, micros(v), collectionID, o.ID).Scan(&lo, &hi, &n, &same); err != nil {
+		var same sql.NullInt64
+		if err := held.QueryRowContext(ctx, micros(v), collectionID, o.ID).Scan(&n, &same); err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
 		}
 		if same.Int64 > 0 {
 			out[i].Held = true
 			continue // already there: TAXII POSTs are idempotent per version
 		}
-		first := n == 0 || micros(v) < lo.Int64
-		last := n == 0 || micros(v) > hi.Int64
+		// A new object is its own first and last version; a new version of
+		// a held object has the marks of all its versions recomputed.
 		if _, err := insert.ExecContext(ctx, collectionID, o.ID, o.Type, o.SpecVersion, micros(v), micros(now),
-			memberID, first, last, string(o.Raw)); err != nil {
+			memberID, true, true, true, true, true, string(o.Raw)); err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
 		}
-		if n > 0 && first {
-			if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE taxii_objects SET is_first = ? WHERE collection_id = ? AND object_id = ? AND version = ?`),
-				false, collectionID, o.ID, lo.Int64); err != nil {
-				return nil, fmt.Errorf("add objects: %w", err)
-			}
-		}
-		if n > 0 && last {
-			if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE taxii_objects SET is_last = ? WHERE collection_id = ? AND object_id = ? AND version = ?`),
-				false, collectionID, o.ID, hi.Int64); err != nil {
+		if n > 0 {
+			if err := db.remark(ctx, tx, collectionID, o.ID); err != nil {
 				return nil, fmt.Errorf("add objects: %w", err)
 			}
 		}
@@ -195,15 +188,28 @@ func filterSQL(where *strings.Builder, args []any, f taxii.Filter) []any {
 	}
 	in("o.object_id", f.IDs)
 	in("o.type", f.Types)
-	in("o.spec_version", f.SpecVersions)
+	// Without match[spec_version], TAXII answers each object in its latest
+	// spec version; with one spec version, first and last are among that
+	// version's; with both, among all.
+	first, last := "o.spec_first", "o.spec_last"
+	switch len(f.SpecVersions) {
+	case 0:
+		where.WriteString(` AND o.top_spec = ?`)
+		args = append(args, true)
+	case 1:
+		in("o.spec_version", f.SpecVersions)
+	default:
+		in("o.spec_version", f.SpecVersions)
+		first, last = "o.is_first", "o.is_last"
+	}
 	if vm := f.Versions; !vm.All {
 		var ors []string
 		if vm.First {
-			ors = append(ors, `o.is_first = ?`)
+			ors = append(ors, first+` = ?`)
 			args = append(args, true)
 		}
 		if vm.Last {
-			ors = append(ors, `o.is_last = ?`)
+			ors = append(ors, last+` = ?`)
 			args = append(args, true)
 		}
 		if len(vm.Times) > 0 {
@@ -308,17 +314,26 @@ func (db *DB) DeleteObject(ctx context.Context, memberID, collectionID, id strin
 	if err != nil {
 		return 0, fmt.Errorf("delete object: %w", err)
 	}
-	// The remaining versions' first and last marks.
-	if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE taxii_objects SET
-		is_first = (version = (SELECT min(version) FROM taxii_objects WHERE collection_id = ? AND object_id = ?)),
-		is_last = (version = (SELECT max(version) FROM taxii_objects WHERE collection_id = ? AND object_id = ?))
-		WHERE collection_id = ? AND object_id = ?`), collectionID, id, collectionID, id, collectionID, id); err != nil {
+	if err := db.remark(ctx, tx, collectionID, id); err != nil {
 		return 0, fmt.Errorf("delete object: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("delete object: %w", err)
 	}
 	return int(n), nil
+}
+
+// remark recomputes the version marks of every version of one object.
+func (db *DB) remark(ctx context.Context, tx *sql.Tx, collectionID, id string) error {
+	const same = `FROM taxii_objects t WHERE t.collection_id = taxii_objects.collection_id AND t.object_id = taxii_objects.object_id`
+	_, err := tx.ExecContext(ctx, db.Rebind(`UPDATE taxii_objects SET
+		is_first = (version = (SELECT min(t.version) `+same+`)),
+		is_last = (version = (SELECT max(t.version) `+same+`)),
+		spec_first = (version = (SELECT min(t.version) `+same+` AND t.spec_version = taxii_objects.spec_version)),
+		spec_last = (version = (SELECT max(t.version) `+same+` AND t.spec_version = taxii_objects.spec_version)),
+		top_spec = (spec_version = (SELECT max(t.spec_version) `+same+`))
+		WHERE collection_id = ? AND object_id = ?`), collectionID, id)
+	return err
 }
 
 // CreateStatus implements taxii.Store; s.ID is set if empty.

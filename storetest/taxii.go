@@ -16,6 +16,7 @@ func runTAXII(t *testing.T, open Open) {
 		{"TAXIICollections", testTAXIICollections},
 		{"TAXIIVersions", testTAXIIVersions},
 		{"TAXIIFilters", testTAXIIFilters},
+		{"TAXIISpecVersions", testTAXIISpecVersions},
 		{"TAXIIPaging", testTAXIIPaging},
 		{"TAXIIRights", testTAXIIRights},
 		{"TAXIIDelete", testTAXIIDelete},
@@ -330,5 +331,46 @@ func testTAXIISync(t *testing.T, db *sqlstore.DB) {
 	}
 	if other, _ := db.SyncState(t.Context(), b.ID, "peer"); other.Pulled != 0 {
 		t.Fatalf("b sees a's sync state: %+v", other)
+	}
+}
+
+// testTAXIISpecVersions: an object with versions in STIX 2.0 and 2.1 is
+// answered in its latest spec version unless match[spec_version] says
+// otherwise, and first/last are taken among the versions asked for.
+func testTAXIISpecVersions(t *testing.T, db *sqlstore.DB) {
+	a := createMember(t, db, "alpha", false)
+	c := collection(t, db, "g", map[string][2]bool{a.ID: {true, true}})
+	d := func(day int) time.Time { return time.Date(2020, 1, day, 0, 0, 0, 0, time.UTC) }
+	addObjects(t, db, a.ID, c.ID, t0, stixObject(t, "malware", 1, "", d(1)), stixObject(t, "malware", 1, "2.1", d(2)),
+		stixObject(t, "malware", 2, "", d(4)))
+	addObjects(t, db, a.ID, c.ID, t0.Add(time.Second), stixObject(t, "malware", 1, "", d(3)), stixObject(t, "malware", 1, "2.1", d(5)))
+	// Object 1: 2.0 on days 1 and 3, 2.1 on days 2 and 5. Object 2: 2.0 only.
+	for _, tc := range []struct {
+		specs []string
+		vm    taxii.VersionMatch
+		want  []string
+	}{
+		{nil, taxii.VersionMatch{Last: true}, []string{"02@2020-01-04", "01@2020-01-05"}},
+		{nil, taxii.VersionMatch{First: true}, []string{"01@2020-01-02", "02@2020-01-04"}},
+		{nil, taxii.VersionMatch{All: true}, []string{"01@2020-01-02", "02@2020-01-04", "01@2020-01-05"}},
+		{[]string{"2.0"}, taxii.VersionMatch{Last: true}, []string{"02@2020-01-04", "01@2020-01-03"}},
+		{[]string{"2.0"}, taxii.VersionMatch{First: true}, []string{"01@2020-01-01", "02@2020-01-04"}},
+		{[]string{"2.0", "2.1"}, taxii.VersionMatch{First: true}, []string{"01@2020-01-01", "02@2020-01-04"}},
+		{[]string{"2.0", "2.1"}, taxii.VersionMatch{Last: true}, []string{"02@2020-01-04", "01@2020-01-05"}},
+		{[]string{"2.0", "2.1"}, taxii.VersionMatch{All: true}, []string{"01@2020-01-01", "01@2020-01-02", "02@2020-01-04", "01@2020-01-03", "01@2020-01-05"}},
+	} {
+		p := query(t, db, a.ID, c.ID, taxii.Query{Filter: taxii.Filter{SpecVersions: tc.specs, Versions: tc.vm}})
+		if got := versions(p); !slices.Equal(got, tc.want) {
+			t.Errorf("spec %v, versions %+v = %v, want %v", tc.specs, tc.vm, got, tc.want)
+		}
+	}
+	// Deleting the 2.1 versions makes 2.0 the latest spec version again.
+	id := stixObject(t, "malware", 1, "", d(1)).ID
+	if n, err := db.DeleteObject(t.Context(), a.ID, c.ID, id, taxii.Filter{SpecVersions: []string{"2.1"}, Versions: taxii.VersionMatch{All: true}}); err != nil || n != 2 {
+		t.Fatalf("DeleteObject 2.1 = %d, %v; want 2", n, err)
+	}
+	p := query(t, db, a.ID, c.ID, taxii.Query{Filter: taxii.Filter{Versions: taxii.VersionMatch{Last: true}}})
+	if got := versions(p); !slices.Equal(got, []string{"02@2020-01-04", "01@2020-01-03"}) {
+		t.Fatalf("last after deleting the 2.1 versions = %v", got)
 	}
 }

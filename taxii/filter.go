@@ -21,7 +21,7 @@ type Filter struct {
 	AddedAfter   time.Time // exclusive; zero: from the start
 	IDs          []string
 	Types        []string
-	SpecVersions []string // empty: any
+	SpecVersions []string // empty: each object's latest spec version
 	Versions     VersionMatch
 }
 

@@ -20,9 +20,11 @@ CREATE TABLE taxii_access (
 );
 
 -- seq is the insertion order: pages run by (date_added, seq), so that a
--- next cursor is a position in one index. is_first and is_last mark each
--- object's oldest and newest version, so that match[version]=last (the
--- default) needs no per-row subquery.
+-- next cursor is a position in one index. The marks spare every query a
+-- per-row subquery: is_first and is_last mark each object's oldest and
+-- newest version, spec_first and spec_last the same among the versions of
+-- the same spec_version, and top_spec the versions of the object's latest
+-- spec_version (what TAXII answers when match[spec_version] is absent).
 CREATE TABLE taxii_objects (
 	seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	collection_id text COLLATE "C" NOT NULL REFERENCES taxii_collections (id) ON DELETE CASCADE,
@@ -34,6 +36,9 @@ CREATE TABLE taxii_objects (
 	added_by      text COLLATE "C" NOT NULL REFERENCES members (id) ON DELETE CASCADE,
 	is_first      boolean NOT NULL,
 	is_last       boolean NOT NULL,
+	spec_first    boolean NOT NULL,
+	spec_last     boolean NOT NULL,
+	top_spec      boolean NOT NULL,
 	raw           text NOT NULL
 );
 CREATE UNIQUE INDEX taxii_objects_version ON taxii_objects (collection_id, object_id, version);

@@ -20,9 +20,11 @@ CREATE TABLE taxii_access (
 ) STRICT;
 
 -- seq is the insertion order: pages run by (date_added, seq), so that a
--- next cursor is a position in one index. is_first and is_last mark each
--- object's oldest and newest version, so that match[version]=last (the
--- default) needs no per-row subquery.
+-- next cursor is a position in one index. The marks spare every query a
+-- per-row subquery: is_first and is_last mark each object's oldest and
+-- newest version, spec_first and spec_last the same among the versions of
+-- the same spec_version, and top_spec the versions of the object's latest
+-- spec_version (what TAXII answers when match[spec_version] is absent).
 CREATE TABLE taxii_objects (
 	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
 	collection_id TEXT NOT NULL REFERENCES taxii_collections (id) ON DELETE CASCADE,
@@ -34,6 +36,9 @@ CREATE TABLE taxii_objects (
 	added_by      TEXT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
 	is_first      INTEGER NOT NULL,
 	is_last       INTEGER NOT NULL,
+	spec_first    INTEGER NOT NULL,
+	spec_last     INTEGER NOT NULL,
+	top_spec      INTEGER NOT NULL,
 	raw           TEXT NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX taxii_objects_version ON taxii_objects (collection_id, object_id, version);
