@@ -271,15 +271,39 @@ func setDateAdded(w http.ResponseWriter, pg *taxii.Page) {
 	w.Header().Set("X-TAXII-Date-Added-Last", taxii.FormatTime(pg.Records[len(pg.Records)-1].DateAdded))
 }
 
-func envelope(pg *taxii.Page, next string) taxii.Envelope {
-	env := taxii.Envelope{More: pg.More, Next: next}
-	if len(pg.Records) > 0 {
-		env.Objects = make([]json.RawMessage, len(pg.Records))
-		for i := range pg.Records {
-			env.Objects[i] = pg.Records[i].Raw
-		}
+// writeEnvelope writes a page of objects as an envelope. The objects are
+// copied as stored (compact JSON, checked when they came in): json.Marshal
+// would parse every one of them again, which cost a page of 1,000 more than
+// reading it from the store.
+func writeEnvelope(w http.ResponseWriter, pg *taxii.Page, next string) error {
+	n := 64 + len(next)
+	for i := range pg.Records {
+		n += len(pg.Records[i].Raw) + 1
 	}
-	return env
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	if pg.More {
+		b = append(b, `"more":true,"next":`...)
+		b = strconv.AppendQuote(b, next) // base64url: no character needs escaping
+		b = append(b, ',')
+	}
+	if len(pg.Records) > 0 {
+		b = append(b, `"objects":[`...)
+		for i := range pg.Records {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, pg.Records[i].Raw...)
+		}
+		b = append(b, ']')
+	} else if pg.More {
+		b = b[:len(b)-1] // no trailing comma
+	}
+	b = append(b, '}')
+	w.Header().Set("Content-Type", taxii.MediaTAXII)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	return nil
 }
 
 func (s *Server) handleTAXIIGetObjects(w http.ResponseWriter, r *http.Request, p *occsimore.Principal) error {
@@ -288,7 +312,7 @@ func (s *Server) handleTAXIIGetObjects(w http.ResponseWriter, r *http.Request, p
 		return err
 	}
 	setDateAdded(w, pg)
-	return writeTAXII(w, http.StatusOK, envelope(pg, next))
+	return writeEnvelope(w, pg, next)
 }
 
 func (s *Server) handleTAXIIManifest(w http.ResponseWriter, r *http.Request, p *occsimore.Principal) error {
@@ -329,7 +353,7 @@ func (s *Server) handleTAXIIGetObject(w http.ResponseWriter, r *http.Request, p 
 		return occsimore.Errorf(occsimore.ENOTFOUND, "object not found")
 	}
 	setDateAdded(w, pg)
-	return writeTAXII(w, http.StatusOK, envelope(pg, next))
+	return writeEnvelope(w, pg, next)
 }
 
 func (s *Server) handleTAXIIVersions(w http.ResponseWriter, r *http.Request, p *occsimore.Principal) error {

@@ -99,7 +99,8 @@ func openTAXIIBench(b *testing.B) *taxiiBench {
 			objs := make([]taxii.Object, 0, benchBatch)
 			for len(objs) < benchBatch && versions < benchVersions {
 				if ids > 1000 && rng.IntN(10) == 0 { // a new version of an earlier object
-					objs = append(objs, benchObject(rng, rng.IntN(ids), t0.Add(time.Duration(batch+1)*time.Hour)))
+					// modified is unique to each version, so that every one is stored
+					objs = append(objs, benchObject(rng, rng.IntN(ids), t0.Add(time.Hour+time.Duration(versions)*time.Millisecond)))
 				} else {
 					objs = append(objs, benchObject(rng, ids, t0))
 					ids++
