@@ -21,6 +21,11 @@ var _ taxii.Store = (*DB)(nil)
 // EXISTS on its row in taxii_access; statuses and sync states belong to one
 // member and carry member_id in their WHERE, as everything else here.
 
+const (
+	objectWidth = 13  // columns of a taxii_objects insert
+	heldChunk   = 500 // object ids per lookup of held versions
+)
+
 var errCollectionNotFound = occsimore.Errorf(occsimore.ENOTFOUND, "collection not found")
 
 // CreateCollection implements taxii.Store.
@@ -124,45 +129,83 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 	case !canWrite:
 		return nil, occsimore.Errorf(occsimore.EFORBIDDEN, "this member may not write to the collection")
 	}
-	held, err := tx.PrepareContext(ctx, db.Rebind(`SELECT count(*), sum(CASE WHEN version = ? THEN 1 ELSE 0 END)
-		FROM taxii_objects WHERE collection_id = ? AND object_id = ?`))
-	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+	// The versions the collection already holds of the batch's objects, in
+	// chunks of ids, so that the batch costs a few statements, not one per
+	// object.
+	held := make(map[string]map[int64]bool, len(objs))
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if _, ok := held[o.ID]; !ok {
+			held[o.ID] = nil
+			ids = append(ids, o.ID)
+		}
 	}
-	defer held.Close()
-	insert, err := tx.PrepareContext(ctx, db.Rebind(`INSERT INTO taxii_objects (collection_id, object_id, type, spec_version,
-		version, date_added, added_by, is_first, is_last, spec_first, spec_last, top_spec, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return nil, fmt.Errorf("add objects: %w", err)
+	for start := 0; start < len(ids); start += heldChunk {
+		chunk := ids[start:min(start+heldChunk, len(ids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, collectionID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, db.Rebind(`SELECT object_id, version FROM taxii_objects
+			WHERE collection_id = ? AND object_id IN (?`+strings.Repeat(`, ?`, len(chunk)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("add objects: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("add objects: %w", err)
+			}
+			if held[id] == nil {
+				held[id] = map[int64]bool{}
+			}
+			held[id][v] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("add objects: %w", err)
+		}
 	}
-	defer insert.Close()
 	out := make([]taxii.Outcome, len(objs))
+	args := make([]any, 0, len(objs)*objectWidth)
+	var remark []string // objects given a version and holding several after the batch
+	remarked := map[string]bool{}
 	for i, o := range objs {
 		v := normTime(o.Version)
 		if v.IsZero() {
 			v = now // an observable's version is its date_added
 		}
 		out[i] = taxii.Outcome{ID: o.ID, Version: v}
-		var n int64
-		var same sql.NullInt64
-		if err := held.QueryRowContext(ctx, micros(v), collectionID, o.ID).Scan(&n, &same); err != nil {
+		vs := held[o.ID]
+		if vs[micros(v)] {
+			out[i].Held = true // already there: TAXII POSTs are idempotent per version
+			continue
+		}
+		if vs == nil {
+			vs = map[int64]bool{}
+			held[o.ID] = vs
+		}
+		vs[micros(v)] = true
+		if len(vs) > 1 && !remarked[o.ID] {
+			remarked[o.ID] = true
+			remark = append(remark, o.ID)
+		}
+		// A new object is its own first and last version; the marks of an
+		// object with several versions are recomputed below.
+		args = append(args, collectionID, o.ID, o.Type, o.SpecVersion, micros(v), micros(now),
+			memberID, true, true, true, true, true, string(o.Raw))
+	}
+	err = db.insertRows(ctx, tx, `INSERT INTO taxii_objects (collection_id, object_id, type, spec_version,
+		version, date_added, added_by, is_first, is_last, spec_first, spec_last, top_spec, raw) VALUES `, objectWidth, args)
+	if err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
+	}
+	for _, id := range remark {
+		if err := db.remark(ctx, tx, collectionID, id); err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
-		}
-		if same.Int64 > 0 {
-			out[i].Held = true
-			continue // already there: TAXII POSTs are idempotent per version
-		}
-		// A new object is its own first and last version; a new version of
-		// a held object has the marks of all its versions recomputed.
-		if _, err := insert.ExecContext(ctx, collectionID, o.ID, o.Type, o.SpecVersion, micros(v), micros(now),
-			memberID, true, true, true, true, true, string(o.Raw)); err != nil {
-			return nil, fmt.Errorf("add objects: %w", err)
-		}
-		if n > 0 {
-			if err := db.remark(ctx, tx, collectionID, o.ID); err != nil {
-				return nil, fmt.Errorf("add objects: %w", err)
-			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

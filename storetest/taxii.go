@@ -164,6 +164,24 @@ func testTAXIIVersions(t *testing.T, db *sqlstore.DB) {
 	if len(p.Records) != 4 || len(p.Records[0].Raw) != 0 {
 		t.Fatalf("NoRaw query = %+v", p.Records)
 	}
+	// One batch holding a new object twice at the same version and once at
+	// another: the repeat is held, and the marks see both versions.
+	out = addObjects(t, db, a.ID, c.ID, t0.Add(4*time.Second), stixObject(t, "tool", 3, "2.1", d(7)),
+		stixObject(t, "tool", 3, "2.1", d(7)), stixObject(t, "tool", 3, "2.1", d(6)))
+	if out[0].Held || !out[1].Held || out[2].Held {
+		t.Fatalf("outcomes of a batch with a repeat = %+v", out)
+	}
+	f := taxii.Filter{Types: []string{"tool"}}
+	for _, tc := range []struct {
+		vm   taxii.VersionMatch
+		want string
+	}{{taxii.VersionMatch{First: true}, "03@2020-01-06"}, {taxii.VersionMatch{Last: true}, "03@2020-01-07"}} {
+		vm, want := tc.vm, tc.want
+		f.Versions = vm
+		if got := versions(query(t, db, a.ID, c.ID, taxii.Query{Filter: f})); len(got) != 1 || got[0] != want {
+			t.Errorf("tool %+v = %v, want %s", vm, got, want)
+		}
+	}
 }
 
 func testTAXIIFilters(t *testing.T, db *sqlstore.DB) {
