@@ -140,6 +140,12 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 			ids = append(ids, o.ID)
 		}
 	}
+	lookups := map[int]*sql.Stmt{} // by chunk size: at most two shapes
+	defer func() {
+		for _, st := range lookups {
+			st.Close()
+		}
+	}()
 	for start := 0; start < len(ids); start += heldChunk {
 		chunk := ids[start:min(start+heldChunk, len(ids))]
 		args := make([]any, 0, len(chunk)+1)
@@ -147,8 +153,15 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, db.Rebind(`SELECT object_id, version FROM taxii_objects
-			WHERE collection_id = ? AND object_id IN (?`+strings.Repeat(`, ?`, len(chunk)-1)+`)`), args...)
+		st := lookups[len(chunk)]
+		if st == nil {
+			if st, err = tx.PrepareContext(ctx, db.Rebind(`SELECT object_id, version FROM taxii_objects
+				WHERE collection_id = ? AND object_id IN (?`+strings.Repeat(`, ?`, len(chunk)-1)+`)`)); err != nil {
+				return nil, fmt.Errorf("add objects: %w", err)
+			}
+			lookups[len(chunk)] = st
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
 		}
@@ -203,9 +216,16 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 	if err != nil {
 		return nil, fmt.Errorf("add objects: %w", err)
 	}
-	for _, id := range remark {
-		if err := db.remark(ctx, tx, collectionID, id); err != nil {
+	if len(remark) > 0 {
+		st, err := tx.PrepareContext(ctx, db.Rebind(remarkSQL))
+		if err != nil {
 			return nil, fmt.Errorf("add objects: %w", err)
+		}
+		defer st.Close()
+		for _, id := range remark {
+			if _, err := st.ExecContext(ctx, collectionID, id); err != nil {
+				return nil, fmt.Errorf("add objects: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -366,16 +386,21 @@ func (db *DB) DeleteObject(ctx context.Context, memberID, collectionID, id strin
 	return int(n), nil
 }
 
-// remark recomputes the version marks of every version of one object.
+// remarkSQL recomputes the version marks of every version of one object
+// (arguments: collection ID, object ID).
+const remarkSQL = `UPDATE taxii_objects SET
+	is_first = (version = (SELECT min(t.version) ` + sameObject + `)),
+	is_last = (version = (SELECT max(t.version) ` + sameObject + `)),
+	spec_first = (version = (SELECT min(t.version) ` + sameObject + ` AND t.spec_version = taxii_objects.spec_version)),
+	spec_last = (version = (SELECT max(t.version) ` + sameObject + ` AND t.spec_version = taxii_objects.spec_version)),
+	top_spec = (spec_version = (SELECT max(t.spec_version) ` + sameObject + `))
+	WHERE collection_id = ? AND object_id = ?`
+
+const sameObject = `FROM taxii_objects t WHERE t.collection_id = taxii_objects.collection_id AND t.object_id = taxii_objects.object_id`
+
+// remark recomputes the version marks of one object.
 func (db *DB) remark(ctx context.Context, tx *sql.Tx, collectionID, id string) error {
-	const same = `FROM taxii_objects t WHERE t.collection_id = taxii_objects.collection_id AND t.object_id = taxii_objects.object_id`
-	_, err := tx.ExecContext(ctx, db.Rebind(`UPDATE taxii_objects SET
-		is_first = (version = (SELECT min(t.version) `+same+`)),
-		is_last = (version = (SELECT max(t.version) `+same+`)),
-		spec_first = (version = (SELECT min(t.version) `+same+` AND t.spec_version = taxii_objects.spec_version)),
-		spec_last = (version = (SELECT max(t.version) `+same+` AND t.spec_version = taxii_objects.spec_version)),
-		top_spec = (spec_version = (SELECT max(t.spec_version) `+same+`))
-		WHERE collection_id = ? AND object_id = ?`), collectionID, id)
+	_, err := tx.ExecContext(ctx, db.Rebind(remarkSQL), collectionID, id)
 	return err
 }
 
