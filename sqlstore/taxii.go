@@ -129,6 +129,9 @@ func (db *DB) AddObjects(ctx context.Context, memberID, collectionID string, obj
 	case !canWrite:
 		return nil, occsimore.Errorf(occsimore.EFORBIDDEN, "this member may not write to the collection")
 	}
+	if err := db.lockCollection(ctx, tx, collectionID); err != nil {
+		return nil, fmt.Errorf("add objects: %w", err)
+	}
 	// The versions the collection already holds of the batch's objects, in
 	// chunks of ids, so that the batch costs a few statements, not one per
 	// object.
@@ -363,6 +366,9 @@ func (db *DB) DeleteObject(ctx context.Context, memberID, collectionID, id strin
 	case !read || !write:
 		return 0, occsimore.Errorf(occsimore.EFORBIDDEN, "deleting needs the rights to read and write the collection")
 	}
+	if err := db.lockCollection(ctx, tx, collectionID); err != nil {
+		return 0, fmt.Errorf("delete object: %w", err)
+	}
 	f.IDs = []string{id}
 	var q strings.Builder
 	q.WriteString(`DELETE FROM taxii_objects WHERE seq IN (SELECT o.seq FROM taxii_objects o
@@ -384,6 +390,19 @@ func (db *DB) DeleteObject(ctx context.Context, memberID, collectionID, id strin
 		return 0, fmt.Errorf("delete object: %w", err)
 	}
 	return int(n), nil
+}
+
+// lockCollection serialises the writers of one collection until tx ends:
+// the held-version lookup and the version marks assume no other writer
+// adds a version of the same object meanwhile. SQLite transactions take
+// the database's write lock at BEGIN already; PostgreSQL's read committed
+// would let two writers interleave.
+func (db *DB) lockCollection(ctx context.Context, tx *sql.Tx, collectionID string) error {
+	if db.dialect.Name != "postgres" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT 1 FROM taxii_collections WHERE id = $1 FOR UPDATE`, collectionID)
+	return err
 }
 
 // remarkSQL recomputes the version marks of every version of one object

@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ func runTAXII(t *testing.T, open Open) {
 		{"TAXIIFilters", testTAXIIFilters},
 		{"TAXIISpecVersions", testTAXIISpecVersions},
 		{"TAXIIPaging", testTAXIIPaging},
+		{"TAXIIConcurrentWriters", testTAXIIConcurrentWriters},
 		{"TAXIIRights", testTAXIIRights},
 		{"TAXIIDelete", testTAXIIDelete},
 		{"TAXIIStatus", testTAXIIStatus},
@@ -390,5 +393,63 @@ func testTAXIISpecVersions(t *testing.T, db *sqlstore.DB) {
 	p := query(t, db, a.ID, c.ID, taxii.Query{Filter: taxii.Filter{Versions: taxii.VersionMatch{Last: true}}})
 	if got := versions(p); !slices.Equal(got, []string{"02@2020-01-04", "01@2020-01-03"}) {
 		t.Fatalf("last after deleting the 2.1 versions = %v", got)
+	}
+}
+
+// testTAXIIConcurrentWriters: members writing versions of the same objects
+// at once all succeed, every version is stored once, and each object still
+// has exactly one first and one last version.
+func testTAXIIConcurrentWriters(t *testing.T, db *sqlstore.DB) {
+	a, b := createMember(t, db, "alpha", false), createMember(t, db, "beta", false)
+	c := collection(t, db, "g", map[string][2]bool{a.ID: {true, true}, b.ID: {true, true}})
+	const writers, objects, versions = 4, 20, 3
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		m := a.ID
+		if w%2 == 1 {
+			m = b.ID
+		}
+		wg.Go(func() {
+			// Each writer sends every version of every object, in its own
+			// order, so that they race on the same rows.
+			var objs []taxii.Object
+			for v := range versions {
+				for n := range objects {
+					vv := (v + w) % versions
+					objs = append(objs, stixObject(t, "indicator", n, "2.1", time.Date(2020, 1, 1+vv, 0, 0, 0, 0, time.UTC)))
+				}
+			}
+			for i := 0; i < len(objs); i += 7 {
+				if _, err := db.AddObjects(context.Background(), m, c.ID, objs[i:min(i+7, len(objs))], t0); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent AddObjects: %v", err)
+	}
+	all := query(t, db, a.ID, c.ID, taxii.Query{Filter: taxii.Filter{Versions: taxii.VersionMatch{All: true}}})
+	if len(all.Records) != objects*versions {
+		t.Fatalf("%d versions stored, want %d", len(all.Records), objects*versions)
+	}
+	for _, vm := range []taxii.VersionMatch{{First: true}, {Last: true}} {
+		p := query(t, db, a.ID, c.ID, taxii.Query{Filter: taxii.Filter{Versions: vm}})
+		if len(p.Records) != objects {
+			t.Fatalf("%+v: %d records, want one per object (%d)", vm, len(p.Records), objects)
+		}
+		want := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		if vm.Last {
+			want = time.Date(2020, 1, versions, 0, 0, 0, 0, time.UTC)
+		}
+		for _, r := range p.Records {
+			if !r.Version.Equal(want) {
+				t.Fatalf("%+v of %s = %s, want %s", vm, r.ID, r.Version, want)
+			}
+		}
 	}
 }
