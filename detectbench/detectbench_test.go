@@ -292,9 +292,12 @@ func TestClairvoyant(t *testing.T) {
 	s.Events = append(s.Events, occsimore.Event{Card: "b", Amount: 21, Time: at.AddDate(0, 0, 31).Add(-9 * time.Hour)})
 	s.Incident = append(s.Incident, 0, 1)
 	s.Incidents = []Incident{{Kind: AmountSpike, Rows: []int{60}}, {Kind: Night, Rows: []int{61}}}
-	got := Clairvoyant(s)
+	got, admits := Clairvoyant(s)
 	if got[AmountSpike] != 1 || got[Night] != 1 {
 		t.Errorf("clairvoyant found %v, want one of each", got)
+	}
+	if admits != 0 {
+		t.Errorf("the spike of 60 EUR is the largest amount, yet %d normal rows are admitted before it", admits)
 	}
 	// Hidden among louder breaks of the same habits, neither is found: N is
 	// 6 rows, and eight other cards with far longer habits (2,000 payments
@@ -308,7 +311,67 @@ func TestClairvoyant(t *testing.T) {
 		s.Events = append(s.Events, occsimore.Event{Card: strconv.Itoa(c), Amount: 5000, Time: at.AddDate(0, 0, 1).Add(-8 * time.Hour)})
 		s.Incident = append(s.Incident, -1)
 	}
-	if got := Clairvoyant(s); got[AmountSpike] != 0 || got[Night] != 0 {
+	got, admits = Clairvoyant(s)
+	if got[AmountSpike] != 0 || got[Night] != 0 {
 		t.Errorf("clairvoyant found %v among louder normal rows, want none", got)
+	}
+	if admits != 8 {
+		t.Errorf("%d normal rows admitted before the spike, want the 8 payments of 5,000 EUR", admits)
+	}
+}
+
+func TestClairvoyantJoint(t *testing.T) {
+	// Ten cards pay 20 to 30 EUR at noon at their own terminal for 60 days.
+	// Card 0 then pays 300 EUR (a spike), card 1 at 3 a.m. (night), card 2 from
+	// a new device: each breaks one habit that no normal row breaks, so all
+	// three rank ahead of every normal row.
+	s := &Set{Kinds: []Kind{AmountSpike, Night, NewDevice}}
+	at := Start.Add(12 * time.Hour)
+	for d := range 60 {
+		for c := range 10 {
+			s.Events = append(s.Events, occsimore.Event{Card: strconv.Itoa(c), Amount: 20 + 5*float64((d+c)%3),
+				Time: at.AddDate(0, 0, d).Add(time.Duration(c) * time.Minute), Terminal: "T" + strconv.Itoa(c),
+				Device: "D" + strconv.Itoa(c), Country: "FR"})
+			s.Incident = append(s.Incident, -1)
+		}
+	}
+	plant := func(ev occsimore.Event, inc int) {
+		s.Incidents = append(s.Incidents, Incident{Kind: s.Kinds[inc], Rows: []int{len(s.Events)}})
+		s.Events = append(s.Events, ev)
+		s.Incident = append(s.Incident, inc)
+	}
+	day := at.AddDate(0, 0, 61)
+	plant(occsimore.Event{Card: "0", Amount: 300, Time: day, Terminal: "T0", Device: "D0", Country: "FR"}, 0)
+	plant(occsimore.Event{Card: "1", Amount: 25, Time: day.Add(-9 * time.Hour), Terminal: "T1", Device: "D1", Country: "FR"}, 1)
+	plant(occsimore.Event{Card: "2", Amount: 25, Time: day.Add(2 * time.Minute), Terminal: "T2", Device: "new", Country: "FR"}, 2)
+	slices.SortStableFunc(s.Events, func(a, b occsimore.Event) int { return a.Time.Compare(b.Time) })
+	// Sorting moved the planted rows: find them again.
+	s.Incident = s.Incident[:0]
+	for i := range s.Incidents {
+		s.Incidents[i].Rows = s.Incidents[i].Rows[:0]
+	}
+	for i, ev := range s.Events {
+		inc := -1
+		switch {
+		case ev.Amount == 300:
+			inc = 0
+		case ev.Time.Hour() == 3:
+			inc = 1
+		case ev.Device == "new":
+			inc = 2
+		}
+		s.Incident = append(s.Incident, inc)
+		if inc >= 0 {
+			s.Incidents[inc].Rows = append(s.Incidents[inc].Rows, i)
+		}
+	}
+	m := Measure(s, ClairvoyantJoint(s), make([][2]string, len(s.Events)))
+	for _, k := range s.Kinds {
+		if m.Kinds[k].FoundTopN != 1 {
+			t.Errorf("joint clairvoyant found %d of %s, want 1", m.Kinds[k].FoundTopN, k)
+		}
+	}
+	if m.RowAP != 1 {
+		t.Errorf("joint clairvoyant row AP %.3f, want 1: the three planted rows rank first", m.RowAP)
 	}
 }

@@ -21,6 +21,13 @@ type detectHalf struct {
 	// Clairvoyant is detectbench.Clairvoyant's bound for the kinds it
 	// covers: incidents found in the top N by one habit known in hindsight.
 	Clairvoyant map[detectbench.Kind]int `json:"clairvoyant,omitempty"`
+	// AmountAdmits is the number of normal rows the clairvoyant amount
+	// ranking puts at or above the amount spike it must reach to find 97 %
+	// of them (detectbench.Clairvoyant).
+	AmountAdmits int `json:"amount_admits,omitempty"`
+	// Joint measures detectbench.ClairvoyantJoint's scores as the engine's
+	// are: every kind in one top N, each habit known in hindsight.
+	Joint *detectbench.Measures `json:"joint,omitempty"`
 }
 
 type detectSeed struct {
@@ -111,7 +118,8 @@ With --export FILE (a single seed), the events are written as NDJSON for
 			rep := detectReport{Cards: cards, Users: users, Days: days, Mean: map[string]*detectHalf{},
 				GoMaxProcs: runtime.GOMAXPROCS(0), Arch: runtime.GOARCH}
 			var ce, cb, le, lb []detectbench.Measures
-			clair := map[detectbench.Kind]int{}
+			clair, admits := map[detectbench.Kind]int{}, 0
+			var joint []detectbench.Measures
 			for _, seed := range ss {
 				start := time.Now()
 				m.progressf("seed %d: generating\n", seed)
@@ -127,6 +135,8 @@ With --export FILE (a single seed), the events are written as NDJSON for
 					for k, n := range h.Clairvoyant {
 						clair[k] += n
 					}
+					joint = append(joint, *h.Joint)
+					admits += h.AmountAdmits
 				}
 				if users > 0 {
 					h, err := m.detectHalf(bc, cfg, detectbench.Logins)
@@ -140,7 +150,11 @@ With --export FILE (a single seed), the events are written as NDJSON for
 				rep.Seeds = append(rep.Seeds, ds)
 			}
 			if cards > 0 {
-				rep.Mean["cards"] = &detectHalf{detectbench.Mean(ce), detectbench.Mean(cb), clair}
+				rep.Mean["cards"] = &detectHalf{Engine: detectbench.Mean(ce), Baseline: detectbench.Mean(cb), Clairvoyant: clair, AmountAdmits: admits}
+				if len(joint) > 0 {
+					j := detectbench.Mean(joint)
+					rep.Mean["cards"].Joint = &j
+				}
 				for _, w := range detectbench.BaselineWins(detectbench.CardKinds, rep.Mean["cards"].Engine, rep.Mean["cards"].Baseline) {
 					rep.BaselineWins = append(rep.BaselineWins, "cards: "+w)
 				}
@@ -213,7 +227,9 @@ func (m *Main) detectHalf(bc behavior.Config, cfg detectbench.Config, gen func(d
 	}
 	h.Baseline = detectbench.Measure(s, scores, reasons)
 	if s.Name == "cards" {
-		h.Clairvoyant = detectbench.Clairvoyant(s)
+		h.Clairvoyant, h.AmountAdmits = detectbench.Clairvoyant(s)
+		j := detectbench.Measure(s, detectbench.ClairvoyantJoint(s), make([][2]string, len(s.Events)))
+		h.Joint = &j
 	}
 	return h, nil
 }
@@ -280,6 +296,18 @@ func printDetect(w io.Writer, r detectReport) error {
 				fmt.Fprintf(w, "    clairvoyant bound, %s in top N: %d/%d (one habit, known from every normal row, future ones too)\n",
 					k, n, e.Kinds[k].Incidents)
 			}
+		}
+		if h.AmountAdmits > 0 {
+			fmt.Fprintf(w, "    clairvoyant amount ranking: %d normal rows at or above the spike it needs for 97 %% of amount_spike (top N %d)\n",
+				h.AmountAdmits, e.TopN)
+		}
+		if j := h.Joint; j != nil {
+			var parts []string
+			for _, k := range kinds {
+				parts = append(parts, fmt.Sprintf("%s %d", k, j.Kinds[k].FoundTopN))
+			}
+			fmt.Fprintf(w, "    clairvoyant joint (every habit known in hindsight, one top N): in top N %.3f (%s), row AP %.3f\n",
+				j.FoundTopN, strings.Join(parts, ", "), j.RowAP)
 		}
 	}
 	for _, s := range r.Seeds {
