@@ -33,6 +33,10 @@ type TAXIIConfig struct {
 	// MaxConcurrent bounds one member's TAXII requests in progress; more
 	// are refused with 429. Zero means 4.
 	MaxConcurrent int
+	// Check, if set, validates a POST's objects (the STIX codec, wired in
+	// main) and returns the reason each refused object is refused, by its
+	// index in the envelope. The others are stored.
+	Check func(objects []json.RawMessage) map[int]string
 }
 
 func (c *TAXIIConfig) root() string {
@@ -429,8 +433,16 @@ func (s *Server) handleTAXIIAddObjects(w http.ResponseWriter, r *http.Request, p
 	now := s.Now()
 	st := &taxii.Status{ID: taxii.NewUUID(), Status: taxii.StatusComplete, RequestTimestamp: taxii.FormatTime(now),
 		TotalCount: len(env.Objects)}
+	var refused map[int]string
+	if s.TAXII.Check != nil && len(env.Objects) > 0 {
+		refused = s.TAXII.Check(env.Objects)
+	}
 	objs := make([]taxii.Object, 0, len(env.Objects))
 	for i, raw := range env.Objects {
+		if reason, ok := refused[i]; ok {
+			st.Failures = append(st.Failures, taxii.StatusDetail{ID: bestID(raw), Message: reason})
+			continue
+		}
 		o, err := taxii.ParseObject(raw)
 		if err != nil {
 			st.Failures = append(st.Failures, taxii.StatusDetail{ID: bestID(raw), Version: "",

@@ -280,6 +280,32 @@ func TestTAXIIPagingVersionsDelete(t *testing.T) {
 	}
 }
 
+// TestTAXIIPostCheck: objects the configured check refuses fail with its
+// reason, and the rest are kept.
+func TestTAXIIPostCheck(t *testing.T) {
+	te := newTAXIIEnv(t, func(c *occhttp.TAXIIConfig) {
+		c.Check = func(objs []json.RawMessage) map[int]string {
+			out := map[int]string{}
+			for i, o := range objs {
+				if strings.Contains(string(o), "203.0.113.2'") {
+					out[i] = fmt.Sprintf("/objects/%d/pattern: refused by the check", i)
+				}
+			}
+			return out
+		}
+	})
+	r := te.taxiiDo(t, "POST", te.colPath()+"objects/", te.tokA, envelopeOf(indicator(1, "2026-01-01T00:00:00.000Z"),
+		indicator(2, "2026-01-01T00:00:00.000Z"), indicator(3, "2026-01-01T00:00:00.000Z")), nil)
+	st := decode[taxii.Status](t, r)
+	if st.SuccessCount != 2 || st.FailureCount != 1 || st.Failures[0].Message != "/objects/1/pattern: refused by the check" ||
+		st.Failures[0].ID != "indicator--00000000-0000-4000-8000-000000000002" {
+		t.Fatalf("status = %+v", st)
+	}
+	if env := decode[taxii.Envelope](t, te.taxiiDo(t, "GET", te.colPath()+"objects/", te.tokA, "", nil)); len(env.Objects) != 2 {
+		t.Fatalf("%d objects stored, want 2", len(env.Objects))
+	}
+}
+
 func TestTAXIIBodyLimit(t *testing.T) {
 	te := newTAXIIEnv(t, func(c *occhttp.TAXIIConfig) { c.MaxContentLength = 2048 })
 	var objs []string

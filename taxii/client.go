@@ -145,6 +145,10 @@ type Sync struct {
 	Limit  int    // page size asked; zero means 1000
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Check, if set, validates each page's objects as the local server's
+	// POST does (the STIX codec): it returns the reason each refused object
+	// is refused, by index. Refused objects are counted and not stored.
+	Check func(objects []json.RawMessage) map[int]string
 }
 
 // Result counts one run's work.
@@ -186,8 +190,17 @@ func (s *Sync) Run(ctx context.Context) (Result, error) {
 			return res, fmt.Errorf("sync %s: %w", s.Name, err)
 		}
 		res.Pages++
+		var refused map[int]string
+		if s.Check != nil && len(p.Objects) > 0 {
+			refused = s.Check(p.Objects)
+		}
 		objs := make([]Object, 0, len(p.Objects))
 		for i, raw := range p.Objects {
+			if reason, ok := refused[i]; ok {
+				res.Rejected++
+				s.log(ctx, "remote object refused", "index", i, "reason", reason)
+				continue
+			}
 			o, err := ParseObject(raw)
 			if err != nil {
 				res.Rejected++

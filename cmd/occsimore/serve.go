@@ -111,7 +111,9 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		srv.LogPush.Wait = -1 // logs.push_wait = "0s": refuse at once
 	}
 	srv.Console = console.Handler()
-	srv.TAXII = taxiiConfig(c, db, logger)
+	if srv.TAXII, err = taxiiConfig(c, db, logger); err != nil {
+		return err
+	}
 	if pull, err := scheduledPull(ctx, c, db, logger); err != nil {
 		return err
 	} else if pull != nil {

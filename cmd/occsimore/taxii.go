@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,16 +14,21 @@ import (
 	"github.com/occsimore/occsimore/config"
 	occhttp "github.com/occsimore/occsimore/http"
 	"github.com/occsimore/occsimore/sqlstore"
+	"github.com/occsimore/occsimore/stix"
 	"github.com/occsimore/occsimore/taxii"
 	"github.com/spf13/cobra"
 )
 
 // taxiiConfig builds the server's TAXII settings from the configuration, or
 // nil when taxii.enabled is false.
-func taxiiConfig(c config.Config, db *sqlstore.DB, logger *slog.Logger) *occhttp.TAXIIConfig {
+func taxiiConfig(c config.Config, db *sqlstore.DB, logger *slog.Logger) (*occhttp.TAXIIConfig, error) {
 	t := c.TAXII
 	if !t.Enabled {
-		return nil
+		return nil, nil
+	}
+	validator, err := stix.NewValidator()
+	if err != nil {
+		return nil, fmt.Errorf("taxii: STIX schemas: %w", err)
 	}
 	key := []byte(t.CursorKey)
 	if len(key) == 0 {
@@ -32,7 +38,42 @@ func taxiiConfig(c config.Config, db *sqlstore.DB, logger *slog.Logger) *occhttp
 	}
 	return &occhttp.TAXIIConfig{Store: db, Cursors: taxii.NewCursors(key), Title: t.Title, Description: t.Description,
 		Contact: t.Contact, Root: t.Root, PublicURL: t.PublicURL, MaxPageSize: t.MaxPageSize,
-		MaxContentLength: t.MaxContentLength, MaxConcurrent: t.MaxConcurrent}
+		MaxContentLength: t.MaxContentLength, MaxConcurrent: t.MaxConcurrent, Check: stixCheck(validator)}, nil
+}
+
+// stixCheck validates a POST's objects with the STIX codec: the OASIS
+// schemas (through v) and the rules they cannot check (pattern syntax,
+// modified >= created, reference types). A refused object's reason names
+// its JSON path in the envelope, e.g. /objects/3/pattern.
+func stixCheck(v *stix.Validator) func([]json.RawMessage) map[int]string {
+	return func(objs []json.RawMessage) map[int]string {
+		// The envelope's objects, checked as one bundle: Import checks each
+		// object on its own and keeps the rest.
+		b := make([]byte, 0, 96+len(objs)*512)
+		b = append(b, `{"type":"bundle","id":"bundle--`...)
+		b = append(b, taxii.NewUUID()...)
+		b = append(b, `","objects":[`...)
+		for i, o := range objs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, o...)
+		}
+		b = append(b, "]}"...)
+		res, err := stix.Import(b, v)
+		if err != nil { // the objects are not even a list of JSON values
+			out := make(map[int]string, len(objs))
+			for i := range objs {
+				out[i] = "not a STIX object: " + err.Error()
+			}
+			return out
+		}
+		out := make(map[int]string, len(res.Rejected))
+		for _, r := range res.Rejected {
+			out[r.Index] = r.Err.Error()
+		}
+		return out
+	}
 }
 
 // scheduledPull returns the sync of the configuration's taxii.pull_* keys,
@@ -46,7 +87,12 @@ func scheduledPull(ctx context.Context, c config.Config, db *sqlstore.DB, logger
 	if err != nil {
 		return nil, configError{fmt.Errorf("taxii.pull_member %q: %w", t.PullMember, err)}
 	}
+	validator, err := stix.NewValidator()
+	if err != nil {
+		return nil, fmt.Errorf("taxii: STIX schemas: %w", err)
+	}
 	return &taxii.Sync{
+		Check: stixCheck(validator),
 		Client: &taxii.Client{HTTP: &http.Client{Timeout: 2 * time.Minute}, Root: t.PullURL, Token: t.PullToken,
 			User: t.PullUser, Password: t.PullPassword},
 		Remote: t.PullCollection, Store: db, Member: m.ID, Local: t.PullInto,
