@@ -84,7 +84,15 @@ func (s *Server) taxiiRoutes() []Route {
 		rt("GET "+col+"objects/{oid}/{$}", occsimore.PermRead, s.handleTAXIIGetObject),
 		rt("DELETE "+col+"objects/{oid}/{$}", occsimore.PermIngest, s.handleTAXIIDeleteObject),
 		rt("GET "+col+"objects/{oid}/versions/{$}", occsimore.PermRead, s.handleTAXIIVersions),
+		// Any other path under /taxii2/ is a TAXII 404, not the console's.
+		rt("GET /taxii2/", Authenticated, s.handleTAXIINotFound),
+		rt("POST /taxii2/", Authenticated, s.handleTAXIINotFound),
+		rt("DELETE /taxii2/", Authenticated, s.handleTAXIINotFound),
 	}
+}
+
+func (s *Server) handleTAXIINotFound(http.ResponseWriter, *http.Request, *occsimore.Principal) error {
+	return occsimore.Errorf(occsimore.ENOTFOUND, "no TAXII resource at this path")
 }
 
 // taxiiHandle checks the Accept header and the API root, bounds the

@@ -131,6 +131,11 @@ func TestTAXIIDiscoveryAndCollections(t *testing.T) {
 		t.Fatalf("api root = %+v", root)
 	}
 	wantTAXIIError(t, "unknown API root", te.taxiiDo(t, "GET", "/taxii2/other/", te.tokA, "", nil), 404)
+	for _, p := range []string{"/taxii2/lab/nothing/", "/taxii2/lab/status/x/y/", "/taxii2/lab/collections/x/objects/y/z/"} {
+		wantTAXIIError(t, "GET "+p, te.taxiiDo(t, "GET", p, te.tokA, "", nil), 404)
+	}
+	wantTAXIIError(t, "POST to a collection", te.taxiiDo(t, "POST", te.colPath(), te.tokA, "{}", nil), 404)
+	wantTAXIIError(t, "unknown path without a token", te.taxiiDo(t, "GET", "/taxii2/lab/nothing/", "", "", nil), 401)
 
 	cols := decode[taxii.Collections](t, te.taxiiDo(t, "GET", "/taxii2/lab/collections/", te.tokB, "", nil))
 	if len(cols.Collections) != 1 || cols.Collections[0].ID != te.col.ID || !cols.Collections[0].CanRead || cols.Collections[0].CanWrite {
