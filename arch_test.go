@@ -20,7 +20,7 @@ const module = "github.com/occsimore/occsimore"
 // authentication, and the codecs of what they receive and send. Never the
 // engine, the models, a service or each other.
 var frontEnds = map[string][]string{
-	"http": {"", "auth", "ingest", "remediation"},
+	"http": {"", "auth", "ingest", "remediation", "taxii"},
 	"web":  {"", "auth"},
 }
 

@@ -28,6 +28,7 @@ type Config struct {
 	Console Console `toml:"console"`
 	Engine  Engine  `toml:"engine"`
 	Logs    Logs    `toml:"logs"`
+	TAXII   TAXII   `toml:"taxii"`
 	Log     Log     `toml:"log"`
 }
 
@@ -204,7 +205,8 @@ func DefaultConfig() Config {
 		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute),
 			SyslogMaxConns: 256, SyslogMaxConnsPerAddr: 16, SyslogIdleTimeout: Duration(time.Minute),
 			PushMaxBytes: 128 << 20, PushMaxBytesPerMember: 64 << 20, PushWait: Duration(10 * time.Second)},
-		Log: Log{Level: "info", Format: "text"},
+		TAXII: defaultTAXII(),
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -498,6 +500,9 @@ func (c *Config) Validate() error {
 		return bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
 	case c.Log.Format != "text" && c.Log.Format != "json":
 		return bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	if err := c.TAXII.validate(bad); err != nil {
+		return err
 	}
 	for _, k := range c.Engine.AnomalyKinds {
 		if !occsimore.ValidName(k) {

@@ -26,26 +26,30 @@ func (s *Server) authenticated(rt Route) http.Handler {
 	if limit <= 0 {
 		limit = s.cfg.MaxBodyBytes
 	}
+	fail := Error
+	if rt.WriteError != nil {
+		fail = rt.WriteError
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Responses may carry secrets (a new token); keep them out of caches.
 		w.Header().Set("Cache-Control", "no-store")
 		p, err := s.authenticate(w, r, rt.APIKeyHeader)
 		if err != nil {
-			Error(w, r, s.logger, err)
+			fail(w, r, s.logger, err)
 			return
 		}
 		if rt.OperatorOnly && !p.Member.Operator {
-			Error(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "only operator members may do this"))
+			fail(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "only operator members may do this"))
 			return
 		}
 		if rt.Perm != Authenticated && !p.Can(rt.Perm) {
-			Error(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "role %s may not do this", p.Role))
+			fail(w, r, s.logger, occsimore.Errorf(occsimore.EFORBIDDEN, "role %s may not do this", p.Role))
 			return
 		}
 		// A body whose declared length is over the limit is refused before
 		// a byte of it is read, so nothing of it is half accepted.
 		if r.ContentLength > limit {
-			Error(w, r, s.logger, occsimore.Errorf(occsimore.ETOOLARGE,
+			fail(w, r, s.logger, occsimore.Errorf(occsimore.ETOOLARGE,
 				"request body of %d bytes is over this endpoint's limit of %d bytes", r.ContentLength, limit))
 			return
 		}

@@ -88,5 +88,8 @@ func (s *Server) apiRoutes() []Route {
 			Perm: occsimore.PermIngest, MaxBodyBytes: maxLogBodyBytes},
 			Route{Pattern: "GET /v1/logs/stats", Handler: s.handle(s.handleLogStats), Perm: occsimore.PermRead})
 	}
+	if s.TAXII != nil {
+		routes = append(routes, s.taxiiRoutes()...)
+	}
 	return routes
 }

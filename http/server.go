@@ -37,6 +37,9 @@ type Route struct {
 	// APIKeyHeader also takes the token from an X-Api-Key header, the way
 	// CrowdSec bouncers send theirs.
 	APIKeyHeader bool
+	// WriteError, if set, writes the route's errors instead of Error, for
+	// protocols with their own error bodies (TAXII).
+	WriteError func(http.ResponseWriter, *http.Request, *slog.Logger, error)
 }
 
 // Server is the HTTP API. Set the exported fields, register extra routes with
@@ -70,6 +73,9 @@ type Server struct {
 	Attacks occsimore.AttackService
 	// AttackReports, when set, enables the daily attack counts.
 	AttackReports occsimore.AttackReportService
+	// TAXII, when set, enables the TAXII 2.1 endpoints under /taxii2/.
+	TAXII      *TAXIIConfig
+	taxiiLimit memberLimit
 	// Logs, when set, enables POST /v1/logs.
 	Logs LogIngester
 	// LogPush bounds the bodies of POST /v1/logs held at once.

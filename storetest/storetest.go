@@ -39,6 +39,7 @@ func Run(t *testing.T, open Open) {
 	runAlerts(t, open)
 	runAttacks(t, open)
 	runModels(t, open)
+	runTAXII(t, open)
 }
 
 // contract is a list of named subtests, each run on a fresh store.

@@ -146,6 +146,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.evalCommand(),
 		m.logsCommand(),
 		m.trainCommand(), m.modelCommand(),
+		m.taxiiCommand(),
 		m.versionCommand(),
 	)
 	return root

@@ -118,6 +118,17 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		srv.LogPush.Wait = -1 // logs.push_wait = "0s": refuse at once
 	}
 	srv.Console = console.Handler()
+	if srv.TAXII, err = taxiiConfig(c, db, logger); err != nil {
+		return err
+	}
+	if pull, err := scheduledPull(ctx, c, db, logger); err != nil {
+		return err
+	} else if pull != nil {
+		pullCtx, stopPull := context.WithCancel(ctx)
+		pullDone := make(chan struct{})
+		go func() { defer close(pullDone); pull.Loop(pullCtx, c.TAXII.PullEvery.D()) }()
+		defer func() { stopPull(); <-pullDone }() // before the store closes
+	}
 	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
 	ln, err := net.Listen("tcp", c.Server.Addr)
