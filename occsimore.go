@@ -17,6 +17,7 @@ import (
 type BuildInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
+	Date    string `json:"date,omitempty"` // of the build, RFC 3339
 	Go      string `json:"go"`
 }
 

@@ -22,6 +22,7 @@ func buildInfo() occsimore.BuildInfo {
 			}
 		}
 	}
+	stamp(&bi)
 	return bi
 }
 
@@ -33,7 +34,7 @@ func (m *Main) versionCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bi := buildInfo()
 			return m.print(bi, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "occsimore %s (commit %s, %s)\n", bi.Version, orNone(bi.Commit), bi.Go)
+				_, err := fmt.Fprintf(w, "occsimore %s (commit %s, built %s, %s)\n", bi.Version, orNone(bi.Commit), orNone(bi.Date), bi.Go)
 				return err
 			})
 		},
