@@ -111,6 +111,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		srv.LogPush.Wait = -1 // logs.push_wait = "0s": refuse at once
 	}
 	srv.Console = console.Handler()
+	srv.Handle(backupRoute(c, db, pl, logger))
 	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
 	ln, err := net.Listen("tcp", c.Server.Addr)
