@@ -328,7 +328,7 @@ func readBackup(r io.Reader, file func(name string, r io.Reader) error) (backupM
 		}
 		seen[name] = true
 		if file != nil {
-			if err := file(name, tr); err != nil {
+			if err := file(name, damageReader{tr}); err != nil {
 				return man, err
 			}
 		}
@@ -344,6 +344,17 @@ func readBackup(r io.Reader, file func(name string, r io.Reader) error) (backupM
 		return man, errors.New("backup archive is incomplete: the store or the snapshot is missing")
 	}
 	return man, nil
+}
+
+// damageReader names a failure to read an archive's content for what it is.
+type damageReader struct{ r io.Reader }
+
+func (d damageReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("backup archive is damaged or cut short: %w", err)
+	}
+	return n, err
 }
 
 func (m *Main) restoreCommand() *cobra.Command {

@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,6 +241,17 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		h.Write([]byte(ev.Customer))
 		shares[h.Sum32()%nLoaders] = append(shares[h.Sum32()%nLoaders], l)
 	}
+	// Amount spikes once habits exist, so that the backed-up batches raise
+	// alerts to compare.
+	amount := regexp.MustCompile(`"amount":([0-9.]+)`)
+	for _, share := range shares {
+		for k := len(share) / 4; k < len(share); k += 9 {
+			share[k] = amount.ReplaceAllStringFunc(share[k], func(m string) string {
+				v, _ := strconv.ParseFloat(amount.FindStringSubmatch(m)[1], 64)
+				return `"amount":` + strconv.FormatFloat(v*60+900, 'f', 2, 64)
+			})
+		}
+	}
 	loaders := make([]*backupLoader, nLoaders)
 	for i, share := range shares {
 		l := &backupLoader{}
@@ -316,6 +329,18 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	if code, _, errs := orig.run("", "restore", backupFile); code != exitConflict {
 		t.Errorf("restore over the original store: exit %d, want %d: %s", code, exitConflict, errs)
 	}
+	// A damaged or cut archive is refused whole, leaving no store behind.
+	whole, _ := os.ReadFile(backupFile)
+	cutFile, cutDir := filepath.Join(t.TempDir(), "cut.tar.gz"), filepath.Join(t.TempDir(), "cut")
+	os.WriteFile(cutFile, whole[:len(whole)*2/3], 0o600)
+	cut := &cli{t: t, env: append([]string{"OCCSIMORE_STORE_DATA_DIR=" + cutDir}, orig.env[1:]...)}
+	if code, _, errs := cut.run("", "restore", cutFile); code != exitInvalid || !strings.Contains(errs, "cut short") {
+		t.Errorf("restore of a cut archive: exit %d, %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(cutDir, "occsimore.db")); err == nil {
+		t.Error("a failed restore left a store behind")
+	}
+
 	restored := &cli{t: t, env: append([]string{"OCCSIMORE_STORE_DATA_DIR=" + filepath.Join(t.TempDir(), "data")}, orig.env[1:]...)}
 	restored.mustRun("", "restore", backupFile)
 	u2, _ := startServeInProcess(t, restored.env)
