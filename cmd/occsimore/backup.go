@@ -367,9 +367,9 @@ must be empty or absent: restore never overwrites a store. Start the server
 afterwards; it answers as the original did when the backup was taken.`,
 		Example: `  systemctl stop occsimore
   mv /var/lib/private/occsimore /var/lib/private/occsimore.old
-  occsimore --config /etc/occsimore/occsimore.toml restore /var/backups/occsimore.tar.gz
-  chown -R --reference=/var/lib/private/occsimore.old /var/lib/private/occsimore
-  systemctl start occsimore`,
+  OCCSIMORE_STORE_DATA_DIR=/var/lib/private/occsimore \
+    occsimore --config /etc/occsimore/occsimore.toml restore /var/backups/occsimore.tar.gz
+  systemctl start occsimore   # systemd hands the directory to the service's user`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.loadConfig()
