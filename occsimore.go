@@ -19,8 +19,9 @@ import (
 type BuildInfo struct {
 	Version  string `json:"version"`
 	Commit   string `json:"commit"`
-	Time     string `json:"time,omitempty"`
+	Time     string `json:"time,omitempty"` // of the commit
 	Modified bool   `json:"modified,omitempty"`
+	Date     string `json:"date,omitempty"` // of the build, RFC 3339, when scripts/build stamped it
 	Go       string `json:"go"`
 }
 

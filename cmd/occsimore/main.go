@@ -148,6 +148,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.trainCommand(), m.modelCommand(),
 		m.taxiiCommand(),
 		m.versionCommand(),
+		m.docsCommand(),
+		m.backupCommand(), m.restoreCommand(),
 	)
 	return root
 }

@@ -129,6 +129,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		go func() { defer close(pullDone); pull.Loop(pullCtx, c.TAXII.PullEvery.D()) }()
 		defer func() { stopPull(); <-pullDone }() // before the store closes
 	}
+	srv.Handle(backupRoute(c, db, pl, logger))
 	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
 	ln, err := net.Listen("tcp", c.Server.Addr)

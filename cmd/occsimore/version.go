@@ -37,6 +37,7 @@ func buildInfoFrom(info *debug.BuildInfo) occsimore.BuildInfo {
 			bi.Modified = s.Value == "true"
 		}
 	}
+	stamp(&bi)
 	return bi
 }
 
@@ -54,6 +55,9 @@ func (m *Main) versionCommand() *cobra.Command {
 				}
 				if bi.Time != "" {
 					commit += " of " + bi.Time
+				}
+				if bi.Date != "" {
+					commit += ", built " + bi.Date
 				}
 				_, err := fmt.Fprintf(w, "occsimore %s (commit %s, %s)\n", bi.Version, commit, bi.Go)
 				return err
