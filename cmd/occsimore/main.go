@@ -78,7 +78,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "occsimore: %v\n", err)
+	fmt.Fprintf(stderr, "occsimore: %s\n", errorMessage(err))
 	return exitCode(err)
 }
 
@@ -127,7 +127,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 			return nil
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&m.ConfigPath, "config", "", "TOML configuration file (keys can also be set as OCCSIMORE_<SECTION>_<KEY>)")
 	pf.StringVarP(&m.Output, "output", "o", "text", "output format: text or json")
@@ -149,6 +149,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.taxiiCommand(),
 		m.versionCommand(),
 	)
+	unknownSubcommand(root)
 	return root
 }
 
@@ -167,12 +168,12 @@ func argsUsage(v cobra.PositionalArgs) cobra.PositionalArgs {
 func (m *Main) loadConfig() (config.Config, error) {
 	c, err := config.Load(m.ConfigPath, m.Environ)
 	if err != nil {
-		return c, err
+		return c, configError{err} // an unreadable --config file too
 	}
 	if m.LogLevel != "" {
 		c.Log.Level = m.LogLevel
 		if err := c.Validate(); err != nil {
-			return c, err
+			return c, configError{err}
 		}
 	}
 	return c, nil
