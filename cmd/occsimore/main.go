@@ -180,15 +180,19 @@ func (m *Main) loadConfig() (config.Config, error) {
 }
 
 func (m *Main) logger(c config.Config) *slog.Logger {
+	// Every *Context call made while serving a request says which.
+	return slog.New(occhttp.NewContextHandler(logHandler(m.Stderr, c)))
+}
+
+// logHandler is the handler log.level and log.format ask for, writing to w.
+func logHandler(w io.Writer, c config.Config) slog.Handler {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by config
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(m.Stderr, opts)
 	if c.Log.Format == "json" {
-		h = slog.NewJSONHandler(m.Stderr, opts)
+		return slog.NewJSONHandler(w, opts)
 	}
-	// Every *Context call made while serving a request says which.
-	return slog.New(occhttp.NewContextHandler(h))
+	return slog.NewTextHandler(w, opts)
 }
 
 // print writes v as JSON when --output json, and calls text otherwise.
