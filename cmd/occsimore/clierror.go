@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -25,6 +26,15 @@ func errorMessage(err error) string {
 	}
 	msg = strings.TrimPrefix(msg, "occsimore: ")
 	return strings.Join(slices.Compact(strings.Split(msg, ": ")), ": ")
+}
+
+// fileError classes an error opening an input file: a missing file is "not
+// found" (exit 4); the error already names the operation and the path.
+func fileError(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return occsimore.Errorf(occsimore.ENOTFOUND, "%v", err)
+	}
+	return err
 }
 
 // flagError turns pflag's parse errors into usage errors, with the command's
