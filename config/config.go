@@ -231,7 +231,7 @@ func Load(path string, environ []string) (Config, error) {
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return c, fmt.Errorf("config: read %s: %w", path, err)
+			return c, fmt.Errorf("config: %w", err) // the error names the file
 		}
 		if err := decodeTOML(&c, path, b); err != nil {
 			return c, err

@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +15,43 @@ import (
 	"github.com/occsimore/occsimore/sqlite"
 )
 
+// syncBuffer is a bytes.Buffer the demo's goroutines write while the test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls s until it contains want.
+func waitFor(t *testing.T, what string, s func() string, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(s(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s lacks %q after 90 s:\n%s", what, want, s())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s()
+}
+
 // TestDemoStreamsAlerts runs `occsimore demo` and waits for its simulated
-// traffic to raise alerts that name a habit rupture.
+// traffic to raise alerts that name a habit rupture. On the way it checks
+// what a newcomer sees: the logins come last, after the history is loaded,
+// members first and the lab's operator login at the end; the server's logs
+// go to demo.log, not the terminal, and name members by slug.
 func TestDemoStreamsAlerts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams live traffic for up to a minute")
@@ -22,9 +61,9 @@ func TestDemoStreamsAlerts(t *testing.T) {
 	defer cancel()
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Environ: []string{"OCCSIMORE_LOG_LEVEL=warn"}, ready: func(u string) { urls <- u }}
+		Environ: []string{"OCCSIMORE_LOG_LEVEL=info"}, ready: func(u string) { urls <- u }}
 	go func() {
 		root := m.rootCommand()
 		root.SetArgs([]string{"demo", "--data-dir", dir, "--addr", "127.0.0.1:0"})
@@ -37,8 +76,26 @@ func TestDemoStreamsAlerts(t *testing.T) {
 	case <-time.After(90 * time.Second):
 		t.Fatal("demo did not start")
 	}
-	if !strings.Contains(out.String(), "admin@banque-alpes.demo") {
-		t.Fatalf("demo did not print the bank's login:\n%s", out.String())
+	printed := waitFor(t, "demo output", out.String, "Press Ctrl-C")
+	logText, err := os.ReadFile(filepath.Join(dir, "demo.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(logText), "history loaded"); n != 3 {
+		t.Errorf("logins printed after %d of 3 members' history loaded", n)
+	}
+	if !strings.Contains(string(logText), "msg=attack member=") {
+		t.Errorf("demo.log holds no attack lines:\n%.500s", logText)
+	}
+	if strings.Contains(string(logText), "member=mem_") || !strings.Contains(string(logText), "member=banque-alpes") {
+		t.Errorf("demo.log names members by internal ID, not slug:\n%.500s", logText)
+	}
+	if strings.Contains(errb.String(), "level=") {
+		t.Errorf("server logs on the terminal without --verbose:\n%.500s", errb.String())
+	}
+	first, lab := strings.Index(printed, "admin@"), strings.Index(printed, "admin@lab.demo")
+	if first < 0 || lab < 0 || first != strings.Index(printed, "admin@banque-alpes.demo") || strings.LastIndex(printed, "admin@") != lab {
+		t.Fatalf("want the members' logins first and the lab's last:\n%s", printed)
 	}
 
 	db, err := sqlite.Open(t.Context(), dir)
@@ -73,5 +130,42 @@ func TestDemoStreamsAlerts(t *testing.T) {
 			t.Fatalf("no alert with a rupture reason after 90 s (%d alerts)", len(alerts))
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestDemoVerbose checks --verbose shows the server's logs on the terminal
+// as well as in demo.log.
+func TestDemoVerbose(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	var out, errb syncBuffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: []string{"OCCSIMORE_LOG_LEVEL=info"}}
+	go func() {
+		root := m.rootCommand()
+		root.SetArgs([]string{"demo", "--data-dir", dir, "--addr", "127.0.0.1:0", "--traffic=false", "--verbose"})
+		done <- root.ExecuteContext(ctx)
+	}()
+	waitFor(t, "demo output", out.String, "Press Ctrl-C")
+	waitFor(t, "stderr", errb.String, "msg=serving")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "demo.log")); !strings.Contains(string(b), "msg=serving") {
+		t.Errorf("demo.log lacks the server's logs with --verbose:\n%s", b)
+	}
+}
+
+func TestSlugHandler(t *testing.T) {
+	var buf bytes.Buffer
+	h := slugHandler{slog.NewTextHandler(&buf, nil), map[string]string{"mem_1": "bank"}}
+	slog.New(h).With("owner", "mem_1").WithGroup("g").Info("x", "member", "mem_1", "other", "mem_2", slog.Group("in", "m", "mem_1"))
+	got := buf.String()
+	for _, want := range []string{"owner=bank", "g.member=bank", "g.other=mem_2", "g.in.m=bank"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q lacks %q", got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/occsimore/occsimore"
@@ -25,7 +26,10 @@ var demoLogProfiles = map[string]struct {
 // the log detection: eight weeks of history at once, so the Attacks page has
 // a trend and a forecast, then today's lines as the clock reaches them.
 // Today is the simulator's wave day, so a rise shows as the day goes on.
-func streamDemoLogs(ctx context.Context, logs *logs.Service, mem *occsimore.Member, seed uint64, logger *slog.Logger) {
+// loaded is called once, when the history is in or the stream gives up.
+func streamDemoLogs(ctx context.Context, logs *logs.Service, mem *occsimore.Member, seed uint64, logger *slog.Logger, loaded func()) {
+	loaded = sync.OnceFunc(loaded)
+	defer loaded()
 	cfg := simulate.DefaultAttackLogs()
 	now := time.Now().UTC()
 	cfg.Days = 56
@@ -72,6 +76,7 @@ func streamDemoLogs(ctx context.Context, logs *logs.Service, mem *occsimore.Memb
 		return
 	}
 	logger.Info("demo logs: history loaded", "member", mem.Slug, "days", cfg.Days-1)
+	loaded()
 	for _, l := range today {
 		if wait := time.Until(l.Time); wait > 0 {
 			select {

@@ -150,7 +150,7 @@ func (f *windowFlags) protocol() (eval.Protocol, error) {
 func (m *Main) openEvalInput(name, what string) (io.Reader, func(), error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", name, err)
+		return nil, nil, fileError(err)
 	}
 	st, err := f.Stat()
 	if err != nil {

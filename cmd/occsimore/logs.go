@@ -161,7 +161,7 @@ with exit code 6 and the list of supported formats.`,
 				}
 				st, err := os.Stat(f)
 				if err != nil {
-					return &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file %s: %v", f, err)}
+					return &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file: %v", err)} // err names the path
 				}
 				if size >= 0 {
 					size += st.Size()
@@ -259,7 +259,7 @@ func (m *Main) replay(ctx context.Context, svc *logs.Service, memberID, host str
 			if year == 0 {
 				st, err := os.Stat(path)
 				if err != nil {
-					return nil, &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file %s: %v", path, err)}
+					return nil, &occsimore.Error{Code: occsimore.ENOTFOUND, Message: fmt.Sprintf("log file: %v", err)} // err names the path
 				}
 				years.NotAfter = st.ModTime()
 			}

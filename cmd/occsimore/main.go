@@ -78,7 +78,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "occsimore: %v\n", err)
+	fmt.Fprintf(stderr, "occsimore: %s\n", errorMessage(err))
 	return exitCode(err)
 }
 
@@ -127,7 +127,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 			return nil
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&m.ConfigPath, "config", "", "TOML configuration file (keys can also be set as OCCSIMORE_<SECTION>_<KEY>)")
 	pf.StringVarP(&m.Output, "output", "o", "text", "output format: text or json")
@@ -151,6 +151,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 not found, 5 conflict,
 		m.docsCommand(),
 		m.backupCommand(), m.restoreCommand(),
 	)
+	unknownSubcommand(root)
 	return root
 }
 
@@ -169,27 +170,31 @@ func argsUsage(v cobra.PositionalArgs) cobra.PositionalArgs {
 func (m *Main) loadConfig() (config.Config, error) {
 	c, err := config.Load(m.ConfigPath, m.Environ)
 	if err != nil {
-		return c, err
+		return c, configError{err} // an unreadable --config file too
 	}
 	if m.LogLevel != "" {
 		c.Log.Level = m.LogLevel
 		if err := c.Validate(); err != nil {
-			return c, err
+			return c, configError{err}
 		}
 	}
 	return c, nil
 }
 
 func (m *Main) logger(c config.Config) *slog.Logger {
+	// Every *Context call made while serving a request says which.
+	return slog.New(occhttp.NewContextHandler(logHandler(m.Stderr, c)))
+}
+
+// logHandler is the handler log.level and log.format ask for, writing to w.
+func logHandler(w io.Writer, c config.Config) slog.Handler {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level)) // validated by config
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(m.Stderr, opts)
 	if c.Log.Format == "json" {
-		h = slog.NewJSONHandler(m.Stderr, opts)
+		return slog.NewJSONHandler(w, opts)
 	}
-	// Every *Context call made while serving a request says which.
-	return slog.New(occhttp.NewContextHandler(h))
+	return slog.NewTextHandler(w, opts)
 }
 
 // print writes v as JSON when --output json, and calls text otherwise.

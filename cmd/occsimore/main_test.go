@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -86,6 +87,9 @@ func TestExitCodes(t *testing.T) {
 		msg   string
 	}{
 		{"unknown flag", "", []string{"member", "list", "--nope"}, exitUsage, "unknown flag"},
+		{"unknown command", "", []string{"nope"}, exitUsage, `unknown command "nope"`},
+		{"unknown subcommand", "", []string{"member", "lst"}, exitUsage, `unknown command "lst" for "occsimore member"`},
+		{"missing config file", "", []string{"--config", "/nonexistent/occsimore.toml", "member", "list"}, exitConfig, "/nonexistent/occsimore.toml"},
 		{"extra argument", "", []string{"version", "extra"}, exitUsage, "unknown command"},
 		{"bad output", "", []string{"version", "-o", "yaml"}, exitUsage, "--output"},
 		{"missing member flag", "", []string{"token", "list"}, exitUsage, "--member is required"},
@@ -112,6 +116,65 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("stderr %q does not mention %q", errs, tc.msg)
 			}
 		})
+	}
+}
+
+// TestErrorPrintedOnce checks an error reads as one sentence: one prefix, no
+// application code, no repeated segment, and the field when there is one.
+func TestErrorPrintedOnce(t *testing.T) {
+	c := newCLI(t)
+	missing := t.TempDir() + "/nothere.csv"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", []string{"score", missing}, "occsimore: open " + missing + ": no such file or directory\n"},
+		{"missing config", []string{"--config", missing, "member", "list"}, "occsimore: config: open " + missing + ": no such file or directory\n"},
+		{"field", []string{"member", "add", "--slug", "9x", "--name", "X", "--sector", "banking"}, "(field slug)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, errs := c.run("", tc.args...)
+			if !strings.HasSuffix(errs, tc.want) || strings.Count(errs, "occsimore:") != 1 || strings.Contains(errs, "not_found") || strings.Contains(errs, "invalid:") {
+				t.Fatalf("stderr %q, want one line ending %q", errs, tc.want)
+			}
+		})
+	}
+}
+
+// TestSuggestions checks a mistyped command or flag is answered with the
+// nearest names, and a made-up one with none.
+func TestSuggestions(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args    []string
+		suggest string
+	}{
+		{[]string{"membr", "list"}, "\tmember\n"},
+		{[]string{"member", "lst"}, "\tlist\n"},
+		{[]string{"member", "list", "--outpt", "json"}, "\t--output"},
+		{[]string{"token", "list", "--membre", "bank"}, "\t--member"},
+		{[]string{"serve", "--adr", "127.0.0.1:0"}, "\t--addr"},
+		{[]string{"member", "list", "--zzzzzz"}, ""},
+	} {
+		code, _, errs := c.run("", tc.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, exitUsage)
+		}
+		if got := strings.Contains(errs, "Did you mean this?"); got != (tc.suggest != "") || !strings.Contains(errs, tc.suggest) {
+			t.Errorf("%v: stderr %q, want suggestion %q", tc.args, errs, tc.suggest)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"addr", "addr", 0}, {"adr", "addr", 1}, {"outpt", "output", 1}, {"membre", "member", 2}, {"kitten", "sitting", 3}, {"", "abc", 3}} {
+		if got := editDistance(tc.a, tc.b); got != tc.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
+		}
 	}
 }
 
@@ -211,5 +274,58 @@ func TestEngineSpecsFile(t *testing.T) {
 	os.WriteFile(path, []byte(specs+"\n[[member]]\nslug = \"ghost\"\nreview = 3\nblock = 6\n"), 0o600)
 	if code, _, errs := c.run("", "serve"); code != exitConfig || !strings.Contains(errs, "ghost") {
 		t.Fatalf("serve with an unknown member in the specs: exit %d, %s", code, errs)
+	}
+}
+
+// TestServeFlagsOverrideConfig runs serve with --addr and --data-dir over
+// configuration that points elsewhere, and checks the flags win.
+func TestServeFlagsOverrideConfig(t *testing.T) {
+	envDir, flagDir := t.TempDir(), t.TempDir()
+	env := []string{"OCCSIMORE_STORE_DATA_DIR=" + envDir, "OCCSIMORE_SERVER_ADDR=256.0.0.1:1"}
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env, ready: func(u string) { urls <- u }}
+	go func() {
+		root := m.rootCommand()
+		root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", flagDir})
+		done <- root.ExecuteContext(ctx)
+	}()
+	select {
+	case u := <-urls:
+		if !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Errorf("serving on %s, want 127.0.0.1", u)
+		}
+	case err := <-done:
+		t.Fatalf("serve exited early: %v\n%s", err, errb.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start listening")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if ents, _ := os.ReadDir(flagDir); len(ents) == 0 {
+		t.Error("--data-dir holds nothing: the store was opened elsewhere")
+	}
+	if ents, _ := os.ReadDir(envDir); len(ents) != 0 {
+		t.Errorf("store.data_dir from the environment was used despite --data-dir: %v", ents)
+	}
+}
+
+// TestServeBusyPort checks a port already taken ends serve with the
+// dependency-unavailable code and a hint how to choose another.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := newCLI(t)
+	code, _, errs := c.run("", "serve", "--addr", ln.Addr().String())
+	want := "address " + ln.Addr().String() + " is in use: pass --addr or set server.addr"
+	if code != exitUnavailable || !strings.Contains(errs, want) {
+		t.Fatalf("exit %d, stderr %q; want %d and %q", code, errs, exitUnavailable, want)
 	}
 }

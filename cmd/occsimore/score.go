@@ -72,7 +72,7 @@ rejected, the command exits 6 and names the first bad line and field.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
 			if err != nil {
-				return occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", args[0], err)
+				return fileError(err)
 			}
 			defer f.Close()
 			st, err := f.Stat()

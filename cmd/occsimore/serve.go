@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"runtime"
 	"time"
 
-	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/attackreport"
 	"github.com/occsimore/occsimore/auth"
@@ -25,7 +23,8 @@ import (
 )
 
 func (m *Main) serveCommand() *cobra.Command {
-	return &cobra.Command{
+	var addr, dataDir string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the API and the web console until SIGINT or SIGTERM",
 		Long: `Run the HTTP API (/v1, bearer tokens), the web console, /healthz, /readyz and
@@ -37,6 +36,12 @@ flight finish within server.shutdown_timeout.`,
 			if err != nil {
 				return err
 			}
+			if addr != "" {
+				c.Server.Addr = addr
+			}
+			if dataDir != "" {
+				c.Store.DataDir = dataDir
+			}
 			logger := m.logger(c)
 			db, err := app.OpenStore(cmd.Context(), c)
 			if err != nil {
@@ -46,6 +51,9 @@ flight finish within server.shutdown_timeout.`,
 			return m.serve(cmd.Context(), c, db, logger, nil)
 		},
 	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address, host:port (overrides server.addr, default 127.0.0.1:8080)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "directory of the embedded store, its journal and models (overrides store.data_dir)")
+	return cmd
 }
 
 // serve wires the store into the API and the console and serves until ctx is
@@ -132,9 +140,9 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Handle(backupRoute(c, db, pl, logger))
 	srv.OnShutdown(pl.EndSubscriptions) // live alert streams end instead of holding shutdown
 
-	ln, err := net.Listen("tcp", c.Server.Addr)
+	ln, err := listen(ctx, c.Server.Addr)
 	if err != nil {
-		return &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("listen on %s: %v", c.Server.Addr, err)}
+		return err
 	}
 	url := "http://" + ln.Addr().String()
 	logger.Info("serving", "url", url, "store", db.Driver())

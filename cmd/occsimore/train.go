@@ -191,7 +191,7 @@ func (m *Main) train(ctx context.Context, db *sqlstore.DB, mem *occsimore.Member
 func (m *Main) readTrainingFile(ctx context.Context, name, format string, tc train.Config) (*train.Set, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, occsimore.Errorf(occsimore.ENOTFOUND, "open %s: %v", name, err)
+		return nil, fileError(err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
