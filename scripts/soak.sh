@@ -174,7 +174,7 @@ for i in s["ingest"]:
 st = s["streams"]
 print(f"streams: {st['sign_ins']} sign-ins in {st['opened_after_s']:.0f} s ({st['sign_in_failed']} failed, {st.get('sign_in_retries', 0)} retries after 429), {st['attempts']} attempts, {st['accepted']} accepted, refused {st['refused']}, other {st.get('other_status', {})}; at the end {st['open_at_end']} open, {st['closed_by_server']} closed by the server, {st['bytes_unread']} bytes unread")
 f = s["flood"]
-print(f"flood: {f['attempts']} sign-ins, status {f['status']}; {f['victim_guesses']} guesses at the real user, status {f['victim_status']}; the user's own sign-ins {f['owner_succeeded']}/{f['owner_sign_ins']} ok {f['owner_status']}, slowest {f['owner_max_ms']:.0f} ms (device cookie from the first, before the flood: {f.get('owner_first_device')})")
+print(f"flood: {f['attempts']} sign-ins, status {f['status']}; {f['victim_guesses']} guesses at the real user, status {f['victim_status']}; the user's own sign-ins {f['owner_succeeded']}/{f['owner_sign_ins']} ok {f['owner_status']}, slowest {f['owner_max_ms']:.0f} ms (device cookie from a first sign-in before the flood, in {f.get('owner_first_tries')} tries: {f.get('owner_first_device')})")
 y = s["syslog"]
 print(f"syslog: {y['attempts']} idle connections tried, {y['accepted']} accepted, {y['refused']} refused, {y['closed_idle']} closed idle after {y['idle_close_min_s']:.0f}-{y['idle_close_max_s']:.0f} s, at most {y['max_open']} open at once; real sender {y['real_lines_sent']} lines sent, {y['real_lines_failed']} failed")
 r = s["rss"]
