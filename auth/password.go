@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -181,6 +182,7 @@ type Hasher struct {
 	params  Argon2Params
 	slots   chan struct{}
 	maxWait time.Duration
+	runs    atomic.Int64 // argon2 runs started
 }
 
 // NewHasher returns a hasher with the given cost that runs at most slots
@@ -191,6 +193,10 @@ func NewHasher(p Argon2Params, slots int, maxWait time.Duration) *Hasher {
 
 // Params returns the cost of new hashes.
 func (h *Hasher) Params() Argon2Params { return h.params }
+
+// Runs returns how many argon2 hashes and verifications h has started: the
+// work a sign-in budget is there to bound.
+func (h *Hasher) Runs() int64 { return h.runs.Load() }
 
 // Acquire takes a slot, waiting up to the hasher's MaxWait or until ctx ends.
 // The caller must call release once.
@@ -222,6 +228,20 @@ func (h *Hasher) Hash(ctx context.Context, password string, contextWords ...stri
 		return "", err
 	}
 	defer release()
+	h.runs.Add(1)
+	return hashPassword(password, h.params), nil
+}
+
+// Rehash hashes a password that already verified against a hash made at
+// another cost (NeedsRehash), without the policy check: the user chose it
+// under the policy of its day, and refusing it now would fail their sign-in.
+func (h *Hasher) Rehash(ctx context.Context, password string) (string, error) {
+	release, err := h.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	h.runs.Add(1)
 	return hashPassword(password, h.params), nil
 }
 
@@ -237,5 +257,6 @@ func (h *Hasher) Verify(ctx context.Context, password, hash string) (result, err
 		return nil, err
 	}
 	defer release()
+	h.runs.Add(1)
 	return VerifyPassword(password, hash), nil
 }

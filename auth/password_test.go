@@ -118,3 +118,58 @@ func FuzzCheckPassword(f *testing.F) {
 		}
 	})
 }
+
+// TestNeedsRehash: a hash made at another memory, time or lane count needs a
+// new one; a hash at the current cost, or one that does not parse, does not.
+func TestNeedsRehash(t *testing.T) {
+	cur := auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32}
+	same, err := auth.HashPassword("tram lilac ferry oboe", cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth.NeedsRehash(same, cur) {
+		t.Error("a hash at the current cost needs a rehash")
+	}
+	for _, p := range []auth.Argon2Params{{Memory: 128, Time: 1, Threads: 1, KeyLen: 32}, {Memory: 64, Time: 2, Threads: 1, KeyLen: 32}, {Memory: 64, Time: 1, Threads: 2, KeyLen: 32}} {
+		h, err := auth.HashPassword("tram lilac ferry oboe", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !auth.NeedsRehash(h, cur) {
+			t.Errorf("a hash at %+v does not need a rehash to %+v", p, cur)
+		}
+	}
+	if auth.NeedsRehash("$argon2id$garbage", cur) {
+		t.Error("an unparsable hash needs a rehash")
+	}
+}
+
+// TestHasherCountsRuns: Runs counts every argon2 run a Hasher starts, and no
+// refusal (a password over the bound, no free slot).
+func TestHasherCountsRuns(t *testing.T) {
+	h := auth.NewHasher(cheap, 1, 10*time.Millisecond)
+	ctx := context.Background()
+	hash, err := h.Hash(ctx, "tram lilac ferry oboe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Verify(ctx, "tram lilac ferry oboe", hash)
+	h.Verify(ctx, strings.Repeat("x", auth.MaxPasswordBytes+1), hash) // refused without hashing
+	if _, err := h.Rehash(ctx, "tram lilac ferry oboe"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Runs(); got != 3 {
+		t.Errorf("Runs = %d, want 3", got)
+	}
+	release, err := h.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := h.Verify(ctx, "tram lilac ferry oboe", hash); err == nil {
+		t.Fatal("Verify with no free slot succeeded")
+	}
+	if got := h.Runs(); got != 3 {
+		t.Errorf("Runs after a refusal = %d, want 3", got)
+	}
+}

@@ -50,6 +50,10 @@ type Server struct {
 	// heap otherwise collects every second or so under load, and marking
 	// delays requests; see package gcfloor.
 	GCHeapFloor int64 `toml:"gc_heap_floor"`
+	// HashSlots bounds the argon2id hashes and verifications run at once,
+	// for the API and the console together. Each takes 64 MiB and, with one
+	// lane, one core while it runs.
+	HashSlots int64 `toml:"hash_slots"`
 }
 
 // Store selects and configures the relational store.
@@ -72,6 +76,23 @@ type Console struct {
 	// StreamWriteTimeout is how long one event may take to reach a stream's
 	// reader; a slower reader is disconnected.
 	StreamWriteTimeout Duration `toml:"stream_write_timeout"`
+	// SignInRate and SignInBurst are the console-wide budget of password
+	// verifications for sign-ins, per second; over it a sign-in is refused
+	// with 429 at once, before any hashing, whatever its email. Each costs
+	// about 0.2 s of one core at the default argon2id cost, so no number of
+	// client addresses can take more CPU time than this.
+	SignInRate  float64 `toml:"sign_in_rate"`
+	SignInBurst int64   `toml:"sign_in_burst"`
+	// DeviceSignInRate and DeviceSignInBurst are a reserve of that work for
+	// browsers with a valid device cookie (a browser that signed in as the
+	// user before), which a flood of sign-ins without one cannot spend.
+	DeviceSignInRate  float64 `toml:"device_sign_in_rate"`
+	DeviceSignInBurst int64   `toml:"device_sign_in_burst"`
+	// DeviceKeyFile holds the key that signs device cookies, created (32
+	// random bytes, hex, mode 0600) when missing; empty means
+	// <store.data_dir>/device-cookie.key, or beside the journal when
+	// store.data_dir is empty. Nodes behind one address should share it.
+	DeviceKeyFile string `toml:"device_key_file"`
 }
 
 // Engine configures the behaviour engine and its durable journal.
@@ -154,6 +175,17 @@ func (c *Config) JournalPath() string {
 	return filepath.Join(c.Store.DataDir, "journal")
 }
 
+// DeviceKeyPath returns where the key of device cookies lives.
+func (c *Config) DeviceKeyPath() string {
+	switch {
+	case c.Console.DeviceKeyFile != "":
+		return c.Console.DeviceKeyFile
+	case c.Store.DataDir != "":
+		return filepath.Join(c.Store.DataDir, "device-cookie.key")
+	}
+	return filepath.Join(c.JournalPath(), "device-cookie.key")
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn, error
@@ -197,9 +229,11 @@ func DefaultConfig() Config {
 			ShutdownTimeout:   Duration(15 * time.Second),
 			TokenCacheTTL:     Duration(5 * time.Second),
 			GCHeapFloor:       256 << 20,
+			HashSlots:         1,
 		},
-		Store:   Store{Driver: "sqlite", DataDir: "occsimore-data"},
-		Console: Console{SessionTTL: Duration(12 * time.Hour), MaxStreamsPerSession: 4, MaxStreamsPerMember: 32, MaxStreams: 256, StreamWriteTimeout: Duration(10 * time.Second)},
+		Store: Store{Driver: "sqlite", DataDir: "occsimore-data"},
+		Console: Console{SessionTTL: Duration(12 * time.Hour), MaxStreamsPerSession: 4, MaxStreamsPerMember: 32, MaxStreams: 256, StreamWriteTimeout: Duration(10 * time.Second),
+			SignInRate: 1, SignInBurst: 10, DeviceSignInRate: 0.5, DeviceSignInBurst: 5},
 		Engine: Engine{JournalSyncInterval: Duration(10 * time.Millisecond), MaxLateness: Duration(time.Hour), CheckpointEvery: 1_000_000,
 			AnomalyKinds: []string{"cloud.api"}, AnomalyWarmup: 256, AnomalyReview: 0.999},
 		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute),
@@ -458,6 +492,16 @@ func (c *Config) Validate() error {
 		return bad("server.gc_heap_floor", "%d must be between 0 (off) and 1 TiB", c.Server.GCHeapFloor)
 	case c.Server.TokenCacheTTL.D() < 0 || c.Server.TokenCacheTTL.D() > time.Minute:
 		return bad("server.token_cache_ttl", "%s must be between 0s (no cache) and 1m", c.Server.TokenCacheTTL.D())
+	case c.Server.HashSlots < 1 || c.Server.HashSlots > 64:
+		return bad("server.hash_slots", "%d must be between 1 and 64", c.Server.HashSlots)
+	case !(c.Console.SignInRate >= 0.01 && c.Console.SignInRate <= 1000):
+		return bad("console.sign_in_rate", "%g must be between 0.01 and 1000 verifications per second", c.Console.SignInRate)
+	case c.Console.SignInBurst < 1 || c.Console.SignInBurst > 10_000:
+		return bad("console.sign_in_burst", "%d must be between 1 and 10000", c.Console.SignInBurst)
+	case !(c.Console.DeviceSignInRate >= 0.01 && c.Console.DeviceSignInRate <= 1000):
+		return bad("console.device_sign_in_rate", "%g must be between 0.01 and 1000 verifications per second", c.Console.DeviceSignInRate)
+	case c.Console.DeviceSignInBurst < 1 || c.Console.DeviceSignInBurst > 10_000:
+		return bad("console.device_sign_in_burst", "%d must be between 1 and 10000", c.Console.DeviceSignInBurst)
 	case c.Console.SessionTTL.D() < time.Minute:
 		return bad("console.session_ttl", "%s must be at least 1m", c.Console.SessionTTL.D())
 	case c.Console.MaxStreamsPerSession < 1 || c.Console.MaxStreamsPerSession > 1000:

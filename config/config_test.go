@@ -238,3 +238,31 @@ func TestConsoleStreamKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestSignInBudgetKeys(t *testing.T) {
+	c, err := Parse("f.toml", []byte("[server]\nhash_slots = 2\n[console]\nsign_in_rate = 0.5\nsign_in_burst = 4\ndevice_sign_in_rate = 0.25\ndevice_sign_in_burst = 3\ndevice_key_file = \"/etc/occsimore/device.key\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.HashSlots != 2 || c.Console.SignInRate != 0.5 || c.Console.SignInBurst != 4 ||
+		c.Console.DeviceSignInRate != 0.25 || c.Console.DeviceSignInBurst != 3 || c.DeviceKeyPath() != "/etc/occsimore/device.key" {
+		t.Fatalf("config = %+v %+v", c.Server, c.Console)
+	}
+	d := DefaultConfig()
+	if got, want := d.DeviceKeyPath(), filepath.Join("occsimore-data", "device-cookie.key"); got != want {
+		t.Errorf("default device key path = %q, want %q", got, want)
+	}
+	for _, tc := range []struct{ toml, key string }{
+		{"[server]\nhash_slots = 0\n", "server.hash_slots"},
+		{"[console]\nsign_in_rate = 0.0\n", "console.sign_in_rate"},
+		{"[console]\nsign_in_rate = nan\n", "console.sign_in_rate"},
+		{"[console]\nsign_in_burst = 0\n", "console.sign_in_burst"},
+		{"[console]\ndevice_sign_in_rate = -1.0\n", "console.device_sign_in_rate"},
+		{"[console]\ndevice_sign_in_burst = 0\n", "console.device_sign_in_burst"},
+	} {
+		_, err := Parse("f.toml", []byte(tc.toml))
+		if ce, ok := errors.AsType[*Error](err); !ok || ce.Key != tc.key {
+			t.Errorf("Parse(%q) = %v, want an error about %s", tc.toml, err, tc.key)
+		}
+	}
+}

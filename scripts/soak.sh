@@ -13,7 +13,8 @@
 #   - a sign-in flood: FLOOD_RATE made-up emails per second from 1,000
 #     addresses 127.0.2.1-127.0.5.250, one in ten guessing a real user's
 #     password instead, while that user signs in every 45 s from their own
-#     address;
+#     address, in a browser that keeps the device cookie its first sign-in,
+#     before the flood, got;
 #   - 300 idle syslog TCP connections from 15 addresses (20 each, against
 #     the per-address cap of 16), each reopened when the idle timeout closes
 #     it, beside a real sender of one sshd line every 5 s;
@@ -171,9 +172,9 @@ print(f"  p99 soak/quiet = {ratio:.2f} (criterion: at most 2) -> {'PASS' if rati
 for i in s["ingest"]:
     print(f"ingest {i['member']}: {i['batches']} batches, {i['sent']} sent, {i['acked']} acknowledged, {i['rejected']} rejected, status {i['status']}, batch p50 {i['batch_p50_ms']:.1f} ms p99 {i['batch_p99_ms']:.1f} ms max {i['batch_max_ms']:.1f} ms, late ticks {i['late_ticks']}")
 st = s["streams"]
-print(f"streams: {st['sign_ins']} sign-ins in {st['opened_after_s']:.0f} s ({st['sign_in_failed']} failed), {st['attempts']} attempts, {st['accepted']} accepted, refused {st['refused']}, other {st.get('other_status', {})}; at the end {st['open_at_end']} open, {st['closed_by_server']} closed by the server, {st['bytes_unread']} bytes unread")
+print(f"streams: {st['sign_ins']} sign-ins in {st['opened_after_s']:.0f} s ({st['sign_in_failed']} failed, {st.get('sign_in_retries', 0)} retries after 429), {st['attempts']} attempts, {st['accepted']} accepted, refused {st['refused']}, other {st.get('other_status', {})}; at the end {st['open_at_end']} open, {st['closed_by_server']} closed by the server, {st['bytes_unread']} bytes unread")
 f = s["flood"]
-print(f"flood: {f['attempts']} sign-ins, status {f['status']}; {f['victim_guesses']} guesses at the real user, status {f['victim_status']}; the user's own sign-ins {f['owner_succeeded']}/{f['owner_sign_ins']} ok {f['owner_status']}, slowest {f['owner_max_ms']:.0f} ms")
+print(f"flood: {f['attempts']} sign-ins, status {f['status']}; {f['victim_guesses']} guesses at the real user, status {f['victim_status']}; the user's own sign-ins {f['owner_succeeded']}/{f['owner_sign_ins']} ok {f['owner_status']}, slowest {f['owner_max_ms']:.0f} ms (device cookie from a first sign-in before the flood, in {f.get('owner_first_tries')} tries: {f.get('owner_first_device')})")
 y = s["syslog"]
 print(f"syslog: {y['attempts']} idle connections tried, {y['accepted']} accepted, {y['refused']} refused, {y['closed_idle']} closed idle after {y['idle_close_min_s']:.0f}-{y['idle_close_max_s']:.0f} s, at most {y['max_open']} open at once; real sender {y['real_lines_sent']} lines sent, {y['real_lines_failed']} failed")
 r = s["rss"]

@@ -40,9 +40,9 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request) {
 	current, next := r.PostForm.Get("current"), r.PostForm.Get("password")
 	now, ip := c.now(), clientIP(r)
 	key := strings.ToLower(sess.user.Email)
-	_, ok := c.admitAttempt(ip, key, now)
+	ok := c.ipLimit.allow(ip, now)
 	if ok {
-		_, ok = c.admitAccount(key, now)
+		_, ok = c.admitUntrusted(ip, key, true, now)
 	}
 	if !ok {
 		w.Header().Set("Retry-After", "30")

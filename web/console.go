@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
+	"golang.org/x/time/rate"
 )
 
 //go:embed templates static
@@ -28,6 +28,13 @@ type Config struct {
 	Argon2 auth.Argon2Params
 	// LoginRate bounds sign-in attempts.
 	LoginRate LoginRate
+	// SignInBudget bounds the password verifications of sign-ins across
+	// the console, so that no number of addresses buys more CPU time.
+	SignInBudget SignInBudget
+	// DeviceKey signs device cookies (HMAC-SHA256). It must outlive
+	// restarts, or every browser loses its trust on each; empty makes a
+	// random one (tests).
+	DeviceKey []byte
 	// MaxBodyBytes bounds every request body; forms here are small.
 	MaxBodyBytes int64
 	// Streams bounds live streams (the alert stream).
@@ -46,7 +53,17 @@ func DefaultConfig() Config {
 			PerIP:    Rate{Every: 6 * time.Second, Burst: 10},
 			PerPair:  Rate{Every: 30 * time.Second, Burst: 5},
 			PerEmail: Rate{Every: 20 * time.Second, Burst: 50},
+			// A browser with a device cookie: about one sign-in a minute,
+			// with a few at once; five failures lock the cookie out for
+			// most of an hour (one more failure per 10 minutes).
+			PerDevice:      Rate{Every: time.Minute, Burst: 10},
+			DeviceFailures: Rate{Every: 10 * time.Minute, Burst: 5},
 		},
+		// One argon2id verification at the default cost (64 MiB, 3 passes)
+		// takes about 0.2 s of one core: 1 per second for everyone is a
+		// tenth of a 2-core machine, and 0.5 per second reserved for
+		// browsers with a device cookie another twentieth.
+		SignInBudget: SignInBudget{Rate: 1, Burst: 10, DeviceRate: 0.5, DeviceBurst: 5},
 		MaxBodyBytes: 64 << 10,
 		Streams:      StreamLimits{PerSession: 4, PerMember: 32, Total: 256, WriteTimeout: 10 * time.Second},
 	}
@@ -65,6 +82,14 @@ func (c Config) validate() error {
 		return occsimore.FieldErrorf("login_rate.per_pair", "login rate per email and IP needs a positive interval and burst")
 	case c.LoginRate.PerEmail.Every <= 0 || c.LoginRate.PerEmail.Burst < 1:
 		return occsimore.FieldErrorf("login_rate.per_email", "login rate per email needs a positive interval and burst")
+	case c.LoginRate.PerDevice.Every <= 0 || c.LoginRate.PerDevice.Burst < 1:
+		return occsimore.FieldErrorf("login_rate.per_device", "login rate per device cookie needs a positive interval and burst")
+	case c.LoginRate.DeviceFailures.Every <= 0 || c.LoginRate.DeviceFailures.Burst < 1:
+		return occsimore.FieldErrorf("login_rate.device_failures", "device cookie lockout needs a positive interval and burst")
+	case !(c.SignInBudget.Rate > 0) || c.SignInBudget.Burst < 1:
+		return occsimore.FieldErrorf("sign_in_rate", "the sign-in budget needs a positive rate and burst")
+	case !(c.SignInBudget.DeviceRate > 0) || c.SignInBudget.DeviceBurst < 1:
+		return occsimore.FieldErrorf("device_sign_in_rate", "the device cookie sign-in budget needs a positive rate and burst")
 	case c.Streams.PerSession < 1 || c.Streams.PerMember < c.Streams.PerSession || c.Streams.Total < c.Streams.PerMember:
 		return occsimore.FieldErrorf("streams", "stream limits need 1 ≤ per session ≤ per member ≤ total")
 	case c.Streams.WriteTimeout < 10*time.Millisecond:
@@ -109,6 +134,10 @@ type Console struct {
 	ipLimit   *keyedLimiter
 	pairLimit *keyedLimiter // (email, IP)
 	mailLimit *keyedLimiter // emails of real accounts only
+	devLimit  *keyedLimiter // attempts per device cookie
+	devFails  *keyedLimiter // failures per device cookie; empty is locked out
+	budget    *rate.Limiter // verifications of all sign-ins
+	devBudget *rate.Limiter // reserved for sign-ins with a valid device cookie
 
 	mux       *http.ServeMux
 	mu        sync.Mutex // guards nav
@@ -150,6 +179,10 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 		ipLimit:   newKeyedLimiter(cfg.LoginRate.PerIP),
 		pairLimit: newKeyedLimiter(cfg.LoginRate.PerPair),
 		mailLimit: newKeyedLimiter(cfg.LoginRate.PerEmail),
+		devLimit:  newKeyedLimiter(cfg.LoginRate.PerDevice),
+		devFails:  newKeyedLimiter(cfg.LoginRate.DeviceFailures),
+		budget:    rate.NewLimiter(rate.Limit(cfg.SignInBudget.Rate), cfg.SignInBudget.Burst),
+		devBudget: rate.NewLimiter(rate.Limit(cfg.SignInBudget.DeviceRate), cfg.SignInBudget.DeviceBurst),
 		mux:       http.NewServeMux(),
 		nav: []navItem{
 			{Label: "Alerts", Path: "/alerts"},
@@ -161,7 +194,12 @@ func New(cfg Config, members occsimore.MemberService, tokens occsimore.TokenServ
 		},
 	}
 	if c.hasher == nil {
-		c.hasher = auth.NewHasher(cfg.Argon2, max(2, runtime.GOMAXPROCS(0)), hashWait)
+		// One run at a time: with one lane each, the other cores stay free
+		// for everything else.
+		c.hasher = auth.NewHasher(cfg.Argon2, 1, hashWait)
+	}
+	if len(c.cfg.DeviceKey) == 0 {
+		c.cfg.DeviceKey = []byte(occsimore.NewSecret(32))
 	}
 	c.routes()
 	return c, nil

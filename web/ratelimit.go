@@ -20,10 +20,31 @@ type Rate struct {
 // counts only emails that have an account, so a flood of made-up emails
 // cannot fill it, and an attacker must spend PerEmail.Burst attempts to lock
 // a user out, while the user's own address keeps its pair bucket.
+//
+// A sign-in with a valid device cookie for its email (DeviceCookie) is
+// exempt from PerPair and PerEmail: it is charged to PerDevice instead, and
+// each failure to DeviceFailures, whose exhaustion locks the cookie out.
 type LoginRate struct {
-	PerIP    Rate
-	PerPair  Rate
-	PerEmail Rate
+	PerIP          Rate
+	PerPair        Rate
+	PerEmail       Rate
+	PerDevice      Rate
+	DeviceFailures Rate
+}
+
+// SignInBudget is the console-wide bound on password verifications per
+// second. Per-address bounds cannot stop an attacker with many addresses,
+// and each verification holds a core for a fifth of a second, so without it
+// a flood of sign-ins takes the CPU from every other request. Sign-ins over
+// the budget are refused at once (429), the same for known and unknown
+// emails, before any hashing. DeviceRate and DeviceBurst are reserved for
+// sign-ins with a valid device cookie, which a flood without one cannot
+// spend; they use the shared budget too when their own is empty.
+type SignInBudget struct {
+	Rate        float64 // verifications per second
+	Burst       int
+	DeviceRate  float64
+	DeviceBurst int
 }
 
 // maxLimiterKeys bounds the memory a flood of distinct IPs or emails can take.
@@ -67,6 +88,15 @@ func (k *keyedLimiter) allow(key string, now time.Time) bool {
 		k.keys[key] = lim
 	}
 	return lim.AllowN(now, 1)
+}
+
+// exhausted reports whether key's bucket is empty at now, without charging
+// it.
+func (k *keyedLimiter) exhausted(key string, now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	lim, ok := k.keys[key]
+	return ok && lim.TokensAt(now) < 1
 }
 
 // sweep forgets buckets that have refilled, since a new bucket would be the

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -148,8 +149,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	// The store ignores the case of emails, and so do the limits.
 	key := strings.ToLower(email[:min(len(email), 320)]) // bounded: keys are kept
-	if rt, ok := c.admitAttempt(ip, key, now); !ok {
-		c.loginLimited(w, r, v, ip, rt)
+	if !c.ipLimit.allow(ip, now) {
+		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerIP.Every)
 		return
 	}
 	u, err := c.users.FindUserByEmail(ctx, email)
@@ -157,11 +158,28 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.Error(w, r, err)
 		return
 	}
-	if u != nil {
-		if rt, ok := c.admitAccount(key, now); !ok {
-			c.loginLimited(w, r, v, ip, rt)
+	// A browser that signed in as this user before, with a cookie not
+	// locked out, is trusted: its own limit replaces the per-pair and
+	// per-email bounds, which guesses from elsewhere can exhaust.
+	dev, trusted := c.deviceFor(r, key)
+	trusted = trusted && u != nil && u.ID == dev.userID && !c.devFails.exhausted(dev.nonce, now)
+	if trusted {
+		if !c.devLimit.allow(dev.nonce, now) {
+			c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerDevice.Every)
 			return
 		}
+	} else if rt, ok := c.admitUntrusted(ip, key, u != nil, now); !ok {
+		c.loginLimited(w, r, v, ip, rt.Every)
+		return
+	}
+	// Last, just before the hashing it pays for, the console-wide budget:
+	// charged alike for known and unknown emails.
+	if wait, ok := c.admitVerification(trusted, now); !ok {
+		c.logger.WarnContext(ctx, "web: sign-in over the verification budget", "ip", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		v.Message = "The server is checking as many sign-ins as it can right now. Try again in a few seconds."
+		c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
+		return
 	}
 	// An unknown email costs the same time as a known one.
 	hash := c.dummyHash
@@ -174,10 +192,23 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil || verr != nil {
+		if trusted {
+			c.devFails.allow(dev.nonce, now)
+		}
 		c.logger.InfoContext(ctx, "web: sign-in failed", "ip", ip)
 		v.Message = badLogin
 		c.RenderStatus(w, r, http.StatusUnauthorized, "login", v)
 		return
+	}
+	if auth.NeedsRehash(u.PasswordHash, c.hasher.Params()) {
+		// A hash at an older cost verifies in other than the dummy's time,
+		// which would tell its email from unknown ones. Replacing it ends
+		// the user's other sessions once (SetPassword does).
+		if h, err := c.hasher.Rehash(ctx, password); err != nil {
+			c.logger.WarnContext(ctx, "web: rehash password", "user", u.ID, "err", err)
+		} else if err := c.users.SetPassword(ctx, u.MemberID, u.ID, h); err != nil {
+			c.logger.WarnContext(ctx, "web: store rehashed password", "user", u.ID, "err", err)
+		}
 	}
 
 	// A fresh secret on every sign-in; an old session in this browser ends.
@@ -190,24 +221,39 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.Error(w, r, err)
 		return
 	}
+	c.setDeviceCookie(w, u)
 	if n, err := c.users.DeleteExpiredSessions(ctx, now); err != nil {
 		c.logger.WarnContext(ctx, "web: delete expired sessions", "err", err)
 	} else if n > 0 {
 		c.logger.DebugContext(ctx, "web: deleted expired sessions", "count", n)
 	}
-	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip)
+	c.logger.InfoContext(ctx, "web: signed in", "user", u.ID, "member", u.MemberID, "ip", ip, "device_cookie", trusted)
 	http.Redirect(w, r, v.Next, http.StatusSeeOther)
 }
 
-// admitAttempt charges a sign-in attempt for email key from ip to the
-// per-address and per-pair limits, and reports whether it may go on, or else
-// the rate it is over.
-func (c *Console) admitAttempt(ip, key string, now time.Time) (Rate, bool) {
-	if !c.ipLimit.allow(ip, now) {
-		return c.cfg.LoginRate.PerIP, false
+// admitVerification takes one password verification from the budget:
+// a trusted browser's first from its reserve. It reports whether one was
+// left, or else how long until one is.
+func (c *Console) admitVerification(trusted bool, now time.Time) (time.Duration, bool) {
+	if trusted && c.devBudget.AllowN(now, 1) {
+		return 0, true
 	}
+	if c.budget.AllowN(now, 1) {
+		return 0, true
+	}
+	return time.Duration((1 - c.budget.TokensAt(now)) / float64(c.budget.Limit()) * float64(time.Second)), false
+}
+
+// admitUntrusted charges a sign-in for email key from ip that has no trusted
+// device cookie to the per-pair bound and, when the email has an account
+// (known), the per-email bound. It reports whether the sign-in may go on,
+// or else the rate it is over.
+func (c *Console) admitUntrusted(ip, key string, known bool, now time.Time) (Rate, bool) {
 	if !c.pairLimit.allow(key+"\x00"+ip, now) {
 		return c.cfg.LoginRate.PerPair, false
+	}
+	if known {
+		return c.admitAccount(key, now)
 	}
 	return Rate{}, true
 }
@@ -222,9 +268,10 @@ func (c *Console) admitAccount(key string, now time.Time) (Rate, bool) {
 	return Rate{}, true
 }
 
-// loginLimited answers a sign-in over one of the limits with the sign-in page.
-func (c *Console) loginLimited(w http.ResponseWriter, r *http.Request, v loginView, ip string, rt Rate) {
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(rt.Every.Seconds()))))
+// loginLimited answers a sign-in over one of the limits with the sign-in
+// page; every is the limit's refill interval.
+func (c *Console) loginLimited(w http.ResponseWriter, r *http.Request, v loginView, ip string, every time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(every.Seconds()))))
 	c.logger.WarnContext(r.Context(), "web: sign-in rate limited", "ip", ip)
 	v.Message = "Too many sign-in attempts. Wait a minute, then try again."
 	c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)

@@ -2,11 +2,18 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"runtime"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/app"
 	"github.com/occsimore/occsimore/attackreport"
 	"github.com/occsimore/occsimore/auth"
@@ -80,8 +87,13 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	wc.SessionTTL = c.Console.SessionTTL.D()
 	wc.Streams = web.StreamLimits{PerSession: int(c.Console.MaxStreamsPerSession), PerMember: int(c.Console.MaxStreamsPerMember),
 		Total: int(c.Console.MaxStreams), WriteTimeout: c.Console.StreamWriteTimeout.D()}
+	wc.SignInBudget = web.SignInBudget{Rate: c.Console.SignInRate, Burst: int(c.Console.SignInBurst),
+		DeviceRate: c.Console.DeviceSignInRate, DeviceBurst: int(c.Console.DeviceSignInBurst)}
+	if wc.DeviceKey, err = loadOrCreateKey(c.DeviceKeyPath()); err != nil {
+		return err
+	}
 	// One bound on concurrent argon2 work for the console and the API.
-	hasher := auth.NewHasher(wc.Argon2, max(2, runtime.GOMAXPROCS(0)), 10*time.Second)
+	hasher := auth.NewHasher(wc.Argon2, int(c.Server.HashSlots), 10*time.Second)
 	wc.Hasher = hasher
 	// Both front ends share the caches, so a revocation in either applies at
 	// once to both.
@@ -162,6 +174,42 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	}()
 	defer func() { stopGC(); <-gcDone }()
 	return srv.Serve(ctx, ln)
+}
+
+// loadOrCreateKey returns the 32-byte key in path (64 hex digits), creating
+// the file (mode 0600) with a random key when it does not exist, so that a
+// key outlives restarts.
+func loadOrCreateKey(path string) ([]byte, error) {
+	fail := func(err error) error {
+		return &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("device cookie key %s: %v", path, err)}
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 32)
+		crand.Read(key)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fail(err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return loadOrCreateKey(path) // another process made it first
+		} else if err != nil {
+			return nil, fail(err)
+		}
+		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			os.Remove(path)
+			return nil, fail(err)
+		}
+		return key, nil
+	} else if err != nil {
+		return nil, fail(err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, configError{fmt.Errorf("device cookie key %s: want at least 64 hex digits", path)}
+	}
+	return key, nil
 }
 
 // sweepSessions deletes expired console sessions every few minutes.
