@@ -73,6 +73,28 @@ type Config struct {
 	Anomaly AnomalyConfig
 }
 
+type matcherBox struct{ m Matcher }
+
+// SetMatcher makes every live event be matched against the indicators
+// other members shared (sharing.Anticipator); nil stops it. A match raises
+// the decision to review at least, never lowers it, raises the score to the
+// match's and puts its reason first. Replay does not consult it: it makes
+// no alerts.
+func (p *Pipeline) SetMatcher(m Matcher) {
+	if m == nil {
+		p.matcher.Store(nil)
+		return
+	}
+	p.matcher.Store(&matcherBox{m})
+}
+
+// Matcher matches an event against shared indicators. It is called in
+// journal order, one event at a time; it must not allocate unless it
+// matches.
+type Matcher interface {
+	Match(ev *occsimore.Event) (occsimore.Reason, bool)
+}
+
 func (c *Config) setDefaults() {
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = 1_000_000
@@ -132,6 +154,8 @@ type Pipeline struct {
 	reloadMu sync.Mutex               // serialises ReloadModels
 
 	anomalies *anomalies // guarded by seqMu
+
+	matcher atomic.Pointer[matcherBox] // nil: no matching (SetMatcher)
 
 	results sync.Pool // *behavior.Result, for Submit
 	chunks  sync.Pool // *chunk, for Submit and Recover
@@ -357,6 +381,10 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 	if ms != nil {
 		row = make([]float32, ms.width)
 	}
+	var matcher Matcher
+	if b := p.matcher.Load(); b != nil {
+		matcher = b.m
+	}
 	p.apply(seq, len(batch), func() {
 		p.eachResult(batch, res, func(k int, res *behavior.Result, err error) {
 			i := k
@@ -371,6 +399,16 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			s.Score, s.Decision = res.Score, decision(res.Decision)
 			raised := scoreModels(ms, memberID, res, s, row)
 			anomaly := p.anomalies.score(memberID, res, s)
+			var shared occsimore.Reason
+			matched := false
+			if matcher != nil {
+				if shared, matched = matcher.Match(&batch[k]); matched {
+					s.Score = max(s.Score, shared.Score)
+					if severity(s.Decision) < severity(occsimore.DecisionReview) {
+						s.Decision = occsimore.DecisionReview
+					}
+				}
+			}
 			if s.Decision == occsimore.DecisionAllow {
 				return
 			}
@@ -379,6 +417,9 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 				s.Reasons = append([]occsimore.Reason{modelReason(ms, memberID, res.Kind, s)}, s.Reasons...)
 			}
 			s.Reasons = anomaly.addReason(s.Reasons)
+			if matched {
+				s.Reasons = append([]occsimore.Reason{shared}, s.Reasons...)
+			}
 			alerts = append(alerts, newAlert(&batch[k], s))
 			alerted = append(alerted, i)
 			if p.cfg.Models != nil {
