@@ -189,7 +189,9 @@ func (a *Anticipator) read(ctx context.Context, m *occsimore.Member, st *memberS
 			continue
 		}
 		for {
-			q := taxii.Query{Limit: 1000}
+			// Every version, in the order added: the newest read replaces the
+			// one kept.
+			q := taxii.Query{Limit: 1000, Filter: taxii.Filter{Versions: taxii.VersionMatch{All: true}}}
 			if pos, ok := st.after[c.ID]; ok {
 				q.After = &pos
 			}
