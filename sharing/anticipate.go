@@ -3,6 +3,7 @@ package sharing
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -55,7 +56,8 @@ type Anticipator struct {
 
 	indexes atomic.Pointer[map[string]*memberIndex]
 
-	hashMu sync.Mutex // guards hasher and buf, used by Match
+	hashMu sync.Mutex // guards hasher, buf and the indexes' caches, used by Match
+	seed   maphash.Seed
 	hasher *share.Hasher
 	hashAt time.Time // when hasher was made (a rotation needs a new one)
 	buf    []byte
@@ -77,6 +79,27 @@ type memberIndex struct {
 	tokens uint8 // bit per customer-linked kind present: tokenKinds
 	ips    bool
 	sector map[string]string // source label → sector
+	// cache remembers the outcome of recent identifiers (a terminal or a
+	// merchant comes back with every payment), so that most events cost a
+	// hash of the identifier instead of two HMAC-SHA256 per key. It belongs
+	// to this index: a rebuild starts an empty one. Guarded by
+	// Anticipator.hashMu.
+	cache []cacheEntry
+}
+
+// cacheEntries is the size of a member's cache (direct-mapped, 16 bytes an
+// entry: 1 MiB, made on the first token lookup). At 16,384 entries the
+// handbook's 10,000 terminals collided often enough that misses (an HMAC
+// each) doubled the cost of matching (docs/benchmarks.md).
+const cacheEntries = 1 << 16
+
+// cacheEntry is keyed by the 64-bit hash of (kind, identifier) under a
+// random per-process seed, not by the identifier: two identifiers would
+// have to collide on 64 bits for one to take the other's outcome (one
+// chance in 2^64 per pair), and the entry stays small.
+type cacheEntry struct {
+	h     uint64       // 0: empty
+	match *share.Match // nil: not in the index
 }
 
 // tokenKinds are the customer-linked kinds an event names, by bit.
@@ -102,6 +125,7 @@ func NewAnticipator(cfg AnticipatorConfig) (*Anticipator, error) {
 	a := &Anticipator{cfg: cfg, states: map[string]*memberState{}}
 	empty := map[string]*memberIndex{}
 	a.indexes.Store(&empty)
+	a.seed = maphash.MakeSeed()
 	a.hasher = cfg.Keyring.NewHasher(cfg.Now())
 	a.hashAt = cfg.Now()
 	return a, nil
@@ -350,6 +374,8 @@ func (a *Anticipator) Match(ev *occsimore.Event) (occsimore.Reason, bool) {
 	if mi.tokens == 0 {
 		return occsimore.Reason{}, false
 	}
+	a.hashMu.Lock()
+	defer a.hashMu.Unlock()
 	for i, k := range tokenKinds {
 		if mi.tokens&(1<<i) == 0 {
 			continue
@@ -370,44 +396,54 @@ func (a *Anticipator) Match(ev *occsimore.Event) (occsimore.Reason, bool) {
 		if v == "" {
 			continue
 		}
-		if m, ok := a.lookupToken(mi, k, v); ok {
+		if m := a.lookupToken(mi, uint8(i), k, v); m != nil {
 			return mi.reason(m, string(k), ""), true
 		}
 	}
 	return occsimore.Reason{}, false
 }
 
-// lookupToken computes the identifier's MAC under each accepted key and
-// looks it up, without allocating.
-func (a *Anticipator) lookupToken(mi *memberIndex, k share.Kind, v string) (*share.Match, bool) {
-	a.hashMu.Lock()
-	defer a.hashMu.Unlock()
+// lookupToken returns the match of an identifier of kind k (bit i of
+// tokenKinds): from the cache, else by computing its MAC under each
+// accepted key and looking it up. It does not allocate. hashMu is held.
+func (a *Anticipator) lookupToken(mi *memberIndex, i uint8, k share.Kind, v string) *share.Match {
 	// share.NormalizeValue, without its allocations: trimmed, and a card
 	// keeps its digits only.
 	v = strings.TrimSpace(v)
 	a.buf = a.buf[:0]
 	if k == share.KindCard {
-		for i := 0; i < len(v); i++ {
-			switch c := v[i]; {
+		for j := 0; j < len(v); j++ {
+			switch c := v[j]; {
 			case c >= '0' && c <= '9':
 				a.buf = append(a.buf, c)
 			case c != ' ' && c != '-':
-				return nil, false
+				return nil
 			}
 		}
 	} else {
 		a.buf = append(a.buf, v...)
 	}
+	if mi.cache == nil {
+		mi.cache = make([]cacheEntry, cacheEntries)
+	}
+	h := (maphash.Bytes(a.seed, a.buf) ^ uint64(i+1)*0x9e3779b97f4a7c15) | 1
+	e := &mi.cache[h>>48&(cacheEntries-1)]
+	if e.h == h {
+		return e.match
+	}
+	var found *share.Match
 	var mac [share.TokenLen]byte
-	for i := 0; i < a.hasher.Keys(); i++ {
-		if !a.hasher.MAC(i, k, a.buf, &mac) {
-			return nil, false
+	for j := 0; j < a.hasher.Keys(); j++ {
+		if !a.hasher.MAC(j, k, a.buf, &mac) {
+			break
 		}
 		if m, ok := mi.idx.LookupToken(&mac); ok {
-			return m, true
+			found = m
+			break
 		}
 	}
-	return nil, false
+	e.h, e.match = h, found
+	return found
 }
 
 // reason says who shared what was matched, and when they last saw it. A
