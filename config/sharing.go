@@ -46,7 +46,7 @@ type Sharing struct {
 
 func defaultSharing() Sharing {
 	return Sharing{KeyID: "k1", KeyOverlap: Duration(24 * time.Hour),
-		Policy:   "ip=green,cidr=green,terminal=green,merchant=green,device=green,card=green",
+		Policy:   "ip=green,cidr=green,terminal=green,merchant=green,device=green",
 		Validity: Duration(30 * 24 * time.Hour), Granularity: "day", RefreshEvery: Duration(30 * time.Second),
 		BanFor: Duration(24 * time.Hour), MaxObjects: 200_000}
 }
@@ -87,6 +87,9 @@ func (s *Sharing) TLPs() (map[share.Kind]stix.TLP, error) {
 		kind := share.Kind(strings.TrimSpace(k))
 		if !validKind(kind) {
 			return nil, fmt.Errorf("kind %q is unknown", kind)
+		}
+		if kind == share.KindCard || kind == share.KindAccount || kind == share.KindCustomer {
+			return nil, fmt.Errorf("%s values would travel as HMAC tokens, which any key holder can enumerate over so small a space; they are not shared (docs/sharing.md)", kind)
 		}
 		tlp, err := stix.ParseTLP(strings.TrimSpace(t))
 		if err != nil {

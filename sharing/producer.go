@@ -55,14 +55,24 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
-// DefaultTLP is the default policy: attacker addresses at GREEN, and
-// customer-linked identifiers at GREEN too, which travel only as tokens.
+// DefaultTLP is the default policy: attacker addresses at GREEN, and the
+// terminals, merchants and devices of fraud at GREEN too, which travel only
+// as HMAC tokens. Cards, accounts and customers are not shared: an HMAC
+// token is enumerable by any key holder over so small a space, and the
+// threat model (docs/sharing.md) gives them only OPRF tokens, which this
+// package does not make.
 func DefaultTLP() map[share.Kind]stix.TLP {
 	return map[share.Kind]stix.TLP{
 		share.KindIP: stix.TLPGreen, share.KindCIDR: stix.TLPGreen,
 		share.KindTerminal: stix.TLPGreen, share.KindMerchant: stix.TLPGreen,
-		share.KindDevice: stix.TLPGreen, share.KindCard: stix.TLPGreen,
+		share.KindDevice: stix.TLPGreen,
 	}
+}
+
+// HMACRefused reports the kinds a policy may not share under the HMAC
+// keyring (see DefaultTLP).
+func HMACRefused(k share.Kind) bool {
+	return k == share.KindCard || k == share.KindAccount || k == share.KindCustomer
 }
 
 func (c *Config) defaults() {
@@ -101,7 +111,7 @@ func (p *Producer) Policy(m *occsimore.Member) *share.Policy {
 		Validity:    p.cfg.Validity,
 	}
 	for _, k := range share.Kinds {
-		if tlp, ok := p.cfg.TLP[k]; ok {
+		if tlp, ok := p.cfg.TLP[k]; ok && !HMACRefused(k) {
 			pol.Rules = append(pol.Rules, share.Rule{Kinds: []share.Kind{k}, TLP: tlp, Delay: p.cfg.Delay})
 		}
 	}
@@ -138,7 +148,8 @@ func AttackCandidates(attacks []*occsimore.Attack) []share.Candidate {
 }
 
 // LabelCandidates are the candidates of an alert labelled fraud: its
-// terminal, merchant, device and card, customer-linked (tokens only).
+// terminal, merchant, device and card, customer-linked (tokens only; the
+// policy does not share cards, see DefaultTLP).
 func LabelCandidates(a *occsimore.Alert, at time.Time) []share.Candidate {
 	if a.Label != occsimore.LabelFraud {
 		return nil
