@@ -264,3 +264,61 @@ func TestAnticipationBetweenTwoServers(t *testing.T) {
 		t.Errorf("B matched the RED merchant: %s", r)
 	}
 }
+
+// TestAnticipationBetweenTwoTenants is the same on one server: alpha and
+// beta are tenants of one `serve` process and read and write one sharing
+// group's collection; alpha's brute force is anticipated at beta with no
+// pull, beta's bouncers ban the address, and alpha's own login from it
+// gets no shared reason (its own detection is not news to it).
+func TestAnticipationBetweenTwoTenants(t *testing.T) {
+	const attacker = "45.77.1.20"
+	now := time.Now().UTC()
+	c := newCLI(t)
+	c.mustRun("", "member", "add", "--slug", "alpha", "--name", "Alpha Bank", "--sector", "banking")
+	c.mustRun("", "member", "add", "--slug", "beta", "--name", "Beta Bank", "--sector", "banking")
+	col := taxiiCollection(t, c, "alpha")
+	c.mustRun("", "taxii", "grant", "--collection", col, "--member", "beta", "--read", "--write")
+	aIngest, bIngest, bReader := c.token("alpha", "ingest"), c.token("beta", "ingest"), c.token("beta", "reader")
+	srv := startServer(t, append(c.env, sharingEnv(t, col, "ip=green,terminal=green")...))
+
+	var lines strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&lines, "%s web-1 sshd[4242]: Failed password for root from %s port %d ssh2\n", time.Now().Format(time.Stamp), attacker, 40000+i)
+	}
+	if code, body := call(t, "POST", srv.url+"/v1/logs?host=web-1", aIngest, "text/plain", lines.String()); code/100 != 2 {
+		t.Fatalf("POST /v1/logs as alpha: %d %s", code, body)
+	}
+	login := func(i int) string {
+		return fmt.Sprintf(`{"kind":"auth.login","time":%q,"user":"u%d","ip":%q,"success":true}`, now.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i, attacker)
+	}
+	i := 0
+	var reason string
+	eventually(t, "beta flags the login from alpha's attacker", func() bool {
+		s := postEvent(t, srv.url, bIngest, login(i))
+		i++
+		var ok bool
+		reason, ok = s.shared()
+		return ok && s.AlertID != ""
+	})
+	if !strings.Contains(reason, "Alpha Bank") {
+		t.Errorf("reason %q does not name the source", reason)
+	}
+	if s := postEvent(t, srv.url, aIngest, login(i)); len(s.Reasons) > 0 {
+		if r, ok := s.shared(); ok {
+			t.Errorf("alpha matched its own indicator: %s", r)
+		}
+	}
+	var stream struct {
+		New []struct{ Value, Origin string } `json:"new"`
+	}
+	if code := getJSON(t, srv.url+"/v1/decisions/stream?startup=true", bReader, &stream); code != http.StatusOK {
+		t.Fatalf("decision stream: %d", code)
+	}
+	banned := false
+	for _, d := range stream.New {
+		banned = banned || (d.Value == attacker && d.Origin == "consortium")
+	}
+	if !banned {
+		t.Errorf("beta's decision stream %+v lacks %s of origin consortium", stream.New, attacker)
+	}
+}
