@@ -33,7 +33,7 @@ type fixture struct {
 	now         time.Time
 }
 
-func newFixture(t *testing.T, tlp map[share.Kind]stix.TLP) *fixture {
+func newFixture(t testing.TB, tlp map[share.Kind]stix.TLP) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sqlite.Open(ctx, t.TempDir())
