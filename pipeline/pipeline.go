@@ -88,11 +88,15 @@ func (p *Pipeline) SetMatcher(m Matcher) {
 	p.matcher.Store(&matcherBox{m})
 }
 
-// Matcher matches an event against shared indicators. It is called in
-// journal order, one event at a time; it must not allocate unless it
-// matches.
+// Matcher matches events against shared indicators. It is called once per
+// submitted batch, before the batch is applied (matching does not depend on
+// the engine's state, so it does not hold up other batches); it must not
+// allocate unless an event matches.
 type Matcher interface {
-	Match(ev *occsimore.Event) (occsimore.Reason, bool)
+	// MatchBatch sets dst[k] to the reason of each evs[k] of member that
+	// matches, zero (an empty Code) for the others, and returns how many
+	// matched. len(dst) == len(evs).
+	MatchBatch(member string, evs []occsimore.Event, dst []occsimore.Reason) int
 }
 
 func (c *Config) setDefaults() {
@@ -157,8 +161,9 @@ type Pipeline struct {
 
 	matcher atomic.Pointer[matcherBox] // nil: no matching (SetMatcher)
 
-	results sync.Pool // *behavior.Result, for Submit
-	chunks  sync.Pool // *chunk, for Submit and Recover
+	results       sync.Pool // *behavior.Result, for Submit
+	sharedReasons sync.Pool // *[]occsimore.Reason, for Submit's matching
+	chunks        sync.Pool // *chunk, for Submit and Recover
 }
 
 type subscriber struct {
@@ -185,6 +190,7 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 	}
 	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
 	p.results.New = func() any { return new(behavior.Result) }
+	p.sharedReasons.New = func() any { return new([]occsimore.Reason) }
 	p.chunks.New = func() any { return new(chunk) }
 	for m, t := range cfg.Thresholds {
 		p.thr[m] = t
@@ -381,9 +387,16 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 	if ms != nil {
 		row = make([]float32, ms.width)
 	}
-	var matcher Matcher
+	var shared []occsimore.Reason // by index in batch; Code "" when not matched
+	nShared := 0
 	if b := p.matcher.Load(); b != nil {
-		matcher = b.m
+		sp := p.sharedReasons.Get().(*[]occsimore.Reason)
+		defer p.sharedReasons.Put(sp)
+		if cap(*sp) < len(batch) {
+			*sp = make([]occsimore.Reason, len(batch))
+		}
+		shared = (*sp)[:len(batch)]
+		nShared = b.m.MatchBatch(memberID, batch, shared)
 	}
 	p.apply(seq, len(batch), func() {
 		p.eachResult(batch, res, func(k int, res *behavior.Result, err error) {
@@ -399,14 +412,11 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			s.Score, s.Decision = res.Score, decision(res.Decision)
 			raised := scoreModels(ms, memberID, res, s, row)
 			anomaly := p.anomalies.score(memberID, res, s)
-			var shared occsimore.Reason
-			matched := false
-			if matcher != nil {
-				if shared, matched = matcher.Match(&batch[k]); matched {
-					s.Score = max(s.Score, shared.Score)
-					if severity(s.Decision) < severity(occsimore.DecisionReview) {
-						s.Decision = occsimore.DecisionReview
-					}
+			matched := nShared > 0 && shared[k].Code != ""
+			if matched {
+				s.Score = max(s.Score, shared[k].Score)
+				if severity(s.Decision) < severity(occsimore.DecisionReview) {
+					s.Decision = occsimore.DecisionReview
 				}
 			}
 			if s.Decision == occsimore.DecisionAllow {
@@ -418,7 +428,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			}
 			s.Reasons = anomaly.addReason(s.Reasons)
 			if matched {
-				s.Reasons = append([]occsimore.Reason{shared}, s.Reasons...)
+				s.Reasons = append([]occsimore.Reason{shared[k]}, s.Reasons...)
 			}
 			alerts = append(alerts, newAlert(&batch[k], s))
 			alerted = append(alerted, i)

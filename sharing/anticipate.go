@@ -364,18 +364,53 @@ func (a *Anticipator) Match(ev *occsimore.Event) (occsimore.Reason, bool) {
 	if mi == nil || mi.idx.Len() == 0 {
 		return occsimore.Reason{}, false
 	}
+	if mi.tokens != 0 {
+		a.hashMu.Lock()
+		defer a.hashMu.Unlock()
+	}
+	if m, role, value := a.match(mi, ev); m != nil {
+		return mi.reason(m, role, value), true
+	}
+	return occsimore.Reason{}, false
+}
+
+// MatchBatch matches a batch of one member's events (the pipeline's
+// Matcher): dst[k] gets the reason of each evs[k] that matches, the zero
+// Reason otherwise; it returns how many matched. The member's index is
+// found and the lock taken once per batch. It allocates only to write the
+// reasons of matches.
+func (a *Anticipator) MatchBatch(member string, evs []occsimore.Event, dst []occsimore.Reason) int {
+	clear(dst[:len(evs)])
+	mi := (*a.indexes.Load())[member]
+	if mi == nil || mi.idx.Len() == 0 {
+		return 0
+	}
+	if mi.tokens != 0 {
+		a.hashMu.Lock()
+		defer a.hashMu.Unlock()
+	}
+	n := 0
+	for k := range evs {
+		if m, role, value := a.match(mi, &evs[k]); m != nil {
+			dst[k] = mi.reason(m, role, value)
+			n++
+		}
+	}
+	return n
+}
+
+// match looks one event up; hashMu is held if the index has tokens.
+func (a *Anticipator) match(mi *memberIndex, ev *occsimore.Event) (*share.Match, string, string) {
 	if mi.ips && ev.IP != "" {
 		if addr, err := netip.ParseAddr(ev.IP); err == nil {
 			if m, ok := mi.idx.LookupIP(addr); ok {
-				return mi.reason(m, "ip", ev.IP), true
+				return m, "ip", ev.IP
 			}
 		}
 	}
 	if mi.tokens == 0 {
-		return occsimore.Reason{}, false
+		return nil, "", ""
 	}
-	a.hashMu.Lock()
-	defer a.hashMu.Unlock()
 	for i, k := range tokenKinds {
 		if mi.tokens&(1<<i) == 0 {
 			continue
@@ -397,10 +432,10 @@ func (a *Anticipator) Match(ev *occsimore.Event) (occsimore.Reason, bool) {
 			continue
 		}
 		if m := a.lookupToken(mi, uint8(i), k, v); m != nil {
-			return mi.reason(m, string(k), ""), true
+			return m, string(k), ""
 		}
 	}
-	return occsimore.Reason{}, false
+	return nil, "", ""
 }
 
 // lookupToken returns the match of an identifier of kind k (bit i of

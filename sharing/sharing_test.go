@@ -183,4 +183,13 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { f.ant.Match(&ev) }); n != 0 {
 		t.Errorf("Match allocates %.1f times per event", n)
 	}
+	// The pipeline's batch form, with one event that matches among them.
+	evs := []occsimore.Event{ev, ev, {MemberID: f.beta.ID, Kind: "auth.login", IP: "45.77.0.9"}, ev}
+	dst := make([]occsimore.Reason, len(evs))
+	if n := f.ant.MatchBatch(f.beta.ID, evs, dst); n != 1 || dst[2].Code != sharing.ReasonCode || dst[0].Code != "" || dst[3].Code != "" {
+		t.Fatalf("MatchBatch: %d matched, %+v", n, dst)
+	}
+	if n := testing.AllocsPerRun(100, func() { f.ant.MatchBatch(f.beta.ID, evs[:2], dst[:2]) }); n != 0 {
+		t.Errorf("MatchBatch allocates %.1f times per batch without a match", n)
+	}
 }
