@@ -59,7 +59,7 @@ type Remediation struct {
 	Scope     Scope     `json:"scope"`
 	Value     string    `json:"value"`
 	Scenario  string    `json:"scenario"`
-	Origin    string    `json:"origin"` // "logs", "sharing" or "manual"
+	Origin    string    `json:"origin"` // "logs", "consortium", "manual" or "forced"
 	AttackID  string    `json:"attack_id,omitzero"`
 	Attacks   int       `json:"attacks,omitzero"` // attacks it stands for, more once extended; 0: not counted (manual, shared)
 	Until     time.Time `json:"until"`

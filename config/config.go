@@ -29,6 +29,7 @@ type Config struct {
 	Engine  Engine  `toml:"engine"`
 	Logs    Logs    `toml:"logs"`
 	TAXII   TAXII   `toml:"taxii"`
+	Sharing Sharing `toml:"sharing"`
 	Log     Log     `toml:"log"`
 }
 
@@ -239,8 +240,9 @@ func DefaultConfig() Config {
 		Logs: Logs{MaxMessageBytes: 64 << 10, GeoIPDir: "data/geoip", FlushEvery: Duration(time.Minute),
 			SyslogMaxConns: 256, SyslogMaxConnsPerAddr: 16, SyslogIdleTimeout: Duration(time.Minute),
 			PushMaxBytes: 128 << 20, PushMaxBytesPerMember: 64 << 20, PushWait: Duration(10 * time.Second)},
-		TAXII: defaultTAXII(),
-		Log:   Log{Level: "info", Format: "text"},
+		TAXII:   defaultTAXII(),
+		Sharing: defaultSharing(),
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -546,6 +548,9 @@ func (c *Config) Validate() error {
 		return bad("log.format", "%q must be text or json", c.Log.Format)
 	}
 	if err := c.TAXII.validate(bad); err != nil {
+		return err
+	}
+	if err := c.Sharing.validate(bad); err != nil {
 		return err
 	}
 	for _, k := range c.Engine.AnomalyKinds {

@@ -37,13 +37,14 @@ type csStream struct {
 
 // csOrigin maps an occsimore origin to the CrowdSec one with the same
 // meaning, since bouncers may filter on origins: a detection of the local
-// engine, a human decision, a shared list.
+// engine, a human decision, the consortium's shared list.
 func csOrigin(origin string) string {
 	switch origin {
 	case "manual":
 		return "cscli"
-	case "sharing":
-		return "lists"
+	case "consortium":
+		// Kept as is: the consortium's list is told apart on both streams.
+		return "consortium"
 	default:
 		return "crowdsec"
 	}

@@ -173,7 +173,7 @@ func TestWideRangeNeedsForce(t *testing.T) {
 	// stays out of the firewall.
 	for _, v := range []string{"0.0.0.0/0", "::/0"} {
 		if err := f.db.CreateRemediations(t.Context(), f.bank.ID, []*occsimore.Remediation{{Action: occsimore.ActionBan,
-			Scope: occsimore.ScopeRange, Value: v, Scenario: "shared", Origin: "sharing", Until: f.clock.Now().Add(time.Hour)}}); err != nil {
+			Scope: occsimore.ScopeRange, Value: v, Scenario: "shared", Origin: "consortium", Until: f.clock.Now().Add(time.Hour)}}); err != nil {
 			t.Fatal(err)
 		}
 	}

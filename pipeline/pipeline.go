@@ -73,6 +73,32 @@ type Config struct {
 	Anomaly AnomalyConfig
 }
 
+type matcherBox struct{ m Matcher }
+
+// SetMatcher makes every live event be matched against the indicators
+// other members shared (sharing.Anticipator); nil stops it. A match raises
+// the decision to review at least, never lowers it, raises the score to the
+// match's and puts its reason first. Replay does not consult it: it makes
+// no alerts.
+func (p *Pipeline) SetMatcher(m Matcher) {
+	if m == nil {
+		p.matcher.Store(nil)
+		return
+	}
+	p.matcher.Store(&matcherBox{m})
+}
+
+// Matcher matches events against shared indicators. It is called once per
+// submitted batch, before the batch is applied (matching does not depend on
+// the engine's state, so it does not hold up other batches); it must not
+// allocate unless an event matches.
+type Matcher interface {
+	// MatchBatch sets dst[k] to the reason of each evs[k] of member that
+	// matches, zero (an empty Code) for the others, and returns how many
+	// matched. len(dst) == len(evs).
+	MatchBatch(member string, evs []occsimore.Event, dst []occsimore.Reason) int
+}
+
 func (c *Config) setDefaults() {
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = 1_000_000
@@ -133,8 +159,11 @@ type Pipeline struct {
 
 	anomalies *anomalies // guarded by seqMu
 
-	results sync.Pool // *behavior.Result, for Submit
-	chunks  sync.Pool // *chunk, for Submit and Recover
+	matcher atomic.Pointer[matcherBox] // nil: no matching (SetMatcher)
+
+	results       sync.Pool // *behavior.Result, for Submit
+	sharedReasons sync.Pool // *[]occsimore.Reason, for Submit's matching
+	chunks        sync.Pool // *chunk, for Submit and Recover
 }
 
 type subscriber struct {
@@ -161,6 +190,7 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 	}
 	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
 	p.results.New = func() any { return new(behavior.Result) }
+	p.sharedReasons.New = func() any { return new([]occsimore.Reason) }
 	p.chunks.New = func() any { return new(chunk) }
 	for m, t := range cfg.Thresholds {
 		p.thr[m] = t
@@ -357,6 +387,17 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 	if ms != nil {
 		row = make([]float32, ms.width)
 	}
+	var shared []occsimore.Reason // by index in batch; Code "" when not matched
+	nShared := 0
+	if b := p.matcher.Load(); b != nil {
+		sp := p.sharedReasons.Get().(*[]occsimore.Reason)
+		defer p.sharedReasons.Put(sp)
+		if cap(*sp) < len(batch) {
+			*sp = make([]occsimore.Reason, len(batch))
+		}
+		shared = (*sp)[:len(batch)]
+		nShared = b.m.MatchBatch(memberID, batch, shared)
+	}
 	p.apply(seq, len(batch), func() {
 		p.eachResult(batch, res, func(k int, res *behavior.Result, err error) {
 			i := k
@@ -371,6 +412,13 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			s.Score, s.Decision = res.Score, decision(res.Decision)
 			raised := scoreModels(ms, memberID, res, s, row)
 			anomaly := p.anomalies.score(memberID, res, s)
+			matched := nShared > 0 && shared[k].Code != ""
+			if matched {
+				s.Score = max(s.Score, shared[k].Score)
+				if severity(s.Decision) < severity(occsimore.DecisionReview) {
+					s.Decision = occsimore.DecisionReview
+				}
+			}
 			if s.Decision == occsimore.DecisionAllow {
 				return
 			}
@@ -379,6 +427,9 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 				s.Reasons = append([]occsimore.Reason{modelReason(ms, memberID, res.Kind, s)}, s.Reasons...)
 			}
 			s.Reasons = anomaly.addReason(s.Reasons)
+			if matched {
+				s.Reasons = append([]occsimore.Reason{shared[k]}, s.Reasons...)
+			}
 			alerts = append(alerts, newAlert(&batch[k], s))
 			alerted = append(alerted, i)
 			if p.cfg.Models != nil {

@@ -16,9 +16,9 @@ import (
 
 // Origins a remediation may come from.
 const (
-	OriginLogs    = "logs"    // a scenario overflowed in the member's logs
-	OriginSharing = "sharing" // an indicator shared by another member
-	OriginManual  = "manual"  // an analyst's decision
+	OriginLogs       = "logs"       // a scenario overflowed in the member's logs
+	OriginConsortium = "consortium" // an indicator shared by another member of the consortium
+	OriginManual     = "manual"     // an analyst's decision
 	// OriginForced is an admin's decision on a range wider than the bounds
 	// below, made with force: the only way such a range reaches a firewall.
 	OriginForced = "forced"
@@ -109,8 +109,8 @@ func Check(r *occsimore.Remediation) error {
 		return occsimore.FieldErrorf("action", "action %q is not ban, captcha or alert", r.Action)
 	case !r.Scope.Valid():
 		return occsimore.FieldErrorf("scope", "scope %q is not ip, range or user", r.Scope)
-	case r.Origin != OriginLogs && r.Origin != OriginSharing && r.Origin != OriginManual && r.Origin != OriginForced:
-		return occsimore.FieldErrorf("origin", "origin %q is not logs, sharing, manual or forced", r.Origin)
+	case r.Origin != OriginLogs && r.Origin != OriginConsortium && r.Origin != OriginManual && r.Origin != OriginForced:
+		return occsimore.FieldErrorf("origin", "origin %q is not logs, consortium, manual or forced", r.Origin)
 	case r.Scenario == "" || len(r.Scenario) > MaxScenarioLen:
 		return occsimore.FieldErrorf("scenario", "scenario is required and at most %d bytes", MaxScenarioLen)
 	case !utf8.ValidString(r.Scenario):

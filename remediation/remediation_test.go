@@ -340,7 +340,7 @@ func TestWriteNFTablesLeavesOutWideRanges(t *testing.T) {
 			Scenario: "x", Origin: origin, Until: now.Add(time.Hour)}
 	}
 	var buf bytes.Buffer
-	rs := []*occsimore.Remediation{rem("0.0.0.0/0", remediation.OriginManual), rem("::/0", remediation.OriginSharing),
+	rs := []*occsimore.Remediation{rem("0.0.0.0/0", remediation.OriginManual), rem("::/0", remediation.OriginConsortium),
 		rem("10.0.0.0/8", remediation.OriginLogs), rem("192.0.2.0/24", remediation.OriginManual)}
 	if err := remediation.WriteNFTables(&buf, rs, now, remediation.NFTOptions{}); err != nil {
 		t.Fatal(err)

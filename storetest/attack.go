@@ -381,7 +381,7 @@ func testRemediations(t *testing.T, db *sqlstore.DB) {
 	a := createMember(t, db, "alpha", false)
 
 	full := &occsimore.Remediation{Action: occsimore.ActionCaptcha, Scope: occsimore.ScopeRange, Value: "2001:db8::/32",
-		Scenario: "http-probing", Origin: "sharing", AttackID: "atk_1", Until: now.Add(time.Hour), CreatedAt: t0.Add(time.Nanosecond)}
+		Scenario: "http-probing", Origin: "consortium", AttackID: "atk_1", Until: now.Add(time.Hour), CreatedAt: t0.Add(time.Nanosecond)}
 	user := &occsimore.Remediation{Action: occsimore.ActionAlert, Scope: occsimore.ScopeUser, Value: "root",
 		Scenario: "manual", Origin: "manual", Until: now.Add(2 * time.Hour)}
 	short := ban("192.0.2.7", now.Add(time.Minute))

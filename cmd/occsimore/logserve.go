@@ -20,7 +20,7 @@ import (
 // openLogs builds the server's attack detection from logs: the service
 // every log source feeds, the syslog listener when configured, and the
 // ticker that closes counter windows. The returned function stops them.
-func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipeline.Pipeline, logger *slog.Logger) (*logs.Service, func(), error) {
+func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, attacks occsimore.AttackService, pl *pipeline.Pipeline, logger *slog.Logger) (*logs.Service, func(), error) {
 	scenarios, err := loadScenarios(c.Logs.ScenariosDir)
 	if err != nil {
 		return nil, nil, configError{fmt.Errorf("logs.scenarios_dir: %w", err)}
@@ -28,7 +28,7 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, pl *pipelin
 	cfg := logs.Config{
 		Scenarios: scenarios,
 		Detector:  scenario.Options{SkipPrivate: c.Logs.SkipPrivate},
-		Attacks:   db,
+		Attacks:   attacks,
 		Events:    pipelineSink{pl},
 		Logger:    logger,
 	}

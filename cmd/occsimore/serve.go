@@ -22,6 +22,8 @@ import (
 	occhttp "github.com/occsimore/occsimore/http"
 	"github.com/occsimore/occsimore/logs"
 	"github.com/occsimore/occsimore/pipeline"
+	"github.com/occsimore/occsimore/share"
+	"github.com/occsimore/occsimore/sharing"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/occsimore/occsimore/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,11 +105,28 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
-	console.SetEvents(pl, db)
+	// Sharing wraps the attack store and the event service: what logs
+	// detect and what analysts label fraud are published once stored.
+	var events occsimore.EventService = pl
+	var attacks occsimore.AttackService = db
+	if c.Sharing.Enabled {
+		sh, err := openSharing(c, db, logger)
+		if err != nil {
+			return err
+		}
+		pl.SetMatcher(sh.anticipator)
+		events = sharing.Events{EventService: pl, Producer: sh.producer, Logger: logger}
+		attacks = sharing.Attacks{AttackService: db, Producer: sh.producer, Logger: logger}
+		refreshCtx, stopRefresh := context.WithCancel(ctx)
+		refreshDone := make(chan struct{})
+		go func() { defer close(refreshDone); sh.anticipator.Loop(refreshCtx, c.Sharing.RefreshEvery.D()) }()
+		defer func() { stopRefresh(); <-refreshDone }() // before the store closes
+	}
+	console.SetEvents(events, db)
 	reports := attackreport.New(db, time.Now)
 	console.SetAttacks(db, reports)
 
-	logs, closeLogs, err := openLogs(ctx, c, db, pl, logger)
+	logs, closeLogs, err := openLogs(ctx, c, db, attacks, pl, logger)
 	if err != nil {
 		return err
 	}
@@ -130,7 +149,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv.Ready = db.Ping
 	srv.Registry = reg
 	srv.Now = time.Now
-	srv.Events, srv.Alerts = pl, db
+	srv.Events, srv.Alerts = events, db
 	srv.Models, srv.ReloadModels = db, pl.ReloadModels
 	srv.Attacks, srv.AttackReports, srv.Logs = db, reports, logIngester{logs}
 	srv.LogPush = occhttp.LogPushLimits{MaxBytes: c.Logs.PushMaxBytes, MaxBytesPerMember: c.Logs.PushMaxBytesPerMember, Wait: c.Logs.PushWait.D()}
@@ -210,6 +229,43 @@ func loadOrCreateKey(path string) ([]byte, error) {
 		return nil, configError{fmt.Errorf("device cookie key %s: want at least 64 hex digits", path)}
 	}
 	return key, nil
+}
+
+// sharingParts are the producer and the anticipator serve runs.
+type sharingParts struct {
+	producer    *sharing.Producer
+	anticipator *sharing.Anticipator
+}
+
+// openSharing builds them from the sharing.* keys.
+func openSharing(c config.Config, db *sqlstore.DB, logger *slog.Logger) (*sharingParts, error) {
+	kr, err := c.Sharing.Keyring()
+	if err != nil {
+		return nil, configError{fmt.Errorf("sharing.key: %w", err)}
+	}
+	tlps, err := c.Sharing.TLPs()
+	if err != nil {
+		return nil, configError{fmt.Errorf("sharing.policy: %w", err)}
+	}
+	prod, err := sharing.NewProducer(sharing.Config{Keyring: kr, Collection: c.Sharing.Collection, TLP: tlps,
+		Delay: c.Sharing.Delay.D(), Validity: c.Sharing.Validity.D(), Granularity: share.Granularity(c.Sharing.Granularity),
+		Anonymous: c.Sharing.Anonymous, Taxii: db, Members: selfFinder{db}, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	ant, err := sharing.NewAnticipator(sharing.AnticipatorConfig{Keyring: kr, Taxii: db, Members: db.AllMembers,
+		Remediations: db, BanFor: c.Sharing.BanFor.D(), MaxObjects: c.Sharing.MaxObjects, Anonymous: c.Sharing.Anonymous, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &sharingParts{producer: prod, anticipator: ant}, nil
+}
+
+// selfFinder finds a member as the member itself sees it.
+type selfFinder struct{ db *sqlstore.DB }
+
+func (f selfFinder) Member(ctx context.Context, id string) (*occsimore.Member, error) {
+	return f.db.FindMember(ctx, &occsimore.Member{ID: id}, id)
 }
 
 // sweepSessions deletes expired console sessions every few minutes.
