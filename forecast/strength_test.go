@@ -1,0 +1,157 @@
+package forecast
+
+import (
+	"math"
+	"testing"
+
+	"github.com/occsimore/occsimore"
+)
+
+// Tests that close gaps mutation testing found (issue 13): each asserts a
+// behaviour that a plausible slip in the code would change.
+
+// TestParamsBounds: each parameter is checked in [0, 1], both ends
+// included, and Gamma only by the seasonal model, which uses it.
+func TestParamsBounds(t *testing.T) {
+	seasonal := []float64{1, 3, 2, 4, 4, 5} // two seasons of period 2
+	holt := []float64{1, 3, 4, 7}
+	for _, c := range []struct {
+		y      []float64
+		period int
+		p      Params
+		field  string // "" if accepted
+	}{
+		{seasonal, 2, Params{Alpha: 0, Beta: 0, Gamma: 0}, ""},
+		{seasonal, 2, Params{Alpha: 1, Beta: 1, Gamma: 1}, ""},
+		{seasonal, 2, Params{Alpha: -1e-9, Beta: 0.5, Gamma: 0.5}, "alpha"},
+		{seasonal, 2, Params{Alpha: 1 + 1e-9, Beta: 0.5, Gamma: 0.5}, "alpha"},
+		{seasonal, 2, Params{Alpha: 0.5, Beta: -1e-9, Gamma: 0.5}, "beta"},
+		{seasonal, 2, Params{Alpha: 0.5, Beta: 1 + 1e-9, Gamma: 0.5}, "beta"},
+		{seasonal, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: -1e-9}, "gamma"},
+		{seasonal, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: 1 + 1e-9}, "gamma"},
+		{seasonal, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: math.NaN()}, "gamma"},
+		{seasonal, 2, Params{Alpha: math.NaN(), Beta: 0.5, Gamma: 0.5}, "alpha"},
+		// Holt's method has no season: its Gamma is ignored, and reported 0.
+		{holt, 0, Params{Alpha: 0.5, Beta: 0.5, Gamma: 7}, ""},
+		{holt, 0, Params{Alpha: 0.5, Beta: 2}, "beta"},
+	} {
+		m, err := FitParams(c.y, c.period, c.p)
+		if got := occsimore.ErrorField(err); got != c.field {
+			t.Errorf("FitParams(%v, %d, %+v) = %v, want an error about %q", c.y, c.period, c.p, err, c.field)
+			continue
+		}
+		if c.field != "" {
+			if occsimore.ErrorCode(err) != occsimore.EINVALID {
+				t.Errorf("%+v: error %v is not EINVALID", c.p, err)
+			}
+			continue
+		}
+		if m.Method == MethodHolt && m.Params.Gamma != 0 {
+			t.Errorf("Holt model reports gamma %v", m.Params.Gamma)
+		}
+		if m.Method == MethodHoltWinters && m.Params != c.p {
+			t.Errorf("model params %+v, want %+v", m.Params, c.p)
+		}
+	}
+	// FitFrom validates the same way, with the method its period implies.
+	s := State{Season: []float64{0, 0}}
+	if _, err := FitFrom(seasonal, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: 1.5}, 2, s); occsimore.ErrorField(err) != "gamma" {
+		t.Errorf("FitFrom seasonal with gamma 1.5: %v, want an error about gamma", err)
+	}
+	if _, err := FitFrom(holt, 0, Params{Alpha: 0.5, Beta: 0.5, Gamma: 1.5}, 2, State{}); err != nil {
+		t.Errorf("FitFrom without season, gamma 1.5: %v", err)
+	}
+}
+
+// TestGammaOneTakesLastSeason: with γ = 1 a seasonal component becomes the
+// last deviation from the level, and with γ = 0 it never moves.
+func TestGammaOneTakesLastSeason(t *testing.T) {
+	y := []float64{1, 3, 2, 4, 4, 5}
+	init := initialSeasonal(y, 2)
+	still, err := FitParams(y, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range still.State.Season {
+		if v != init.Season[k] {
+			t.Errorf("γ=0: season[%d] moved from %v to %v", k, init.Season[k], v)
+		}
+	}
+	m, err := FitParams(y, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last observation, y[5] (k = 1), left s₁ = y[5] − ℓ.
+	if got, want := m.State.Season[1], y[5]-m.State.Level; got != want {
+		t.Errorf("γ=1: season[1] = %v, want y − ℓ = %v", got, want)
+	}
+}
+
+// TestForecastHorizon: a zero horizon is a valid, empty forecast; a negative
+// one is an error about the horizon.
+func TestForecastHorizon(t *testing.T) {
+	m, err := Fit([]float64{1, 2, 3, 4, 5}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := m.Forecast(0, 0.95)
+	if err != nil || len(fc) != 0 {
+		t.Errorf("Forecast(0) = %v, %v, want no interval and no error", fc, err)
+	}
+	fc, err = m.Forecast(1, 0.95)
+	if err != nil || len(fc) != 1 {
+		t.Errorf("Forecast(1) = %v, %v, want one interval", fc, err)
+	}
+	if _, err := m.Forecast(-1, 0.95); occsimore.ErrorField(err) != "horizon" {
+		t.Errorf("Forecast(-1) = %v, want an error about horizon", err)
+	}
+	for _, c := range []float64{0, 1, -0.5, 1.5} {
+		if _, err := m.Forecast(1, c); occsimore.ErrorField(err) != "coverage" {
+			t.Errorf("Forecast(1, %v) = %v, want an error about coverage", c, err)
+		}
+	}
+}
+
+// TestFitFromStart: the state may be given anywhere from before the first
+// observation to after the last, and nowhere else; it must be finite.
+func TestFitFromStart(t *testing.T) {
+	y := []float64{1, 3, 4, 7}
+	p := Params{Alpha: 0.5, Beta: 0.5}
+	for _, start := range []int{0, 4} {
+		m, err := FitFrom(y, 0, p, start, State{Level: 3, Trend: 2})
+		if err != nil {
+			t.Fatalf("FitFrom start %d: %v", start, err)
+		}
+		if got, want := len(m.Fitted), len(y)-start; got != want {
+			t.Errorf("FitFrom start %d: %d fitted, want %d", start, got, want)
+		}
+	}
+	for _, start := range []int{-1, 5} {
+		if _, err := FitFrom(y, 0, p, start, State{}); occsimore.ErrorField(err) != "start" {
+			t.Errorf("FitFrom start %d: %v, want an error about start", start, err)
+		}
+	}
+	// From the state FitParams starts from, FitFrom gives the same model.
+	a, err := FitParams(y, 0, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := FitFrom(y, 1, p, 2, State{Level: 3, Trend: 2}) // period 1: no season
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SSE != b.SSE || a.State.Level != b.State.Level || a.State.Trend != b.State.Trend || b.Period != 0 {
+		t.Errorf("FitFrom = %+v, want %+v", b, a)
+	}
+	for _, s := range []State{{Level: math.Inf(1)}, {Trend: math.NaN()}} {
+		if _, err := FitFrom(y, 0, p, 2, s); occsimore.ErrorField(err) != "state" {
+			t.Errorf("FitFrom state %+v: %v, want an error about state", s, err)
+		}
+	}
+	if _, err := FitFrom(y, 2, Params{Alpha: 0.5, Beta: 0.5, Gamma: 0.5}, 2, State{Season: []float64{0, math.NaN()}}); occsimore.ErrorField(err) != "state" {
+		t.Errorf("FitFrom with a NaN season: %v, want an error about state", err)
+	}
+	if _, err := FitFrom([]float64{1, math.NaN()}, 0, p, 0, State{}); occsimore.ErrorCode(err) != occsimore.EINVALID {
+		t.Errorf("FitFrom over NaN: %v, want EINVALID", err)
+	}
+}
