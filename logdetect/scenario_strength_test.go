@@ -1,0 +1,116 @@
+package logdetect
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Tests closing gaps mutation testing found in the scenarios (issue 13).
+
+// conditionalYAML is a conditional scenario over failed ssh logins with the
+// given extra lines.
+func conditionalYAML(extra string) string {
+	return "name: c1\ntype: conditional\nfilter: evt.Kind == \"ssh_failed_password\"\nleakspeed: 1h\n" +
+		"condition: events >= 3\n" + extra
+}
+
+// TestConditionalCapacity: a conditional scenario overflows on its
+// condition, not on a capacity: a capacity is refused, except -1 (none),
+// which is also what an omitted one means.
+func TestConditionalCapacity(t *testing.T) {
+	for extra, wantErr := range map[string]bool{
+		"":               false,
+		"capacity: -1\n": false,
+		"capacity: 0\n":  true,
+		"capacity: 5\n":  true,
+		"capacity: -2\n": true,
+	} {
+		ss, err := ParseScenarios("c.yaml", []byte(conditionalYAML(extra)))
+		if wantErr {
+			var se *ScenarioError
+			if !errors.As(err, &se) || se.Field != "capacity" {
+				t.Errorf("%q: err = %v, want an error about capacity", extra, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", extra, err)
+			continue
+		}
+		if ss[0].Capacity != -1 {
+			t.Errorf("%q: Capacity = %d, want -1", extra, ss[0].Capacity)
+		}
+		// Whatever the capacity said, the third event overflows.
+		d := NewDetector(ss, Options{})
+		ovs := feedAll(d, sshFail("192.0.2.9", "a", 0), sshFail("192.0.2.9", "b", 1))
+		if len(ovs) != 0 {
+			t.Errorf("%q: overflow after 2 events", extra)
+		}
+		if ovs = d.Feed(sshFail("192.0.2.9", "c", 2)); len(ovs) != 1 || ovs[0].Events != 3 {
+			t.Errorf("%q: third event gave %+v, want one overflow of 3 events", extra, ovs)
+		}
+	}
+}
+
+// TestConditionalWindow: the window is 2 to 64 moments, 4 by default.
+func TestConditionalWindow(t *testing.T) {
+	for extra, want := range map[string]int{"": 4, "window: 2\n": 2, "window: 64\n": 64, "window: 1\n": -1, "window: 65\n": -1, "window: -3\n": -1} {
+		ss, err := ParseScenarios("c.yaml", []byte(conditionalYAML(extra)))
+		if want < 0 {
+			var se *ScenarioError
+			if !errors.As(err, &se) || se.Field != "window" {
+				t.Errorf("%q: err = %v, want an error about window", extra, err)
+			}
+			continue
+		}
+		if err != nil || ss[0].Window != want {
+			t.Errorf("%q: %v, window %d, want %d", extra, err, ss[0].Window, want)
+		}
+	}
+}
+
+// medianGapAfter feeds failures at the given seconds to a conditional
+// scenario of window w that overflows when median_gap equals want, and
+// reports whether the last event overflowed.
+func medianGapAfter(t *testing.T, w int, secs []float64, want time.Duration) bool {
+	t.Helper()
+	yaml := fmt.Sprintf("name: mg\ntype: conditional\nfilter: \"true\"\nleakspeed: 1h\nwindow: %d\n"+
+		"condition: points == %d && median_gap == duration(%q)\n", w, len(secs), want)
+	d := NewDetector(mustScenarios(t, yaml), Options{})
+	var ovs []Overflow
+	for _, s := range secs {
+		ovs = d.Feed(sshFail("192.0.2.10", "root", s))
+	}
+	return len(ovs) == 1
+}
+
+// TestMedianGap: the median of an even number of gaps is the mean of the
+// middle two; of an odd number, the middle one; over the window's last
+// moments only.
+func TestMedianGap(t *testing.T) {
+	for _, tc := range []struct {
+		window int
+		secs   []float64
+		want   time.Duration
+	}{
+		{4, []float64{0, 10}, 10 * time.Second},                   // one gap
+		{4, []float64{0, 10, 30}, 15 * time.Second},               // gaps 10 20: even
+		{4, []float64{0, 10, 30, 70}, 20 * time.Second},           // gaps 10 20 40: odd
+		{8, []float64{0, 1, 2, 12, 42}, 5500 * time.Millisecond},  // gaps 1 1 10 30: (1+10)/2
+		{8, []float64{0, 1, 41, 42, 52}, 5500 * time.Millisecond}, // gaps 1 40 1 10: sorted first
+		{3, []float64{0, 100, 101, 103}, 1500 * time.Millisecond}, // window 3: gaps 1 2 only
+		{2, []float64{0, 100, 101, 103, 110}, 7 * time.Second},    // window 2: the last gap
+		{8, []float64{0, 30, 60, 61, 62, 63}, 1 * time.Second},    // gaps 30 30 1 1 1: odd
+		{8, []float64{0, 30, 60, 90, 91, 92}, 30 * time.Second},   // gaps 30 30 30 1 1: sorted 1 1 30 30 30
+	} {
+		if !medianGapAfter(t, tc.window, tc.secs, tc.want) {
+			t.Errorf("window %d, events at %v s: median_gap is not %v", tc.window, tc.secs, tc.want)
+		}
+		// And not a neighbouring value.
+		if medianGapAfter(t, tc.window, tc.secs, tc.want+time.Millisecond) {
+			t.Errorf("window %d, events at %v s: median_gap equals %v too", tc.window, tc.secs, tc.want+time.Millisecond)
+		}
+	}
+}
