@@ -181,8 +181,16 @@ func TestDecodeHeader(t *testing.T) {
 		t.Errorf("a byte too many: err = %v, want length mismatch", err)
 	}
 	short := append(bytes.Clone(b[:len(b)-5]), 0, 0, 0, 0)
-	if err := d.UnmarshalBinary(reseal(short)); occsimore.ErrorCode(err) != occsimore.EINVALID {
-		t.Errorf("a byte too few: err = %v, want EINVALID", err)
+	if err := d.UnmarshalBinary(reseal(short)); occsimore.ErrorCode(err) != occsimore.EINVALID ||
+		!strings.Contains(err.Error(), "tree 0: bad size") {
+		t.Errorf("a byte too few: err = %v, want EINVALID about tree 0's size", err)
+	}
+	// A node count the rest cannot hold is a bad size too, before reading.
+	huge := bytes.Clone(b)
+	binary.LittleEndian.PutUint32(huge[22:], 1<<30)
+	binary.LittleEndian.PutUint32(huge[26:], 1<<30+1)
+	if err := d.UnmarshalBinary(reseal(huge)); err == nil || !strings.Contains(err.Error(), "tree 0: bad size") {
+		t.Errorf("2^30 nodes: err = %v, want tree 0's size", err)
 	}
 	// The flags byte holds one bit.
 	for flags, want := range map[byte]bool{0: true, 1: true, 2: false, 255: false} {
