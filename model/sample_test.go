@@ -181,3 +181,61 @@ func TestTrainingMarginsAreTheModels(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictBatchDeepTreesAnyRowCount: trees too deep to lay out flat walk
+// in groups of 8 rows within tiles of 64; a batch of any length, a forest
+// with a single-leaf tree among deep ones, and a reused dst give what
+// Predict gives row by row.
+func TestPredictBatchDeepTreesAnyRowCount(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 10))
+	const nfeat = 4
+	trees := []tree{{leaves: []float64{0.5}}}
+	for range 6 {
+		trees = append(trees, randomTree(r, maxFlatDepth+2, nfeat))
+	}
+	m := &GBDT{nfeat: nfeat, base: 0.1, trees: trees, flat: newFlatForest(trees)}
+	if m.flat != nil {
+		t.Fatal("deep trees laid out flat")
+	}
+	X := NewMatrix(200, nfeat)
+	for i := range X.Data {
+		X.Data[i] = float32(r.NormFloat64())
+		if r.IntN(6) == 0 {
+			X.Data[i] = float32(math.NaN())
+		}
+	}
+	dst := make([]float64, 300)
+	for _, n := range []int{1, 7, 9, 63, 65, 71, 200} {
+		sub := Matrix{Rows: n, Cols: nfeat, Data: X.Data[:n*nfeat]}
+		for i := range dst {
+			dst[i] = -7
+		}
+		p := m.PredictBatch(sub, dst)
+		if len(p) != n {
+			t.Fatalf("%d rows: %d predictions", n, len(p))
+		}
+		for i := range p {
+			if got := m.Predict(X.Row(i)); got != p[i] {
+				t.Fatalf("%d rows, row %d: PredictBatch %v, Predict %v", n, i, p[i], got)
+			}
+		}
+		if n < len(dst) && dst[n] != -7 {
+			t.Fatalf("%d rows: dst[%d] overwritten", n, n)
+		}
+	}
+}
+
+// TestTrainWithEmptyValidation: an empty validation set is allowed and
+// disables early stopping.
+func TestTrainWithEmptyValidation(t *testing.T) {
+	X, y := xorData(300, 3, 12)
+	cfg := DefaultGBDT()
+	cfg.Trees, cfg.EarlyStopping = 7, 1
+	m, err := TrainGBDT(context.Background(), X, y, &Dataset{X: NewMatrix(0, 3)}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.NumTrees() != 7 {
+		t.Errorf("%d trees with an empty validation set, want 7", m.NumTrees())
+	}
+}
