@@ -3,6 +3,7 @@ package logdetect
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -112,5 +113,76 @@ func TestMedianGap(t *testing.T) {
 		if medianGapAfter(t, tc.window, tc.secs, tc.want+time.Millisecond) {
 			t.Errorf("window %d, events at %v s: median_gap equals %v too", tc.window, tc.secs, tc.want+time.Millisecond)
 		}
+	}
+}
+
+// TestScenarioFieldEdges: each rule of a scenario file at its edge, accepted
+// on one side and refused, naming the field, on the other.
+func TestScenarioFieldEdges(t *testing.T) {
+	const leaky = "name: s1\ntype: leaky\nfilter: \"true\"\ncapacity: 5\nleakspeed: 10s\n"
+	const counter = "name: s1\ntype: counter\nfilter: \"true\"\nduration: 1m\n"
+	const sequence = "name: s1\ntype: sequence\nfilter: \"true\"\ncapacity: 1\nleakspeed: 1m\nthen: \"true\"\n"
+	const trigger = "name: s1\ntype: trigger\nfilter: \"true\"\n"
+	name := func(n string) string { return strings.Replace(leaky, "s1", n, 1) }
+	for _, tc := range []struct {
+		yaml, field string // field "" if accepted
+	}{
+		{name(strings.Repeat("n", 64)), ""},
+		{name(strings.Repeat("n", 65)), "name"},
+		{name("aZ09._-/x"), ""},
+		{name("a b"), "name"}, {name("a@"), "name"}, {name("a["), "name"}, {name("a`"), "name"}, {name("a{"), "name"},
+		{name("\"a:\""), "name"}, {name("a,"), "name"},
+		{strings.Replace(leaky, "capacity: 5", "capacity: 1", 1), ""},
+		{strings.Replace(leaky, "capacity: 5", "capacity: 0", 1), "capacity"},
+		{strings.Replace(leaky, "capacity: 5", "capacity: 1000000", 1), ""},
+		{strings.Replace(leaky, "capacity: 5", "capacity: 1000001", 1), "capacity"},
+		{strings.Replace(leaky, "leakspeed: 10s", "leakspeed: 0s", 1), "leakspeed"},
+		{strings.Replace(leaky, "leakspeed: 10s", "leakspeed: -1s", 1), "leakspeed"},
+		{leaky + "blackhole: 0s\n", ""},
+		{leaky + "blackhole: -1ns\n", "blackhole"},
+		{leaky + "remediation: {duration: 1s}\n", ""},
+		{leaky + "remediation: {duration: 0s}\n", "remediation"},
+		{leaky + "remediation: {scope: planet}\n", "remediation"},
+		{leaky + "labels: {remediation: false}\nremediation: {action: alert}\n", ""},
+		{leaky + "duration: 1m\n", "duration"},
+		{leaky + "then: \"true\"\n", "then"},
+		{leaky + "window: 3\n", "window"},
+		{leaky + "cancel_on: \"true\"\n", "cancel_on"},
+		{leaky + "kinds: [\"\"]\n", "kinds"},
+		{counter, ""},
+		{counter + "capacity: 0\n", ""},
+		{counter + "capacity: -1\n", "capacity"},
+		{counter + "leakspeed: 1s\n", "leakspeed"},
+		{strings.Replace(counter, "duration: 1m", "duration: 0s", 1), "duration"},
+		{sequence, ""},
+		{strings.Replace(sequence, "capacity: 1", "capacity: 0", 1), "capacity"},
+		{strings.Replace(sequence, "leakspeed: 1m", "leakspeed: 0s", 1), "leakspeed"},
+		{strings.Replace(sequence, "then: \"true\"\n", "", 1), "then"},
+		{sequence + "distinct: evt.User\n", "distinct"},
+		{trigger, ""},
+		{trigger + "capacity: 1\n", "capacity"},
+		{trigger + "leakspeed: 1s\n", "leakspeed"},
+		{strings.Replace(trigger, "filter: \"true\"\n", "", 1), "filter"},
+	} {
+		ss, err := ParseScenarios("e.yaml", []byte(tc.yaml))
+		if tc.field == "" {
+			if err != nil || len(ss) != 1 {
+				t.Errorf("%q: %v", tc.yaml, err)
+			}
+			continue
+		}
+		var se *ScenarioError
+		if !errors.As(err, &se) || se.Field != tc.field {
+			t.Errorf("%q: err = %v, want an error about %s", tc.yaml, err, tc.field)
+		}
+	}
+	// Defaults: a trigger's group is the source address and its message
+	// counts events; alert-only scenarios alert.
+	ss := mustScenarios(t, trigger+"---\n"+strings.Replace(leaky, "s1", "s2", 1)+"labels: {remediation: false}\n")
+	if ss[0].GroupBy != "evt.SourceIP" || ss[0].Message != "{events} events in {span}" || ss[0].Action != "ban" {
+		t.Errorf("trigger defaults: %+v", ss[0])
+	}
+	if ss[1].Action != "alert" || ss[1].Labels["remediation"] != "false" {
+		t.Errorf("remediation: false gives action %q, labels %v", ss[1].Action, ss[1].Labels)
 	}
 }
