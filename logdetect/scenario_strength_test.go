@@ -186,3 +186,45 @@ func TestScenarioFieldEdges(t *testing.T) {
 		t.Errorf("remediation: false gives action %q, labels %v", ss[1].Action, ss[1].Labels)
 	}
 }
+
+// TestConditionalMerge: an event less than merge after the bucket's last
+// moment joins it (it counts in events, not in points); one exactly merge
+// later is a new moment.
+func TestConditionalMerge(t *testing.T) {
+	yaml := "name: m\ntype: conditional\nfilter: \"true\"\nleakspeed: 1h\nmerge: 10s\n" +
+		"condition: events == 4 && points == 3 && gap == duration(\"15s\")\n"
+	d := NewDetector(mustScenarios(t, yaml), Options{})
+	// Moments at 0, 10 (10 after 0: new) and 25; 5 joins the first.
+	ovs := feedAll(d, sshFail("192.0.2.11", "a", 0), sshFail("192.0.2.11", "a", 5), sshFail("192.0.2.11", "a", 10))
+	if len(ovs) != 0 {
+		t.Fatalf("overflow before the fourth event: %+v", ovs)
+	}
+	if ovs = d.Feed(sshFail("192.0.2.11", "a", 25)); len(ovs) != 1 {
+		t.Errorf("events at 0, 5, 10, 25 s with merge 10s: %+v, want 4 events in 3 moments, last gap 15s", ovs)
+	}
+}
+
+// TestCounterAtCapacity: a counter reports a window holding more than its
+// capacity, not one holding exactly its capacity.
+func TestCounterAtCapacity(t *testing.T) {
+	ss := mustScenarios(t, "name: c\ntype: counter\nfilter: \"true\"\ngroupby: evt.User\ncapacity: 2\nduration: 1m\n"+
+		"remediation: {action: alert, scope: user}\n")
+	d := NewDetector(ss, Options{})
+	ovs := feedAll(d, sshFail("192.0.2.12", "amy", 0), sshFail("192.0.2.12", "amy", 1),
+		sshFail("192.0.2.12", "ben", 0), sshFail("192.0.2.12", "ben", 1), sshFail("192.0.2.12", "ben", 2))
+	ovs = append(ovs, d.Flush(t0.Add(time.Hour))...)
+	if len(ovs) != 1 || ovs[0].Source != "ben" || ovs[0].Events != 3 {
+		t.Errorf("overflows %+v, want ben's 3 events only", ovs)
+	}
+}
+
+// TestRangeScopeIPv6: a range remediation covers the source's /24 in IPv4
+// and its /64 in IPv6.
+func TestRangeScopeIPv6(t *testing.T) {
+	ss := mustScenarios(t, "name: r\ntype: trigger\nfilter: \"true\"\nremediation: {scope: range}\n")
+	d := NewDetector(ss, Options{})
+	ovs := feedAll(d, sshFail("2001:db8:1:2:3:4:5:6", "root", 0), sshFail("198.51.100.200", "root", 1))
+	if len(ovs) != 2 || ovs[0].Source != "2001:db8:1:2::/64" || ovs[1].Source != "198.51.100.0/24" {
+		t.Errorf("overflows %+v, want 2001:db8:1:2::/64 and 198.51.100.0/24", ovs)
+	}
+}
