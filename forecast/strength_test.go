@@ -155,3 +155,38 @@ func TestFitFromStart(t *testing.T) {
 		t.Errorf("FitFrom over NaN: %v, want EINVALID", err)
 	}
 }
+
+// TestValueBound: values up to 1e100 in magnitude are accepted, beyond it
+// refused.
+func TestValueBound(t *testing.T) {
+	for _, v := range []float64{1e100, -1e100} {
+		if _, err := Fit([]float64{1, 2, v, 4}, 0); err != nil {
+			t.Errorf("value %v: %v", v, err)
+		}
+	}
+	for _, v := range []float64{math.Nextafter(1e100, math.Inf(1)), math.Nextafter(-1e100, math.Inf(-1))} {
+		if _, err := Fit([]float64{1, 2, v, 4}, 0); occsimore.ErrorCode(err) != occsimore.EINVALID {
+			t.Errorf("value %v: err = %v, want EINVALID", v, err)
+		}
+	}
+}
+
+// TestNoErrorsNoVariance: a model run from a state after the last
+// observation has no one-step error: its variance is zero, not NaN, and it
+// forecasts a point.
+func TestNoErrorsNoVariance(t *testing.T) {
+	m, err := FitFrom([]float64{1, 3, 4, 7}, 0, Params{Alpha: 0.5, Beta: 0.5}, 4, State{Level: 7, Trend: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.SSE != 0 || m.Sigma2 != 0 || len(m.Fitted) != 0 {
+		t.Fatalf("SSE %v, σ² %v, %d fitted; want 0, 0, 0", m.SSE, m.Sigma2, len(m.Fitted))
+	}
+	fc, err := m.Forecast(2, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc[1] != (Interval{Mean: 11, Lower: 11, Upper: 11}) {
+		t.Errorf("forecast +2 = %+v, want 11 exactly", fc[1])
+	}
+}
