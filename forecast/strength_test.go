@@ -190,3 +190,66 @@ func TestNoErrorsNoVariance(t *testing.T) {
 		t.Errorf("forecast +2 = %+v, want 11 exactly", fc[1])
 	}
 }
+
+// TestLogisticLogit: the optimiser's change of variable maps the real line
+// onto [paramLo, paramHi], 0 to the middle, and logit inverts it.
+func TestLogisticLogit(t *testing.T) {
+	if got := logistic(0); math.Abs(got-0.5) > 1e-15 {
+		t.Errorf("logistic(0) = %v, want 0.5", got)
+	}
+	if lo, hi := logistic(-800), logistic(800); lo != paramLo || hi != paramHi {
+		t.Errorf("logistic(∓800) = %v, %v, want %v, %v", lo, hi, paramLo, paramHi)
+	}
+	for _, p := range []float64{0.001, 0.1, 0.3, 0.5, 0.77, 0.999} {
+		if got := logistic(logit(p)); math.Abs(got-p) > 1e-12 {
+			t.Errorf("logistic(logit(%v)) = %v", p, got)
+		}
+	}
+	if logit(0.3) >= 0 || logit(0.7) <= 0 || math.Abs(logit(0.3)+logit(0.7)) > 1e-12 {
+		t.Errorf("logit(0.3), logit(0.7) = %v, %v, want opposite signs and sizes", logit(0.3), logit(0.7))
+	}
+	// Outside the range, logit clamps rather than returning ±Inf or NaN.
+	for _, p := range []float64{0, 1, -1, 2} {
+		if v := logit(p); math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("logit(%v) = %v", p, v)
+		}
+	}
+}
+
+// TestFitHoltIsOptimal: on a trend without season, no point of a grid has a
+// lower one-step SSE than the fitted parameters, nor does a small step from
+// them along any axis.
+func TestFitHoltIsOptimal(t *testing.T) {
+	y := make([]float64, 40)
+	for i := range y {
+		y[i] = 50 + 2*float64(i) + 6*math.Sin(float64(i)*1.3) + 3*math.Cos(float64(i)*0.4)
+	}
+	m, err := Fit(y, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Method != MethodHolt {
+		t.Fatalf("method %s, want holt", m.Method)
+	}
+	check := func(p Params) {
+		if p.Alpha < 0 || p.Alpha > 1 || p.Beta < 0 || p.Beta > 1 {
+			return
+		}
+		other, err := FitParams(y, 0, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.SSE < m.SSE*(1-1e-6) {
+			t.Fatalf("%+v has SSE %v below the fit's %v (%s)", p, other.SSE, m.SSE, m)
+		}
+	}
+	for a := 0.01; a < 1; a += 0.03 {
+		for b := 0.01; b < 1; b += 0.03 {
+			check(Params{Alpha: a, Beta: b})
+		}
+	}
+	for _, d := range []float64{-0.01, 0.01} {
+		check(Params{Alpha: m.Params.Alpha + d, Beta: m.Params.Beta})
+		check(Params{Alpha: m.Params.Alpha, Beta: m.Params.Beta + d})
+	}
+}
