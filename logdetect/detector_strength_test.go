@@ -2,6 +2,7 @@ package logdetect
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -62,5 +63,22 @@ func TestSkipPrivate(t *testing.T) {
 		if got := len(d.Feed(e)) == 0; got != skip {
 			t.Errorf("%s: skipped %v, want %v", ip, got, skip)
 		}
+	}
+}
+
+// TestSweepEveryMinute: expired buckets are swept once a minute of event
+// time has passed since the last sweep, exactly a minute included.
+func TestSweepEveryMinute(t *testing.T) {
+	d := NewDetector(mustScenarios(t, leakyYAML), Options{})
+	for i := range 20 {
+		d.Feed(sshFail("198.18.1."+strconv.Itoa(i), "root", 0)) // the first sweep runs at 0
+	}
+	d.Feed(sshFail("192.0.2.1", "root", 59.999))
+	if got := d.Buckets(); got != 21 {
+		t.Fatalf("Buckets before a minute = %d, want 21", got)
+	}
+	d.Feed(sshFail("192.0.2.2", "root", 60))
+	if got := d.Buckets(); got != 2 {
+		t.Errorf("Buckets a minute after the last sweep = %d, want 2", got)
 	}
 }
