@@ -77,7 +77,6 @@ func TestDecodeRejectsForgedTrees(t *testing.T) {
 		{"missing leaf", func(tr *tree) { tr.leaves = tr.leaves[:1] }, "bad size"},
 	} {
 		tr := stump(1, 0.5, -1, 1)
-		tr.nodes, tr.gains, tr.leaves = append([]treeNode(nil), tr.nodes...), append([]float64(nil), tr.gains...), append([]float64(nil), tr.leaves...)
 		tc.edit(&tr)
 		err := decodeForged(t, &GBDT{nfeat: 3, trees: []tree{ok, tr}})
 		switch {
