@@ -73,3 +73,42 @@ func TestQuantileCutsEdges(t *testing.T) {
 		t.Errorf("bins of 10, 10.5, 100, -Inf: %d %d %d %d", b.bin(0, 10), b.bin(0, 10.5), b.bin(0, 100), b.bin(0, float32(math.Inf(-1))))
 	}
 }
+
+// TestQuantileCutsSkipRepeats: a value repeated across several quantiles
+// is cut once: cuts strictly increase, so no bin is empty.
+func TestQuantileCutsSkipRepeats(t *testing.T) {
+	vals := make([]float32, 0, 100)
+	for range 60 {
+		vals = append(vals, 0)
+	}
+	for i := range 40 {
+		vals = append(vals, float32(i+1))
+	}
+	cuts := quantileCuts(vals, 4) // values at 25, 50, 75: 0, 0, 16
+	want := []float32{0, 16, float32(math.Inf(1))}
+	if !slices.Equal(cuts, want) {
+		t.Errorf("cuts %v, want %v", cuts, want)
+	}
+}
+
+// TestBinnedLiveColumns: only features that differ between rows become
+// columns; the others map to -1.
+func TestBinnedLiveColumns(t *testing.T) {
+	nan := float32(math.NaN())
+	X := NewMatrix(3, 5)
+	copy(X.Data, []float32{
+		1, 7, nan, 0, nan,
+		2, 7, nan, 1, 5,
+		3, 7, nan, 0, nan,
+	})
+	bn := newBinner(X, 255, 100, 1)
+	for _, threads := range []int{1, 3} {
+		d := newBinned(X, &bn, threads)
+		if d.cols != 3 || !slices.Equal(d.column, []int{0, -1, -1, 1, 2}) || !slices.Equal(d.feature, []int{0, 3, 4}) {
+			t.Errorf("threads %d: %d columns, column %v, feature %v", threads, d.cols, d.column, d.feature)
+		}
+		if d.bin(2, 2) != missingBin || d.bin(1, 2) == missingBin || d.bin(0, 0) == d.bin(2, 0) {
+			t.Errorf("threads %d: bins of row 2, feature 4: %d; row 1: %d", threads, d.bin(2, 2), d.bin(1, 2))
+		}
+	}
+}
