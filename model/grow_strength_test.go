@@ -131,3 +131,17 @@ func TestDepthAndLeavesEdge(t *testing.T) {
 		t.Errorf("MaxDepth 3, MaxLeaves 5: %d leaves", got)
 	}
 }
+
+// TestMinSamplesLeafDeep: deep in a tree, where a larger child's histogram
+// is its parent's less its sibling's, every leaf still holds at least
+// MinSamplesLeaf rows, in both growth orders.
+func TestMinSamplesLeafDeep(t *testing.T) {
+	X, y := xorData(3000, 4, 17)
+	for _, maxDepth := range []int{5, 0} {
+		tr := oneTree(t, X, y, func(c *GBDTConfig) { c.MinSamplesLeaf, c.MaxDepth, c.MaxLeaves = 170, maxDepth, 32 })
+		sizes := leafSizes(&tr, X)
+		if len(sizes) < 6 || sizes[0] < 170 {
+			t.Errorf("MaxDepth %d: leaves of %v rows, want several, none under 170", maxDepth, sizes)
+		}
+	}
+}

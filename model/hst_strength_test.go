@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -73,5 +74,42 @@ func TestHSTScalesByMinMax(t *testing.T) {
 	}
 	if !scaled.Ready() {
 		t.Error("not ready after 10 windows")
+	}
+}
+
+// TestHSTWorkspace: each tree draws s in [0, 1) per dimension and splits
+// the work range [s − r, s + r], r = 2·max(s, 1 − s), at its middle (Tan et
+// al. 2011): the root splits its dimension at s, and a child splitting the
+// same dimension again does so at s − r/2 (left, never above 0) or s + r/2
+// (right, never below 1).
+func TestHSTWorkspace(t *testing.T) {
+	m, err := NewHST(HSTConfig{Dims: 2, Trees: 200, Height: 2, Window: 10, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for tr := range m.cfg.Trees {
+		nodes := m.node[tr*m.nodes : (tr+1)*m.nodes]
+		root := nodes[0]
+		s := float64(root.split)
+		if !(s > 0 && s < 1) {
+			t.Fatalf("tree %d: root split %v outside (0, 1)", tr, s)
+		}
+		half := max(s, 1-s) // r/2
+		for c, want := range map[int]float64{1: s - half, 2: s + half} {
+			if nodes[c].dim != root.dim {
+				if v := nodes[c].split; !(v >= 0 && v < 1) {
+					t.Fatalf("tree %d node %d: split %v of a fresh dimension outside [0, 1)", tr, c, v)
+				}
+				continue
+			}
+			same++
+			if math.Abs(float64(nodes[c].split)-want) > 1e-6 {
+				t.Fatalf("tree %d node %d: split %v, want %v (root at %v)", tr, c, nodes[c].split, want, s)
+			}
+		}
+	}
+	if same < 100 {
+		t.Errorf("only %d children split their root's dimension again", same)
 	}
 }
