@@ -145,3 +145,28 @@ func TestMinSamplesLeafDeep(t *testing.T) {
 		}
 	}
 }
+
+// TestTiedSplitsKeepTheFirstFeature: two identical features give every
+// split the same gain; the first feature wins, as one pass over the
+// features in order would keep it, in both growth orders and with threads.
+func TestTiedSplitsKeepTheFirstFeature(t *testing.T) {
+	X0, y := xorData(20000, 2, 19) // enough rows for the features to be split across tasks
+	X := NewMatrix(X0.Rows, 4)
+	for i := range X.Rows {
+		r := X0.Row(i)
+		copy(X.Row(i), []float32{r[0], r[1], r[0], r[1]})
+	}
+	for _, maxDepth := range []int{4, 0} {
+		for _, threads := range []int{1, 4} {
+			tr := oneTree(t, X, y, func(c *GBDTConfig) { c.MaxDepth, c.MaxLeaves, c.Threads = maxDepth, 16, threads })
+			if len(tr.nodes) == 0 {
+				t.Fatal("no split")
+			}
+			for i, n := range tr.nodes {
+				if n.feature > 1 {
+					t.Errorf("MaxDepth %d, %d threads: node %d splits on feature %d, a copy of feature %d", maxDepth, threads, i, n.feature, n.feature-2)
+				}
+			}
+		}
+	}
+}
