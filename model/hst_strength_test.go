@@ -113,3 +113,33 @@ func TestHSTWorkspace(t *testing.T) {
 		t.Errorf("only %d children split their root's dimension again", same)
 	}
 }
+
+// TestHSTEveryTreeCounts: an HST of two trees is its first tree (the one a
+// single-tree HST of the same seed grows) plus a second one that changes
+// some scores.
+func TestHSTEveryTreeCounts(t *testing.T) {
+	one, err := NewHST(HSTConfig{Dims: 2, Trees: 1, Height: 4, Window: 16, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := NewHST(HSTConfig{Dims: 2, Trees: 2, Height: 4, Window: 16, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.node[0] != two.node[0] {
+		t.Fatalf("first trees differ: %+v, %+v", one.node[0], two.node[0])
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	differ := 0
+	for range 300 {
+		x := []float32{r.Float32(), r.Float32() * r.Float32()}
+		if one.Score(x) != two.Score(x) {
+			differ++
+		}
+		one.Update(x)
+		two.Update(x)
+	}
+	if differ < 30 {
+		t.Errorf("the second tree changed %d scores of 300", differ)
+	}
+}
