@@ -170,3 +170,34 @@ func TestTiedSplitsKeepTheFirstFeature(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingValuesDirection: with no missing value in training, NaN
+// follows the bigger side, the left one on a tie; with missing values, they
+// go where they fit best, here with the negatives on the left.
+func TestMissingValuesDirection(t *testing.T) {
+	for pos, left := range map[int]bool{5: true, 8: true, 2: false} {
+		X, y := ramp(10, pos)
+		tr := oneTree(t, X, y, func(c *GBDTConfig) { c.MaxDepth = 1 })
+		if len(tr.nodes) != 1 || tr.nodes[0].defaultLeft != left {
+			t.Errorf("split %d/%d without missing values: NaN left %v, want %v", pos, 10-pos, tr.nodes[0].defaultLeft, left)
+		}
+	}
+	nan := float32(math.NaN())
+	X := NewMatrix(14, 1)
+	y := make([]bool, 14)
+	for i := range 10 {
+		X.Data[i] = float32(i)
+		y[i] = i >= 5
+	}
+	for i := 10; i < 14; i++ {
+		X.Data[i] = nan // negatives
+	}
+	tr := oneTree(t, X, y, func(c *GBDTConfig) { c.MaxDepth = 1 })
+	if len(tr.nodes) != 1 || !tr.nodes[0].defaultLeft || tr.leafOf([]float32{nan}) != tr.leafOf([]float32{0}) {
+		t.Fatalf("NaN negatives do not join the negatives on the left: %+v", tr.nodes)
+	}
+	// The left leaf holds the 9 negatives: at p = 5/14, −G/H = −14/9.
+	if got := tr.leaves[tr.leafOf([]float32{nan})]; math.Abs(got+14.0/9) > 1e-12 {
+		t.Errorf("left leaf %v, want %v", got, -14.0/9)
+	}
+}
