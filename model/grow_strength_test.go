@@ -201,3 +201,21 @@ func TestMissingValuesDirection(t *testing.T) {
 		t.Errorf("left leaf %v, want %v", got, -14.0/9)
 	}
 }
+
+// TestBestFirstChildren: growing best-first (a leaf limit below what the
+// depth allows), children carry their own sums and depth: leaf values are
+// −G/H of their rows, and no leaf is deeper than MaxDepth.
+func TestBestFirstChildren(t *testing.T) {
+	X, y := ramp(10, 5)
+	tr := oneTree(t, X, y, func(c *GBDTConfig) { c.MaxDepth, c.MaxLeaves = 0, 2 })
+	if got, want := []float64{tr.leaves[tr.leafOf([]float32{0})], tr.leaves[tr.leafOf([]float32{9})]}, []float64{-2, 2}; got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("best-first stump leaves %v, want %v", got, want)
+	}
+	X, y = xorData(3000, 4, 23)
+	for _, d := range []int{2, 3} {
+		tr := oneTree(t, X, y, func(c *GBDTConfig) { c.MaxDepth, c.MaxLeaves = d, 1<<d-1 })
+		if got := tr.depth(); got != d || len(tr.leaves) != 1<<d-1 {
+			t.Errorf("MaxDepth %d, MaxLeaves %d: depth %d, %d leaves", d, 1<<d-1, got, len(tr.leaves))
+		}
+	}
+}
