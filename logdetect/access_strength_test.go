@@ -79,3 +79,12 @@ func TestParseAccessEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestParseAccessHostAndMethodEdges: a virtual host with the address alone
+// after it, and a method token with the last capital letter.
+func TestParseAccessHostAndMethodEdges(t *testing.T) {
+	e, err := ParseAccess(`www.example 192.0.2.1 [10/Oct/2026:13:55:36 +0000] "ZAP /a HTTP/1.1" 200 5`)
+	if err != nil || e.Host != "www.example" || e.SourceIP.String() != "192.0.2.1" || e.Method != "ZAP" || e.Path != "/a" {
+		t.Errorf("host %q ip %v method %q path %q err %v", e.Host, e.SourceIP, e.Method, e.Path, err)
+	}
+}
