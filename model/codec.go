@@ -67,9 +67,10 @@ func (m *GBDT) MarshalBinary() ([]byte, error) {
 var ErrGBDTVersion = errors.New("unknown gbdt format version")
 
 // UnmarshalBinary decodes a model written by MarshalBinary. It checks the
-// checksum and that every tree is well formed (each walk ends in a leaf and
-// reads a feature that exists), so a decoded model can never panic or loop
-// in Predict.
+// checksum and that every tree is well formed (each walk ends in a leaf that
+// exists and reads a feature that exists, and no threshold is NaN), so a
+// decoded model can never panic or loop in Predict, and PredictBatch agrees
+// with it.
 func (m *GBDT) UnmarshalBinary(data []byte) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("decode gbdt: %w", occsimore.Errorf(occsimore.EINVALID, format, args...))
@@ -115,6 +116,11 @@ func (m *GBDT) UnmarshalBinary(data []byte) error {
 			t.gains[i] = math.Float64frombits(r.u64())
 			if feat >= uint32(nfeat) || flags > 1 || math.IsNaN(t.gains[i]) {
 				return bad("tree %d node %d: bad feature or flags", ti, i)
+			}
+			// A NaN threshold compares false both ways: a walk over the
+			// nodes and the flat layout would send rows different ways.
+			if nd.threshold != nd.threshold {
+				return bad("tree %d node %d: threshold is NaN", ti, i)
 			}
 			nd.feature, nd.defaultLeft = int32(feat), flags == 1
 			for _, c := range []int32{nd.child[0], nd.child[1]} {

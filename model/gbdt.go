@@ -301,27 +301,34 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 // it is scored after every tree; otherwise it may be nil and is ignored.
 // Cancelling ctx stops training between two trees with ctx's error.
 func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDTConfig) (*GBDT, error) {
+	m, _, err := trainGBDT(ctx, X, y, valid, cfg)
+	return m, err
+}
+
+// trainGBDT is TrainGBDT that also returns the training rows' margins after
+// the last tree grown, which tests compare with the model's.
+func trainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDTConfig) (*GBDT, []float64, error) {
 	if err := cfg.validate(); err != nil {
-		return nil, fmt.Errorf("train gbdt: %w", err)
+		return nil, nil, fmt.Errorf("train gbdt: %w", err)
 	}
 	if err := X.valid("X"); err != nil {
-		return nil, fmt.Errorf("train gbdt: %w", err)
+		return nil, nil, fmt.Errorf("train gbdt: %w", err)
 	}
 	if X.Rows == 0 || X.Cols == 0 {
-		return nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("X", "no rows or no features"))
+		return nil, nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("X", "no rows or no features"))
 	}
 	if X.Rows > math.MaxInt32 {
-		return nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("X", "more than 2^31 rows"))
+		return nil, nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("X", "more than 2^31 rows"))
 	}
 	if len(y) != X.Rows {
-		return nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("y", "%d labels for %d rows", len(y), X.Rows))
+		return nil, nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("y", "%d labels for %d rows", len(y), X.Rows))
 	}
 	if valid != nil {
 		if err := valid.X.valid("valid.X"); err != nil {
-			return nil, fmt.Errorf("train gbdt: %w", err)
+			return nil, nil, fmt.Errorf("train gbdt: %w", err)
 		}
 		if valid.X.Cols != X.Cols || len(valid.Y) != valid.X.Rows {
-			return nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("valid", "shape does not match the training set"))
+			return nil, nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("valid", "shape does not match the training set"))
 		}
 	}
 	threads := cfg.Threads
@@ -341,7 +348,7 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 		}
 	}
 	if wpos == 0 || wneg == 0 {
-		return nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("y", "labels hold a single class"))
+		return nil, nil, fmt.Errorf("train gbdt: %w", occsimore.FieldErrorf("y", "labels hold a single class"))
 	}
 
 	bn := newBinner(X, cfg.MaxBins, cfg.BinSampleRows, threads)
@@ -370,7 +377,7 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 
 	for range cfg.Trees {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("train gbdt: %w", err)
+			return nil, nil, fmt.Errorf("train gbdt: %w", err)
 		}
 		parallel(X.Rows, threads, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -386,17 +393,7 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 
 		idx := gr.idx[:0]
 		if cfg.Subsample < 1 {
-			for i := range X.Rows {
-				inSample[i] = rng.Float64() < cfg.Subsample
-				if inSample[i] {
-					idx = append(idx, int32(i))
-				}
-			}
-			if len(idx) == 0 {
-				r := rng.IntN(X.Rows)
-				inSample[r] = true
-				idx = append(idx, int32(r))
-			}
+			idx = sampleRows(rng, cfg.Subsample, inSample, idx)
 		} else {
 			for i := range X.Rows {
 				idx = append(idx, int32(i))
@@ -404,17 +401,7 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 		}
 		feats := allCols
 		if cfg.ColSample < 1 {
-			// Sampled among all the features, as the model sees them, then
-			// kept if live.
-			k := max(1, int(math.Round(cfg.ColSample*float64(X.Cols))))
-			perm := rng.Perm(X.Cols)[:k]
-			slices.Sort(perm)
-			cols = cols[:0]
-			for _, f := range perm {
-				if c := d.column[f]; c >= 0 {
-					cols = append(cols, c)
-				}
-			}
+			cols = sampleCols(rng, cfg.ColSample, d.column, cols[:0])
 			feats = cols
 		}
 
@@ -443,7 +430,42 @@ func TrainGBDT(ctx context.Context, X Matrix, y []bool, valid *Dataset, cfg GBDT
 		m.trees = m.trees[:es.best+1]
 	}
 	m.flat = newFlatForest(m.trees)
-	return m, nil
+	return m, F, nil
+}
+
+// sampleRows draws each row with probability frac, setting inSample, and
+// appends the rows drawn to idx in increasing order; if none is drawn, one
+// row at random is, so that a tree always has rows to fit.
+func sampleRows(rng *rand.Rand, frac float64, inSample []bool, idx []int32) []int32 {
+	for i := range inSample {
+		inSample[i] = rng.Float64() < frac
+		if inSample[i] {
+			idx = append(idx, int32(i))
+		}
+	}
+	if len(idx) == 0 {
+		r := rng.IntN(len(inSample))
+		inSample[r] = true
+		idx = append(idx, int32(r))
+	}
+	return idx
+}
+
+// sampleCols draws round(frac × features) of the features (at least one),
+// where column maps each feature to its column or -1 if it is not live, and
+// appends the columns of the live ones drawn to cols in increasing order.
+// Sampling among all the features, as the model sees them, rather than the
+// live ones keeps the draw independent of which features are constant.
+func sampleCols(rng *rand.Rand, frac float64, column []int, cols []int) []int {
+	k := max(1, int(math.Round(frac*float64(len(column)))))
+	perm := rng.Perm(len(column))[:k]
+	slices.Sort(perm)
+	for _, f := range perm {
+		if c := column[f]; c >= 0 {
+			cols = append(cols, c)
+		}
+	}
+	return cols
 }
 
 // stopper tracks the validation metric for early stopping.

@@ -466,12 +466,18 @@ func fuzzDecode(t *testing.T, data []byte) {
 		return
 	}
 	{
-		row := make([]float32, m.NumFeatures())
-		_ = m.Predict(row)
-		for i := range row {
-			row[i] = nan
+		// A decoded model predicts the same row by row and in a batch
+		// (a NaN threshold once made them disagree).
+		X := NewMatrix(2, m.NumFeatures())
+		for i := range X.Cols {
+			X.Row(1)[i] = nan
 		}
-		_ = m.Predict(row)
+		batch := m.PredictBatch(X, nil)
+		for i := range X.Rows {
+			if p := m.Predict(X.Row(i)); p != batch[i] {
+				t.Fatalf("row %d: Predict %v, PredictBatch %v", i, p, batch[i])
+			}
+		}
 		_ = m.FeatureImportance()
 		again, err := m.MarshalBinary()
 		if err != nil || !bytes.Equal(again, data) {

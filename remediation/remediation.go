@@ -135,9 +135,15 @@ func Remaining(r *occsimore.Remediation, now time.Time) time.Duration {
 	if !r.Active(now) {
 		return 0
 	}
-	d := r.Until.Sub(now) // saturates far in the future
-	if d > math.MaxInt64-time.Second {
-		return d.Truncate(time.Second)
+	// The largest whole second a Duration holds: Sub saturates far in the
+	// future, and rounding up beyond it would overflow.
+	const maxSecond = math.MaxInt64 / time.Second * time.Second
+	d := r.Until.Sub(now)
+	if d > maxSecond {
+		return maxSecond
 	}
-	return (d + time.Second - 1).Truncate(time.Second)
+	if part := d % time.Second; part != 0 {
+		d += time.Second - part
+	}
+	return d
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -362,5 +363,113 @@ func TestWriteNFTablesLeavesOutWideRanges(t *testing.T) {
 	}
 	if err := remediation.Check(rem("0.0.0.0/0", remediation.OriginForced)); err != nil {
 		t.Errorf("Check(forced) = %v", err)
+	}
+}
+
+// TestNFTNames pins the names the nftables export accepts, at each edge of
+// the character classes: letters of both cases, then letters, digits and _.
+func TestNFTNames(t *testing.T) {
+	rs := []*occsimore.Remediation{{Action: occsimore.ActionBan, Scope: occsimore.ScopeIP, Value: "192.0.2.1",
+		Scenario: "x", Origin: remediation.OriginManual, Until: now.Add(time.Hour)}}
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"a", true}, {"z", true}, {"A", true}, {"Z", true},
+		{"Block_List_09", true}, {"zZaA_9_0", true},
+		{strings.Repeat("t", 64), true}, {strings.Repeat("t", 65), false},
+		{"_a", false}, {"0a", false}, {"9a", false},
+		// The bytes just outside each class: '`' '{' '@' '[' '/' ':'.
+		{"a`", false}, {"a{", false}, {"a@", false}, {"a[", false}, {"a/", false}, {"a:", false},
+		{"`a", false}, {"{a", false}, {"@a", false}, {"[a", false},
+		{"a-b", false}, {"é", false},
+	} {
+		var buf bytes.Buffer
+		err := remediation.WriteNFTables(&buf, rs, now, remediation.NFTOptions{Table: tc.name})
+		if tc.ok != (err == nil) {
+			t.Errorf("table %q: error %v, want ok %v", tc.name, err, tc.ok)
+			continue
+		}
+		if !tc.ok {
+			if got := occsimore.ErrorField(err); got != "table" {
+				t.Errorf("table %q: error about %q, want table", tc.name, got)
+			}
+			continue
+		}
+		if !strings.Contains(buf.String(), "table inet "+tc.name+" {\n") ||
+			!strings.Contains(buf.String(), "add element inet "+tc.name+" blocklist4 { 192.0.2.1 timeout 3600s }") {
+			t.Errorf("table %q not in the script:\n%s", tc.name, buf.String())
+		}
+		nftCheck(t, buf.Bytes())
+	}
+}
+
+// TestNFTMaxTimeout: a second is the smallest cap, and the cap applies.
+func TestNFTMaxTimeout(t *testing.T) {
+	rs := []*occsimore.Remediation{{Action: occsimore.ActionBan, Scope: occsimore.ScopeIP, Value: "192.0.2.1",
+		Scenario: "x", Origin: remediation.OriginManual, Until: now.Add(time.Hour)}}
+	var buf bytes.Buffer
+	if err := remediation.WriteNFTables(&buf, rs, now, remediation.NFTOptions{MaxTimeout: time.Second}); err != nil {
+		t.Fatalf("MaxTimeout 1s: %v", err)
+	}
+	if !strings.Contains(buf.String(), "192.0.2.1 timeout 1s }") {
+		t.Errorf("timeout not capped at 1s:\n%s", buf.String())
+	}
+	err := remediation.WriteNFTables(&buf, rs, now, remediation.NFTOptions{MaxTimeout: time.Second - 1})
+	if got := occsimore.ErrorField(err); got != "max_timeout" {
+		t.Errorf("MaxTimeout 1s-1ns: %v, want an error about max_timeout", err)
+	}
+}
+
+// TestParseValueMapped96: ::ffff:0:0/96 is every IPv4 address. Its canonical
+// form is 0.0.0.0/0, which is too wide without force, rather than an IPv6 /96
+// that would pass the IPv6 bound and reach the firewall unforced.
+func TestParseValueMapped96(t *testing.T) {
+	for in, want := range map[string]string{
+		"::ffff:0.0.0.0/96":   "0.0.0.0/0",
+		"::ffff:0.0.0.0/97":   "0.0.0.0/1",
+		"::ffff:10.0.0.0/104": "10.0.0.0/8",
+		"::ffff:10.0.0.1/128": "10.0.0.1/32",
+		"::/96":               "::/96", // not IPv4-mapped
+	} {
+		got, err := remediation.ParseValue(occsimore.ScopeRange, in)
+		if err != nil || got != want {
+			t.Errorf("ParseValue(range, %s) = %q, %v, want %q", in, got, err, want)
+		}
+	}
+	v, _ := remediation.ParseValue(occsimore.ScopeRange, "::ffff:0.0.0.0/96")
+	if !remediation.TooWide(occsimore.ScopeRange, v) {
+		t.Errorf("TooWide(%s) = false for every IPv4 address", v)
+	}
+	rem := &occsimore.Remediation{Action: occsimore.ActionBan, Scope: occsimore.ScopeRange, Value: v,
+		Scenario: "x", Origin: remediation.OriginManual, Until: now.Add(time.Hour)}
+	var buf bytes.Buffer
+	if err := remediation.WriteNFTables(&buf, []*occsimore.Remediation{rem}, now, remediation.NFTOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "add element") {
+		t.Errorf("an unforced mapped /96 reached the firewall:\n%s", buf.String())
+	}
+}
+
+// TestRemainingNearSaturation: every duration up to the largest whole second
+// rounds up to a whole second (never ending a remediation early), beyond it
+// Remaining saturates rather than overflowing.
+func TestRemainingNearSaturation(t *testing.T) {
+	const maxSecond = math.MaxInt64 / time.Second * time.Second
+	for _, tc := range []struct {
+		d, want time.Duration
+	}{
+		{math.MaxInt64 - time.Second, maxSecond},
+		{math.MaxInt64 - time.Second + 1, maxSecond}, // rounding up used to overflow here, so it truncated
+		{maxSecond - time.Second + 1, maxSecond},
+		{maxSecond - time.Second, maxSecond - time.Second},
+		{maxSecond + 1, maxSecond},
+		{math.MaxInt64, maxSecond},
+	} {
+		r := &occsimore.Remediation{Until: now.Add(tc.d)}
+		if got := remediation.Remaining(r, now); got != tc.want || got < 0 {
+			t.Errorf("Remaining(now+%d) = %d, want %d", tc.d, got, tc.want)
+		}
 	}
 }

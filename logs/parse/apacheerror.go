@@ -66,7 +66,7 @@ func parseApacheError(s string, loc *time.Location) (Entry, error) {
 			}
 			e.PID, _ = atoi(pid)
 		case strings.HasPrefix(tok, "client "):
-			if !apacheClient(&e, tok[len("client "):]) {
+			if !apacheClient(&e, tok[len("client "):], e.PID != 0) {
 				return Entry{}, errors.New("apache error line: bad client address")
 			}
 		}
@@ -110,7 +110,19 @@ func parseApacheError(s string, loc *time.Location) (Entry, error) {
 
 // apacheClient parses "IP", "IP:port" or an IPv6 address with a port
 // appended after a colon, as Apache 2.4 writes it.
-func apacheClient(e *Entry, s string) bool {
+func apacheClient(e *Entry, s string, withPort bool) bool {
+	// Apache 2.4 (the format with [pid]) writes the client as "%s:%d",
+	// address then port, with no brackets around an IPv6 address: split at
+	// the last colon first, or the port would read as the address's last
+	// group. Apache 2.2 writes the address alone.
+	if c := strings.LastIndexByte(s, ':'); withPort && c > 0 {
+		if ip, ok := parseIP(s[:c]); ok {
+			if port, ok := atoi(s[c+1:]); ok {
+				e.SourceIP, e.Port = ip, port
+				return true
+			}
+		}
+	}
 	if ip, ok := parseIP(s); ok {
 		e.SourceIP = ip
 		return true

@@ -191,11 +191,13 @@ func jsonTime(v any, layout string) (time.Time, error) {
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
 			return time.Time{}, errors.New("epoch time out of range")
 		}
+		// Whole and fractional parts apart: dividing milliseconds by 1000
+		// first would leave 1700000000123 ms at .122999906 s.
+		whole, frac := math.Modf(f)
 		if layout == "unix_ms" {
-			f /= 1000
+			return time.UnixMilli(int64(whole)).Add(time.Duration(math.Round(frac * 1e6))).UTC(), nil
 		}
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+		return time.Unix(int64(whole), int64(math.Round(frac*1e9))).UTC(), nil
 	}
 	s, ok := v.(string)
 	if !ok {
