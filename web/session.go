@@ -153,6 +153,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.loginLimited(w, r, v, ip, c.cfg.LoginRate.PerIP.Every)
 		return
 	}
+	// Over the budget, a sign-in without a device cookie for this email is
+	// refused before anything else: the refusal depends on neither the email
+	// nor its account, and a flood then costs no query of the store.
+	dev, trusted := c.deviceFor(r, key)
+	if !trusted && c.budget.TokensAt(now) < 1 {
+		c.overBudget(w, r, v, ip, now)
+		return
+	}
 	u, err := c.users.FindUserByEmail(ctx, email)
 	if err != nil && occsimore.ErrorCode(err) != occsimore.ENOTFOUND {
 		c.Error(w, r, err)
@@ -161,7 +169,6 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	// A browser that signed in as this user before, with a cookie not
 	// locked out, is trusted: its own limit replaces the per-pair and
 	// per-email bounds, which guesses from elsewhere can exhaust.
-	dev, trusted := c.deviceFor(r, key)
 	trusted = trusted && u != nil && u.ID == dev.userID && !c.devFails.exhausted(dev.nonce, now)
 	if trusted {
 		if !c.devLimit.allow(dev.nonce, now) {
@@ -174,11 +181,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// Last, just before the hashing it pays for, the console-wide budget:
 	// charged alike for known and unknown emails.
-	if wait, ok := c.admitVerification(trusted, now); !ok {
-		c.logger.WarnContext(ctx, "web: sign-in over the verification budget", "ip", ip)
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-		v.Message = "The server is checking as many sign-ins as it can right now. Try again in a few seconds."
-		c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
+	if !c.admitVerification(trusted, now) {
+		c.overBudget(w, r, v, ip, now)
 		return
 	}
 	// An unknown email costs the same time as a known one.
@@ -233,15 +237,19 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 // admitVerification takes one password verification from the budget:
 // a trusted browser's first from its reserve. It reports whether one was
-// left, or else how long until one is.
-func (c *Console) admitVerification(trusted bool, now time.Time) (time.Duration, bool) {
-	if trusted && c.devBudget.AllowN(now, 1) {
-		return 0, true
-	}
-	if c.budget.AllowN(now, 1) {
-		return 0, true
-	}
-	return time.Duration((1 - c.budget.TokensAt(now)) / float64(c.budget.Limit()) * float64(time.Second)), false
+// left.
+func (c *Console) admitVerification(trusted bool, now time.Time) bool {
+	return trusted && c.devBudget.AllowN(now, 1) || c.budget.AllowN(now, 1)
+}
+
+// overBudget answers a sign-in the budget refuses: 429, with the time until
+// the budget has a verification again.
+func (c *Console) overBudget(w http.ResponseWriter, r *http.Request, v loginView, ip string, now time.Time) {
+	c.logger.WarnContext(r.Context(), "web: sign-in over the verification budget", "ip", ip)
+	wait := (1 - c.budget.TokensAt(now)) / float64(c.budget.Limit())
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait)))))
+	v.Message = "The server is checking as many sign-ins as it can right now. Try again in a few seconds."
+	c.RenderStatus(w, r, http.StatusTooManyRequests, "login", v)
 }
 
 // admitUntrusted charges a sign-in for email key from ip that has no trusted
