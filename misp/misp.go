@@ -12,12 +12,12 @@
 package misp
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Event is a MISP event as the core format writes it. Only the fields
@@ -119,34 +119,13 @@ func marshal(v any) ([]byte, error) {
 // namespace is occsimore's UUIDv5 namespace for MISP objects it derives
 // from content (events, organisations), so that a re-export updates the
 // same event instead of creating a new one.
-var namespace = [16]byte{0x6f, 0x63, 0x63, 0x73, 0x2d, 0x6d, 0x69, 0x73, 0x70, 0x2d, 0x6e, 0x73, 0x2d, 0x76, 0x31, 0x00}
+var namespace = uuid.UUID{0x6f, 0x63, 0x63, 0x73, 0x2d, 0x6d, 0x69, 0x73, 0x70, 0x2d, 0x6e, 0x73, 0x2d, 0x76, 0x31, 0x00}
 
 // DerivedUUID is a UUIDv5 (RFC 9562) over the parts in occsimore's MISP
 // namespace. Never call it over a customer-linked value in clear: it is an
 // unkeyed hash.
 func DerivedUUID(parts ...string) string {
-	h := sha1.New()
-	h.Write(namespace[:])
-	h.Write([]byte(strings.Join(parts, "\x00")))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = u[6]&0x0f | 0x50
-	u[8] = u[8]&0x3f | 0x80
-	return formatUUID(u)
-}
-
-func formatUUID(u [16]byte) string {
-	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return string(b[:])
+	return uuid.NewSHA1(namespace, []byte(strings.Join(parts, "\x00"))).String()
 }
 
 // validUUID accepts the 8-4-4-4-12 hex form, either case.

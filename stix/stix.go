@@ -9,13 +9,14 @@ package stix
 
 import (
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // SpecVersion is the STIX version every object produced here carries.
@@ -68,30 +69,9 @@ func mustUUID(s string) [16]byte {
 	return u
 }
 
-func uuid5(ns [16]byte, name []byte) [16]byte {
-	h := sha1.New()
-	h.Write(ns[:])
-	h.Write(name)
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = u[6]&0x0f | 0x50
-	u[8] = u[8]&0x3f | 0x80
-	return u
-}
+func uuid5(ns [16]byte, name []byte) [16]byte { return uuid.NewSHA1(ns, name) }
 
-func formatUUID(u [16]byte) string {
-	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return string(b[:])
-}
+func formatUUID(u [16]byte) string { return uuid.UUID(u).String() }
 
 func parseUUID(s string) ([16]byte, bool) {
 	var u [16]byte
