@@ -254,7 +254,7 @@ func TestDecisionStream(t *testing.T) {
 	srv := occhttp.NewServer(occhttp.DefaultConfig(), slog.New(slog.NewTextHandler(t.Output(), nil)))
 	srv.Members, srv.Tokens, srv.Users, srv.Attacks = f.db, f.db, f.db, f.db
 	srv.Now = f.clock.Now
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(conforming(t, srv))
 	defer ts.Close()
 	restarted := &env{t: t, db: f.db, clock: f.clock, srv: srv, ts: ts}
 	f.clock.Advance(time.Hour)

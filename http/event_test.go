@@ -354,6 +354,7 @@ func TestBatchOverLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+ingest)
+		req.Header.Set("Content-Type", "application/x-ndjson")
 		r := e.roundTrip(t, req)
 		if p := r.problem(t); r.status != http.StatusRequestEntityTooLarge || p.Code != occsimore.ETOOLARGE {
 			t.Fatalf("status %d body %s, want 413 too_large", r.status, r.body)
@@ -370,6 +371,7 @@ func TestBatchOverLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+ingest)
+		req.Header.Set("Content-Type", "application/x-ndjson")
 		r := e.roundTrip(t, req)
 		if r.status != http.StatusOK {
 			t.Fatalf("status %d body %s", r.status, r.body)

@@ -109,7 +109,7 @@ func newEnv(t testing.TB, configure func(*occhttp.Config), setup func(*occhttp.S
 	if setup != nil {
 		setup(srv)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(conforming(t, srv)) // every exchange checked against openapi.yaml
 	t.Cleanup(ts.Close)
 	return &env{t: t, db: db, pl: pl, clock: clk, srv: srv, ts: ts}
 }

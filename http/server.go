@@ -197,8 +197,13 @@ func (s *Server) buildHandler() (err error) {
 		}
 		s.mux.Handle(rt.Pattern, s.authenticated(rt))
 	}
-	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
-	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	public, err := s.publicRoutes()
+	if err != nil {
+		return err
+	}
+	for _, rt := range public {
+		s.mux.Handle(rt.Pattern, rt.Handler)
+	}
 	s.mux.HandleFunc(apiPattern, s.handleNoRoute)
 	if s.Console != nil {
 		s.mux.HandleFunc(rootPattern, s.handleConsole)
@@ -207,6 +212,20 @@ func (s *Server) buildHandler() (err error) {
 	}
 	s.root = requestID(securityHeaders(s.observe(s.mux, m)))
 	return nil
+}
+
+// publicRoutes are the routes served without a credential: the probes and
+// the OpenAPI document.
+func (s *Server) publicRoutes() ([]Route, error) {
+	doc, err := newOpenAPIDoc()
+	if err != nil {
+		return nil, err
+	}
+	return []Route{
+		{Pattern: "GET /healthz", Handler: http.HandlerFunc(s.handleHealthz)},
+		{Pattern: "GET /readyz", Handler: http.HandlerFunc(s.handleReadyz)},
+		{Pattern: "GET /v1/openapi.json", Handler: doc},
+	}, nil
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down gracefully:
