@@ -563,6 +563,7 @@ func TestConformanceCheckFails(t *testing.T) {
 	me := `{"member":` + member + `,"role":"reader","token_id":"tok_1"}`
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}
 	problem := http.Header{"Content-Type": {"application/problem+json"}}
+	unauthorized := http.Header{"Content-Type": {"application/problem+json"}, "Www-Authenticate": {`Bearer realm="occsimore"`}}
 	cases := []struct {
 		name, method, path, authz, reqBody string
 		status                             int
@@ -577,7 +578,8 @@ func TestConformanceCheckFails(t *testing.T) {
 		{"undocumented status", "GET", "/v1/me", "Bearer x", "", 302, jsonHeader, me, false},
 		{"wrong content type", "GET", "/v1/me", "Bearer x", "", 200, http.Header{"Content-Type": {"text/html"}}, me, false},
 		{"error that is not a problem", "GET", "/v1/me", "Bearer x", "", 404, jsonHeader, `{"error":"no"}`, false},
-		{"problem", "GET", "/v1/me", "", "", 401, problem, `{"type":"about:blank","title":"Unauthorized","status":401,"code":"unauthorized"}`, true},
+		{"problem", "GET", "/v1/me", "", "", 401, unauthorized, `{"type":"about:blank","title":"Unauthorized","status":401,"code":"unauthorized"}`, true},
+		{"401 without WWW-Authenticate", "GET", "/v1/me", "", "", 401, problem, `{"type":"about:blank","title":"Unauthorized","status":401,"code":"unauthorized"}`, false},
 		{"accepted without credential", "GET", "/v1/me", "", "", 200, jsonHeader, me, false},
 		{"accepted out of range", "GET", "/v1/alerts?limit=501", "Bearer x", "", 200, jsonHeader, `{"alerts":[]}`, false},
 		{"refused out of range", "GET", "/v1/alerts?limit=501", "Bearer x", "", 400, problem, `{"type":"about:blank","title":"Bad Request","status":400,"code":"invalid","field":"limit"}`, true},
