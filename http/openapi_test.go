@@ -561,7 +561,7 @@ func TestConformanceCheckFails(t *testing.T) {
 	}
 	member := `{"id":"mem_1","slug":"bank","name":"Bank","sector":"banking","operator":false,"created_at":"2026-11-27T10:00:00Z"}`
 	me := `{"member":` + member + `,"role":"reader","token_id":"tok_1"}`
-	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+	jsonHeader := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}
 	problem := http.Header{"Content-Type": {"application/problem+json"}}
 	unauthorized := http.Header{"Content-Type": {"application/problem+json"}, "Www-Authenticate": {`Bearer realm="occsimore"`}}
 	cases := []struct {
@@ -575,6 +575,7 @@ func TestConformanceCheckFails(t *testing.T) {
 		{"missing field", "GET", "/v1/me", "Bearer x", "", 200, jsonHeader, `{"role":"reader"}`, false},
 		{"unknown field", "GET", "/v1/me", "Bearer x", "", 200, jsonHeader, strings.Replace(me, `"role"`, `"extra":1,"role"`, 1), false},
 		{"bad enum", "GET", "/v1/me", "Bearer x", "", 200, jsonHeader, strings.Replace(me, `"reader"`, `"root"`, 1), false},
+		{"cacheable", "GET", "/v1/me", "Bearer x", "", 200, http.Header{"Content-Type": {"application/json"}}, me, false},
 		{"undocumented status", "GET", "/v1/me", "Bearer x", "", 302, jsonHeader, me, false},
 		{"wrong content type", "GET", "/v1/me", "Bearer x", "", 200, http.Header{"Content-Type": {"text/html"}}, me, false},
 		{"error that is not a problem", "GET", "/v1/me", "Bearer x", "", 404, jsonHeader, `{"error":"no"}`, false},
