@@ -32,6 +32,9 @@ func TestScoreTrainServeAgree(t *testing.T) {
 	if low == specs {
 		t.Fatal("engine specs output changed; update this test's thresholds")
 	}
+	// The member's own thresholds, which every command must apply to its
+	// events as the server does.
+	low += "\n[[member]]\nslug = \"bank\"\nreview = 3.0\nblock = 7.0\n"
 	sf := filepath.Join(dir, "specs.toml")
 	cf := filepath.Join(dir, "occsimore.toml")
 	if err := os.WriteFile(sf, []byte(low), 0o600); err != nil {
@@ -65,8 +68,6 @@ func TestScoreTrainServeAgree(t *testing.T) {
 	evFile, trainFile := filepath.Join(dir, "events.ndjson"), filepath.Join(dir, "labelled.ndjson")
 	os.WriteFile(evFile, events.Bytes(), 0o600)
 	os.WriteFile(trainFile, labelled.Bytes(), 0o600)
-	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
-	token := c.token("bank", "admin")
 
 	// The engine each command builds.
 	var (
@@ -84,8 +85,10 @@ func TestScoreTrainServeAgree(t *testing.T) {
 		}
 		return nil
 	}
+	c.mustRun("", "member", "add", "--slug", "bank", "--name", "Bank", "--sector", "banking")
+	token := c.token("bank", "admin")
 	scoredFile := filepath.Join(dir, "scored.ndjson")
-	if err := runWith(t.Context(), "score", nil, "score", evFile, "--all", "--out", scoredFile); err != nil {
+	if err := runWith(t.Context(), "score", nil, "score", evFile, "--member", "bank", "--all", "--out", scoredFile); err != nil {
 		t.Fatal(err)
 	}
 	if err := runWith(t.Context(), "train", nil, "train", "--member", "bank", "--from", trainFile, "--trees", "5"); err != nil {
@@ -120,8 +123,9 @@ func TestScoreTrainServeAgree(t *testing.T) {
 			t.Errorf("%s builds another engine than serve (-serve +%s):\n%s", name, name, diff)
 		}
 	}
-	if len(serveBC.Specs) == 0 || serveBC.MaxLateness != 2*time.Hour {
-		t.Errorf("serve's engine ignores the configuration: %d specs, max lateness %v", len(serveBC.Specs), serveBC.MaxLateness)
+	if len(serveBC.Specs) == 0 || serveBC.MaxLateness != 2*time.Hour || len(serveBC.Thresholds) != 1 {
+		t.Errorf("serve's engine ignores the configuration: %d specs, max lateness %v, thresholds of %d members",
+			len(serveBC.Specs), serveBC.MaxLateness, len(serveBC.Thresholds))
 	}
 	mu.Unlock()
 

@@ -100,7 +100,7 @@ machine the same build's throughput moves with it.`,
 			if batch < 0 {
 				return usageError{fmt.Errorf("--batch must be 0 (Process one event at a time) or more")}
 			}
-			bc, err := m.loadEngineConfig(cmd.Context())
+			bc, err := m.loadEngineConfig(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}

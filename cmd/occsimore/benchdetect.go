@@ -105,7 +105,7 @@ With --export FILE (a single seed), the events are written as NDJSON for
 			if cards < 0 || users < 0 || cards+users == 0 || days < 20 {
 				return usageError{fmt.Errorf("--cards and --users must be 0 or more and not both 0, --days at least 20")}
 			}
-			bc, err := m.loadEngineConfig(cmd.Context())
+			bc, err := m.loadEngineConfig(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}

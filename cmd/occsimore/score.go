@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/behavior"
 	"github.com/occsimore/occsimore/ingest"
+	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -46,7 +48,7 @@ type scoredLine struct {
 }
 
 func (m *Main) scoreCommand() *cobra.Command {
-	var format, out, mapping string
+	var format, out, mapping, member string
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "score FILE",
@@ -94,7 +96,7 @@ rejected, the command exits 6 and names the first bad line and field.`,
 				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond),
 				// Scored lines on standard output would interleave with a bar.
 				progressbar.OptionSetVisibility(out != "" && !m.NoProgress))
-			bc, err := m.loadEngineConfig(cmd.Context())
+			bc, memberID, err := m.scoreEngine(cmd.Context(), member)
 			if err != nil {
 				return err
 			}
@@ -106,7 +108,7 @@ rejected, the command exits 6 and names the first bad line and field.`,
 			if err != nil {
 				return err
 			}
-			sum, err := scoreStream(bc, next, bw, all, args[0])
+			sum, err := scoreStream(bc, memberID, next, bw, all, args[0])
 			bar.Exit()
 			if err != nil {
 				return err
@@ -131,6 +133,7 @@ rejected, the command exits 6 and names the first bad line and field.`,
 	cmd.Flags().StringVar(&mapping, "mapping", "auto", "CSV column mapping: auto (by header name, else handbook), handbook, or a JSON file of ingest.CSVMapping")
 	cmd.Flags().StringVar(&out, "out", "", "write scored lines to this file (default standard output) and show a progress bar")
 	cmd.Flags().BoolVar(&all, "all", false, "write every event's score, not only review and block")
+	cmd.Flags().StringVar(&member, "member", "", "score as this member of the store (its thresholds from the specs file apply), not as an anonymous tenant")
 	return cmd
 }
 
@@ -222,8 +225,33 @@ func eventReader(format, mapping string, r *bufio.Reader) (func(*occsimore.Event
 	return nil, usageError{fmt.Errorf("--format %q must be ndjson or csv", format)}
 }
 
+// scoreEngine builds the engine configuration score runs and the tenant its
+// events belong to: without --member an anonymous one, "local", which no
+// member's thresholds name; with it, the member of the store, whose
+// thresholds apply as on the server.
+func (m *Main) scoreEngine(ctx context.Context, slug string) (behavior.Config, string, error) {
+	if slug == "" {
+		bc, err := m.loadEngineConfig(ctx, nil)
+		return bc, "local", err
+	}
+	var (
+		bc behavior.Config
+		id string
+	)
+	err := m.withStore(ctx, func(db *sqlstore.DB) error {
+		mem, err := memberBySlug(ctx, db, slug)
+		if err != nil {
+			return err
+		}
+		id = mem.ID
+		bc, err = m.loadEngineConfig(ctx, db)
+		return err
+	})
+	return bc, id, err
+}
+
 // scoreStream scores every event from next and writes the scored lines.
-func scoreStream(bc behavior.Config, next func(*occsimore.Event) (int, error), w io.Writer, all bool, name string) (*scoreSummary, error) {
+func scoreStream(bc behavior.Config, memberID string, next func(*occsimore.Event) (int, error), w io.Writer, all bool, name string) (*scoreSummary, error) {
 	eng, err := behavior.NewEngine(bc)
 	if err != nil {
 		return nil, fmt.Errorf("behaviour engine: %w", err)
@@ -240,7 +268,7 @@ func scoreStream(bc behavior.Config, next func(*occsimore.Event) (int, error), w
 			break
 		}
 		if err == nil {
-			ev.MemberID = "local" // one tenant: the file's
+			ev.MemberID = memberID // one tenant: the file's
 			err = eng.Process(&ev, &res)
 		}
 		if err != nil {

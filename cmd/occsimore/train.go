@@ -78,13 +78,15 @@ probability at or above --review or --block).`,
 				return usageError{fmt.Errorf("--trees %d must be at least 1", trees)}
 			}
 			tc.GBDT.Trees = trees
-			if tc.Engine, err = m.loadEngineConfig(cmd.Context()); err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			return m.withStore(ctx, func(db *sqlstore.DB) error {
 				mem, err := memberBySlug(ctx, db, slug)
 				if err != nil {
+					return err
+				}
+				// The member's thresholds decide, as on the server, which
+				// replayed events are blocked and so teach no habit.
+				if tc.Engine, err = m.loadEngineConfig(ctx, db); err != nil {
 					return err
 				}
 				res, err := m.train(ctx, db, mem, from, format, tc)
@@ -112,13 +114,14 @@ probability at or above --review or --block).`,
 
 // loadEngineConfig loads the configuration and builds from it the
 // behaviour engine's configuration the server runs, for the commands that
-// run an engine in process without a store.
-func (m *Main) loadEngineConfig(ctx context.Context) (behavior.Config, error) {
+// run an engine in process; members (nil without a store) resolves the
+// per-member thresholds of the specs file.
+func (m *Main) loadEngineConfig(ctx context.Context, members app.MemberFinder) (behavior.Config, error) {
 	c, err := m.loadConfig()
 	if err != nil {
 		return behavior.Config{}, err
 	}
-	bc, err := app.EngineConfig(ctx, c, nil)
+	bc, err := app.EngineConfig(ctx, c, members)
 	if err == nil && m.engineBuilt != nil {
 		m.engineBuilt(bc)
 	}
