@@ -304,86 +304,19 @@ func importAttribute(res *ImportResult, path string, raw json.RawMessage, ctx *e
 }
 
 func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
-	reject := func(p, format string, args ...any) {
-		res.Rejected = append(res.Rejected, Problem{Path: path + p, Type: a.Type, Reason: fmt.Sprintf(format, args...)})
+	reject := func(r *rejection) {
+		res.Rejected = append(res.Rejected, Problem{Path: path + r.path, Type: a.Type, Reason: r.reason})
 	}
 	if a.Type == "" {
-		reject("/type", "is required")
+		reject(&rejection{"/type", "is required"})
 		return
 	}
 	ind := share.Indicator{Description: a.Comment, Confidence: 50, Source: ctx.src}
 	kind, algo, ok := kindOfType(a.Type)
-	var tlp stix.TLP
-	for i, t := range a.Tag {
-		tp := "/Tag/" + strconv.Itoa(i) + "/name"
-		if tl, isTLP := tlpOfTag(t.Name); isTLP {
-			tlp = max(tlp, tl)
-			continue
-		}
-		pred, val, isMachine := parseMachineTag(t.Name)
-		if !isMachine {
-			continue
-		}
-		switch pred {
-		case tagKind:
-			if a.Type == "text" {
-				kind = share.Kind(val)
-				if !kind.CustomerLinked() && kind != share.KindBehaviour {
-					reject(tp, "occsimore kind %q is not carried in a text attribute", val)
-					return
-				}
-				ok = true
-			}
-		case tagConfidence:
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 || n > 100 {
-				reject(tp, "confidence %q is not an integer in 0..100", val)
-				return
-			}
-			ind.Confidence = n
-		case tagValidFrom, tagValidUntil:
-			tm, err := time.Parse(time.RFC3339Nano, val)
-			if err != nil {
-				reject(tp, "%s %q is not an RFC 3339 time", pred, val)
-				return
-			}
-			if tm.Before(time.Unix(0, 0)) {
-				// MISP timestamps are Unix seconds: an earlier time would not export again.
-				reject(tp, "%s %q is before 1970", pred, val)
-				return
-			}
-			if pred == tagValidFrom {
-				ind.ValidFrom = tm.UTC()
-			} else {
-				ind.ValidUntil = tm.UTC()
-			}
-		case tagParam:
-			k, v, found := strings.Cut(val, "=")
-			if !found || k == "" {
-				reject(tp, "behaviour parameter %q is not name=value", val)
-				return
-			}
-			ind.Params = append(ind.Params, [2]string{k, v})
-		case tagAttack:
-			f := strings.Split(val, "|")
-			if len(f) != 4 || (f[1] == "" && f[2] == "" && f[3] == "") {
-				reject(tp, "attack pattern %q is not source|external id|scenario|name", val)
-				return
-			}
-			ind.AttackPatterns = append(ind.AttackPatterns, share.AttackPattern{Source: f[0], ExternalID: f[1], Scenario: f[2], Name: f[3]})
-		case tagATTACK:
-			name, id, found := cutLast(val, " - ")
-			if !found || id == "" {
-				continue // a cluster named without its technique id: nothing to match on
-			}
-			dup := false
-			for _, ap := range ind.AttackPatterns {
-				dup = dup || ap.Source == "mitre-attack" && ap.ExternalID == id
-			}
-			if !dup {
-				ind.AttackPatterns = append(ind.AttackPatterns, share.AttackPattern{Name: name, ExternalID: id, Source: "mitre-attack"})
-			}
-		}
+	kind, ok, tlp, r := readTags(a, &ind, kind, ok)
+	if r != nil {
+		reject(r)
+		return
 	}
 	// An attack pattern named by both tags keeps the occsimore one.
 	ind.AttackPatterns = dedupAttacks(ind.AttackPatterns)
@@ -402,7 +335,7 @@ func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 	ind.Kind, ind.HashAlgo = kind, algo
 	v, err := checkValue(kind, algo, a.Value)
 	if err != nil {
-		reject("/value", "%v", err)
+		reject(&rejection{"/value", err.Error()})
 		return
 	}
 	if kind == share.KindIP && strings.Contains(v, "/") {
@@ -420,7 +353,7 @@ func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 	if a.Timestamp != "" {
 		sec, err := strconv.ParseInt(string(a.Timestamp), 10, 64)
 		if err != nil || sec < 0 {
-			reject("/timestamp", "%q is not Unix seconds", a.Timestamp)
+			reject(rejectf("/timestamp", "%q is not Unix seconds", a.Timestamp))
 			return
 		}
 		modified = time.Unix(sec, 0).UTC()
@@ -429,10 +362,114 @@ func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 		ind.ValidFrom = cmpTime(modified, ctx.at)
 	}
 	if ind.ValidFrom.IsZero() {
-		reject("", "no time: neither the attribute nor the event has a timestamp or date")
+		reject(&rejection{"", "no time: neither the attribute nor the event has a timestamp or date"})
 		return
 	}
 	ind.Created, ind.Modified = ind.ValidFrom, maxTime(ind.ValidFrom, modified)
+	if r := readSightings(a, &ind); r != nil {
+		reject(r)
+		return
+	}
+	if u := strings.ToLower(string(a.UUID)); validUUID(u) {
+		ind.ID = "indicator--" + u
+	} else if a.UUID != "" {
+		reject(rejectf("/uuid", "%q is not a UUID", a.UUID))
+		return
+	} else {
+		ind.ID = share.IndicatorID(&ind)
+	}
+	if err := ind.Validate(); err != nil {
+		reject(&rejection{"", err.Error()})
+		return
+	}
+	res.Indicators = append(res.Indicators, ind)
+}
+
+// rejection is why an attribute is refused, and where below it.
+type rejection struct{ path, reason string }
+
+func rejectf(path, format string, args ...any) *rejection {
+	return &rejection{path, fmt.Sprintf(format, args...)}
+}
+
+// readTags reads an attribute's tags into ind: TLP (the strictest wins),
+// and occsimore's machine tags (kind of a text attribute, confidence,
+// validity, behaviour parameters, attack patterns) and ATT&CK galaxy
+// clusters. kind and ok are the attribute type's; a kind tag on a text
+// attribute overrides them.
+func readTags(a *attrIn, ind *share.Indicator, kind share.Kind, ok bool) (share.Kind, bool, stix.TLP, *rejection) {
+	var tlp stix.TLP
+	for i, t := range a.Tag {
+		tp := "/Tag/" + strconv.Itoa(i) + "/name"
+		if tl, isTLP := tlpOfTag(t.Name); isTLP {
+			tlp = max(tlp, tl)
+			continue
+		}
+		pred, val, isMachine := parseMachineTag(t.Name)
+		if !isMachine {
+			continue
+		}
+		switch pred {
+		case tagKind:
+			if a.Type == "text" {
+				kind = share.Kind(val)
+				if !kind.CustomerLinked() && kind != share.KindBehaviour {
+					return kind, ok, tlp, rejectf(tp, "occsimore kind %q is not carried in a text attribute", val)
+				}
+				ok = true
+			}
+		case tagConfidence:
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 100 {
+				return kind, ok, tlp, rejectf(tp, "confidence %q is not an integer in 0..100", val)
+			}
+			ind.Confidence = n
+		case tagValidFrom, tagValidUntil:
+			tm, err := time.Parse(time.RFC3339Nano, val)
+			if err != nil {
+				return kind, ok, tlp, rejectf(tp, "%s %q is not an RFC 3339 time", pred, val)
+			}
+			if tm.Before(time.Unix(0, 0)) {
+				// MISP timestamps are Unix seconds: an earlier time would not export again.
+				return kind, ok, tlp, rejectf(tp, "%s %q is before 1970", pred, val)
+			}
+			if pred == tagValidFrom {
+				ind.ValidFrom = tm.UTC()
+			} else {
+				ind.ValidUntil = tm.UTC()
+			}
+		case tagParam:
+			k, v, found := strings.Cut(val, "=")
+			if !found || k == "" {
+				return kind, ok, tlp, rejectf(tp, "behaviour parameter %q is not name=value", val)
+			}
+			ind.Params = append(ind.Params, [2]string{k, v})
+		case tagAttack:
+			f := strings.Split(val, "|")
+			if len(f) != 4 || (f[1] == "" && f[2] == "" && f[3] == "") {
+				return kind, ok, tlp, rejectf(tp, "attack pattern %q is not source|external id|scenario|name", val)
+			}
+			ind.AttackPatterns = append(ind.AttackPatterns, share.AttackPattern{Source: f[0], ExternalID: f[1], Scenario: f[2], Name: f[3]})
+		case tagATTACK:
+			name, id, found := cutLast(val, " - ")
+			if !found || id == "" {
+				continue // a cluster named without its technique id: nothing to match on
+			}
+			dup := false
+			for _, ap := range ind.AttackPatterns {
+				dup = dup || ap.Source == "mitre-attack" && ap.ExternalID == id
+			}
+			if !dup {
+				ind.AttackPatterns = append(ind.AttackPatterns, share.AttackPattern{Name: name, ExternalID: id, Source: "mitre-attack"})
+			}
+		}
+	}
+	return kind, ok, tlp, nil
+}
+
+// readSightings folds an attribute's sightings into one per source (count,
+// first and last), the indicator's own source under its member name.
+func readSightings(a *attrIn, ind *share.Indicator) *rejection {
 	bySrc := map[string]int{}
 	for i, s := range a.Sighting {
 		if s.Type != "" && s.Type != "0" {
@@ -440,8 +477,7 @@ func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 		}
 		sec, err := strconv.ParseInt(string(s.DateSighting), 10, 64)
 		if err != nil || sec <= 0 {
-			reject("/Sighting/"+strconv.Itoa(i)+"/date_sighting", "%q is not Unix seconds", s.DateSighting)
-			return
+			return rejectf("/Sighting/"+strconv.Itoa(i)+"/date_sighting", "%q is not Unix seconds", s.DateSighting)
 		}
 		at := time.Unix(sec, 0).UTC()
 		by := s.Source
@@ -469,19 +505,7 @@ func importDecoded(res *ImportResult, path string, a *attrIn, ctx *eventCtx) {
 			sg.Last = at
 		}
 	}
-	if u := strings.ToLower(string(a.UUID)); validUUID(u) {
-		ind.ID = "indicator--" + u
-	} else if a.UUID != "" {
-		reject("/uuid", "%q is not a UUID", a.UUID)
-		return
-	} else {
-		ind.ID = share.IndicatorID(&ind)
-	}
-	if err := ind.Validate(); err != nil {
-		reject("", "%v", err)
-		return
-	}
-	res.Indicators = append(res.Indicators, ind)
+	return nil
 }
 
 func cmpTime(a, b time.Time) time.Time {
