@@ -128,15 +128,22 @@ func admit(s *Set, kind Kind, score []float64) int {
 // It is evidence of what a shared top list allows, not a proof: a scorer
 // that knew more than these habits could do better.
 func ClairvoyantJoint(s *Set) []float64 {
-	type habit struct {
-		n, sum, sq, ecom float64
-		hours            [24]float64
-		countries        map[string]float64
-		devices          map[string]float64
-		terminals        map[string]float64
-		firstUse         float64 // normal rows at a terminal the card had not used before
-	}
-	cards := map[string]*habit{}
+	return tippett(s, jointStats(s, hindsightHabits(s)))
+}
+
+// hindsight is a card's habits learnt from all its normal rows, future ones
+// too.
+type hindsight struct {
+	n, sum, sq, ecom float64
+	hours            [24]float64
+	countries        map[string]float64
+	devices          map[string]float64
+	terminals        map[string]float64
+	firstUse         float64 // normal rows at a terminal the card had not used before
+}
+
+func hindsightHabits(s *Set) map[string]*hindsight {
+	cards := map[string]*hindsight{}
 	for i := range s.Events {
 		if s.Incident[i] >= 0 {
 			continue
@@ -144,7 +151,7 @@ func ClairvoyantJoint(s *Set) []float64 {
 		ev := &s.Events[i]
 		h := cards[ev.Card]
 		if h == nil {
-			h = &habit{countries: map[string]float64{}, devices: map[string]float64{}, terminals: map[string]float64{}}
+			h = &hindsight{countries: map[string]float64{}, devices: map[string]float64{}, terminals: map[string]float64{}}
 			cards[ev.Card] = h
 		}
 		if ev.Terminal != "" && h.terminals[ev.Terminal] == 0 {
@@ -164,18 +171,25 @@ func ClairvoyantJoint(s *Set) []float64 {
 			h.terminals[ev.Terminal]++
 		}
 	}
-	// The statistics, each larger when more unusual.
-	const (
-		amount = iota
-		hour
-		country
-		speed
-		burst
-		device
-		terminals
-		habits
-	)
-	stat := make([][habits]float64, len(s.Events))
+	return cards
+}
+
+// The statistics of a row, each larger when more unusual.
+const (
+	jAmount = iota
+	jHour
+	jCountry
+	jSpeed
+	jBurst
+	jDevice
+	jTerminals
+	jHabits
+)
+
+// jointStats measures every row's statistics against its card's hindsight
+// habits and, online, its recent rows.
+func jointStats(s *Set, cards map[string]*hindsight) [][jHabits]float64 {
+	stat := make([][jHabits]float64, len(s.Events))
 	type seen struct {
 		last      int   // index of the card's previous row, or -1
 		recent    []int // rows of the last 10 minutes
@@ -198,23 +212,23 @@ func ClairvoyantJoint(s *Set) []float64 {
 		if h != nil && h.n >= 2 {
 			mean := h.sum / h.n
 			sd := math.Sqrt(max(h.sq/h.n-mean*mean, 1e-6))
-			stat[i][amount] = max(0, (math.Log1p(ev.Amount)-mean)/sd)
-			stat[i][hour] = -math.Log((h.hours[ev.Time.Hour()] + 1.0/24) / (h.n + 1))
-			stat[i][country] = -math.Log((h.countries[ev.Country] + 0.5) / (h.n + 1))
+			stat[i][jAmount] = max(0, (math.Log1p(ev.Amount)-mean)/sd)
+			stat[i][jHour] = -math.Log((h.hours[ev.Time.Hour()] + 1.0/24) / (h.n + 1))
+			stat[i][jCountry] = -math.Log((h.countries[ev.Country] + 0.5) / (h.n + 1))
 			if ev.Device != "" {
-				stat[i][device] = -math.Log((h.devices[ev.Device] + 0.5) / (h.ecom + 1))
+				stat[i][jDevice] = -math.Log((h.devices[ev.Device] + 0.5) / (h.ecom + 1))
 			}
 		}
 		if st.last >= 0 {
 			p := &s.Events[st.last]
 			if ev.HasLocation && p.HasLocation {
 				hrs := max(ev.Time.Sub(p.Time).Hours(), 1.0/60)
-				stat[i][speed] = km(ev.Lat, ev.Lon, p.Lat, p.Lon) / hrs
+				stat[i][jSpeed] = km(ev.Lat, ev.Lon, p.Lat, p.Lon) / hrs
 			}
 		}
 		st.recent = slices.DeleteFunc(st.recent, func(j int) bool { return ev.Time.Sub(s.Events[j].Time) > 10*time.Minute })
 		st.recent = append(st.recent, i)
-		stat[i][burst] = float64(len(st.recent))
+		stat[i][jBurst] = float64(len(st.recent))
 		// The rate of first uses: a Poisson surprisal of the last 7 days'
 		// count against the card's own rate over all its normal rows.
 		st.firsts = slices.DeleteFunc(st.firsts, func(j int) bool { return ev.Time.Sub(s.Events[j].Time) > 7*24*time.Hour })
@@ -225,37 +239,42 @@ func ClairvoyantJoint(s *Set) []float64 {
 			if h != nil {
 				rate += h.firstUse
 			}
-			stat[i][terminals] = poissonSurprisal(len(st.firsts), 7*rate/days)
+			stat[i][jTerminals] = poissonSurprisal(len(st.firsts), 7*rate/days)
 		}
 		st.last = i
 	}
-	// Upper-tail probability of each statistic among normal rows.
-	var normal [habits][]float64
+	return stat
+}
+
+// tippett turns each statistic into its upper-tail probability among the
+// normal rows and scores a row by its least probable habit.
+func tippett(s *Set, stat [][jHabits]float64) []float64 {
+	var normal [jHabits][]float64
 	for i := range s.Events {
 		if s.Incident[i] < 0 {
-			for k := range habits {
+			for k := range jHabits {
 				normal[k] = append(normal[k], stat[i][k])
 			}
 		}
 	}
-	for k := range habits {
+	for k := range jHabits {
 		slices.Sort(normal[k])
 	}
-	tippett := make([]float64, len(s.Events))
+	score := make([]float64, len(s.Events))
 	for i := range s.Events {
 		fisher := 0.0
-		for k := range habits {
+		for k := range jHabits {
 			v := normal[k]
 			at, _ := slices.BinarySearch(v, stat[i][k]) // first normal value >= the row's
 			surprisal := -math.Log(float64(len(v)-at+1) / float64(len(v)+1))
-			tippett[i] = max(tippett[i], surprisal)
+			score[i] = max(score[i], surprisal)
 			fisher += surprisal
 		}
 		// Ties at the top (several habits' rarest values) go to the row
 		// that breaks more habits.
-		tippett[i] += 1e-3 * fisher
+		score[i] += 1e-3 * fisher
 	}
-	return tippett
+	return score
 }
 
 // poissonSurprisal is -log P(X >= k) for X Poisson with mean lambda.
