@@ -89,7 +89,7 @@ type Server struct {
 	touches    touchThrottle
 	onShutdown []func()
 	stopping   atomic.Bool // shutdown has begun: not ready
-	singles    sync.Pool // *single, for POST /v1/events
+	singles    sync.Pool   // *single, for POST /v1/events
 
 	mu     sync.Mutex
 	extra  []Route

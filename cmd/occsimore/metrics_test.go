@@ -264,7 +264,9 @@ func TestMetricsAfterAShortRun(t *testing.T) {
 	if code := getJSON(t, url+"/v1/attacks", reader, &attacks); code != http.StatusOK || len(attacks.Attacks) == 0 {
 		t.Fatalf("GET /v1/attacks: %d, %+v", code, attacks)
 	}
-	var decisions struct{ Decisions []struct{ Scenario, Action string } }
+	var decisions struct {
+		Decisions []struct{ Scenario, Action string }
+	}
 	if code := getJSON(t, url+"/v1/decisions", reader, &decisions); code != http.StatusOK || len(decisions.Decisions) == 0 {
 		t.Fatalf("GET /v1/decisions: %d, %+v", code, decisions)
 	}

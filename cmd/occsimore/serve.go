@@ -229,8 +229,8 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 // usual info metric (value 1, facts in labels), to join with other series.
 func buildInfoCollector(bi occsimore.BuildInfo) prometheus.Collector {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "occsimore_build_info",
-		Help: "Always 1; the labels say which build runs: version, commit, build date and Go version.",
+		Name:        "occsimore_build_info",
+		Help:        "Always 1; the labels say which build runs: version, commit, build date and Go version.",
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "date": bi.Date, "goversion": bi.Go},
 	})
 	g.Set(1)
