@@ -147,8 +147,9 @@ type Pipeline struct {
 
 	// recovered and failed are atomic so that Submit and Label fail fast
 	// while Recover holds seqMu.
-	recovered atomic.Bool
-	failed    atomic.Pointer[occsimore.Error] // the live state no longer matches the journal
+	recovered   atomic.Bool
+	recoveredCh chan struct{}                   // closed once recovered
+	failed      atomic.Pointer[occsimore.Error] // the live state no longer matches the journal
 
 	ckMu sync.Mutex // serialises checkpoints
 
@@ -191,7 +192,8 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 		thr:    make(map[string]behavior.Thresholds, len(cfg.Thresholds)),
 		subs:   make(map[string]map[*subscriber]struct{}),
 
-		metrics: newMetrics(eng.Kinds()),
+		recoveredCh: make(chan struct{}),
+		metrics:     newMetrics(eng.Kinds()),
 	}
 	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
 	p.results.New = func() any { return new(behavior.Result) }
@@ -279,6 +281,7 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	}
 	p.metrics.checkpointAt.Store(checkpointAt.UnixNano())
 	p.recovered.Store(true)
+	close(p.recoveredCh)
 	p.log.Info("pipeline recovered", "snapshot_seq", snapSeq, "records", records, "events", events,
 		"refused", refused, "invalid", invalid, "seq", applied, "seconds", time.Since(start).Seconds())
 	if invalid > 0 {
@@ -560,6 +563,11 @@ func (p *Pipeline) Ready() error {
 	}
 	return p.ready()
 }
+
+// Recovered returns a channel closed once Recover has succeeded, for
+// sources that would rather wait than have events refused while the
+// journal is replayed.
+func (p *Pipeline) Recovered() <-chan struct{} { return p.recoveredCh }
 
 func (p *Pipeline) ready() error {
 	if err := p.failed.Load(); err != nil {
