@@ -271,22 +271,24 @@ func TestMetricsAfterAShortRun(t *testing.T) {
 		t.Fatalf("GET /v1/decisions: %d, %+v", code, decisions)
 	}
 
-	// Bouncers: two pulls of occsimore's stream, one of CrowdSec's, one
-	// refused (no token), which is not counted.
+	// Bouncers: two pulls of occsimore's stream, one of CrowdSec's and one
+	// live CrowdSec query, and one refused (no token), which is not counted.
 	for _, u := range []string{"/v1/decisions/stream?startup=true", "/v1/decisions/stream"} {
 		if code, body := do(t, "GET", url+u, reader, "", ""); code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", u, code, body)
 		}
 	}
-	req, _ := http.NewRequest("GET", url+"/crowdsec/v1/decisions/stream?startup=true", nil)
-	req.Header.Set("X-Api-Key", reader)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("CrowdSec stream: %d", resp.StatusCode)
+	for _, u := range []string{"/crowdsec/v1/decisions/stream?startup=true", "/crowdsec/v1/decisions?ip=45.30.0.3"} {
+		req, _ := http.NewRequest("GET", url+u, nil)
+		req.Header.Set("X-Api-Key", reader)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", u, resp.StatusCode)
+		}
 	}
 	if code, _ := do(t, "GET", url+"/v1/decisions/stream", "", "", ""); code != http.StatusUnauthorized {
 		t.Fatalf("a pull without a token: %d", code)
@@ -372,6 +374,8 @@ func TestMetricsAfterAShortRun(t *testing.T) {
 	check("occsimore pulls", v, ok, eq(2))
 	v, ok = sample(mfs, "occsimore_bouncer_pulls_total", "api=crowdsec_stream")
 	check("CrowdSec stream pulls", v, ok, eq(1))
+	v, ok = sample(mfs, "occsimore_bouncer_pulls_total", "api=crowdsec_live")
+	check("CrowdSec live queries", v, ok, eq(1))
 	v, ok = sample(mfs, "occsimore_http_requests_total", "route=POST /v1/events:batch", "code=200")
 	check("batch requests", v, ok, eq(1))
 	v, ok = sample(mfs, "occsimore_http_request_duration_seconds", "route=POST /v1/logs")
