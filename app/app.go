@@ -111,6 +111,25 @@ const modelPollInterval = 5 * time.Second
 // that checkpoints and closes the journal. The models are reloaded every few
 // seconds until ctx is done.
 func OpenPipeline(ctx context.Context, c config.Config, bc behavior.Config, db *sqlstore.DB, logger *slog.Logger) (*pipeline.Pipeline, func(), error) {
+	pl, closePipeline, recoverPipeline, err := NewPipeline(ctx, c, bc, db, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := recoverPipeline(ctx); err != nil {
+		closePipeline()
+		return nil, nil, err
+	}
+	return pl, closePipeline, nil
+}
+
+// NewPipeline is OpenPipeline in two steps, for a server that answers its
+// probes while the journal is replayed: it opens the journal and returns
+// the pipeline before recovery, with recover, which restores the engine,
+// loads the models and starts their reloading until ctx is done. Until
+// recover returns, the pipeline refuses events as starting (503) and its
+// Ready reports it. The close function may be called whether or not recover
+// ran or succeeded.
+func NewPipeline(ctx context.Context, c config.Config, bc behavior.Config, db *sqlstore.DB, logger *slog.Logger) (pl *pipeline.Pipeline, closePipeline func(), recoverPipeline func(context.Context) error, err error) {
 	// A secret seed keeps entity hashes unpredictable, so nobody can craft
 	// IDs that collide in the profile tables. A new one each start is safe:
 	// a snapshot restores the seed it was written with, and without one the
@@ -118,13 +137,13 @@ func OpenPipeline(ctx context.Context, c config.Config, bc behavior.Config, db *
 	bc.HashSeed = rand.Uint64()
 	eng, err := behavior.NewEngine(bc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("behaviour engine: %w", err)
+		return nil, nil, nil, fmt.Errorf("behaviour engine: %w", err)
 	}
 	j, err := journal.Open(ctx, c.JournalPath(), journal.Options{Logger: logger, SyncInterval: c.Engine.JournalSyncInterval.D()})
 	if err != nil {
-		return nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
+		return nil, nil, nil, &occsimore.Error{Code: occsimore.EUNAVAILABLE, Message: fmt.Sprintf("open journal: %v", err)}
 	}
-	pl := pipeline.New(pipeline.Config{
+	pl = pipeline.New(pipeline.Config{
 		CheckpointEvery: int(c.Engine.CheckpointEvery),
 		Models:          db,
 		Anomaly: pipeline.AnomalyConfig{
@@ -134,17 +153,19 @@ func OpenPipeline(ctx context.Context, c config.Config, bc behavior.Config, db *
 			Review:   c.Engine.AnomalyReview,
 		},
 	}, eng, j, db, logger)
-	start := time.Now()
-	if err := pl.Recover(ctx); err != nil {
-		j.Close()
-		return nil, nil, fmt.Errorf("recover profiles: %w", err)
+	recoverPipeline = func(ctx context.Context) error {
+		start := time.Now()
+		if err := pl.Recover(ctx); err != nil {
+			return fmt.Errorf("recover profiles: %w", err)
+		}
+		logger.InfoContext(ctx, "profiles recovered", "seq", pl.Seq(), "seconds", time.Since(start).Seconds())
+		// A model that fails to load is skipped: scoring goes on without it.
+		if err := pl.ReloadModels(ctx); err != nil {
+			logger.ErrorContext(ctx, "load models", "err", err)
+		}
+		go pl.WatchModels(ctx, modelPollInterval)
+		return nil
 	}
-	logger.InfoContext(ctx, "profiles recovered", "seq", pl.Seq(), "seconds", time.Since(start).Seconds())
-	// A model that fails to load is skipped: scoring goes on without it.
-	if err := pl.ReloadModels(ctx); err != nil {
-		logger.ErrorContext(ctx, "load models", "err", err)
-	}
-	go pl.WatchModels(ctx, modelPollInterval)
 	return pl, func() {
 		// The serve context is done by now; closing still gets its own time.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -155,5 +176,5 @@ func OpenPipeline(ctx context.Context, c config.Config, bc behavior.Config, db *
 		if err := j.Close(); err != nil {
 			logger.ErrorContext(cctx, "close journal", "err", err)
 		}
-	}, nil
+	}, recoverPipeline, nil
 }

@@ -12,9 +12,15 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz is the readiness probe: dependencies answer.
+// handleReadyz is the readiness probe: dependencies answer (Ready), and
+// shutdown has not begun: a server that is draining its requests takes no
+// new traffic.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if s.stopping.Load() {
+		Error(w, r, s.logger, occsimore.Errorf(occsimore.EUNAVAILABLE, "shutting down"))
+		return
+	}
 	if s.Ready != nil {
 		if err := s.Ready(r.Context()); err != nil {
 			// The cause may name hosts or paths: log it, do not show it.

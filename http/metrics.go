@@ -15,6 +15,17 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// pulls counts the answered pulls of bouncers by API; its children are
+	// resolved once, by route pattern.
+	pulls map[string]prometheus.Counter
+}
+
+// bouncerRoutes are the routes bouncers pull decisions from, with the
+// value of the api label of occsimore_bouncer_pulls_total.
+var bouncerRoutes = map[string]string{
+	"GET /v1/decisions/stream":          "occsimore",
+	"GET /crowdsec/v1/decisions/stream": "crowdsec_stream",
+	"GET /crowdsec/v1/decisions":        "crowdsec_live",
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -29,6 +40,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		// 5 ms, where a single event's 2 ms objective lies.
 		Buckets: []float64{.00025, .0005, .001, .002, .003, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"route"})
+	pulls := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "occsimore_bouncer_pulls_total",
+		Help: "Decision pulls answered to bouncers (status below 400), by API: occsimore's stream, CrowdSec's stream or CrowdSec's live query.",
+	}, []string{"api"})
 	var err error
 	if requests, err = register(reg, requests); err != nil {
 		return nil, err
@@ -36,7 +51,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if duration, err = register(reg, duration); err != nil {
 		return nil, err
 	}
-	return &metrics{requests: requests, duration: duration}, nil
+	if pulls, err = register(reg, pulls); err != nil {
+		return nil, err
+	}
+	m := &metrics{requests: requests, duration: duration, pulls: make(map[string]prometheus.Counter, len(bouncerRoutes))}
+	for route, api := range bouncerRoutes {
+		m.pulls[route] = pulls.WithLabelValues(api)
+	}
+	return m, nil
 }
 
 // register registers c, or returns the identical collector already
@@ -56,6 +78,9 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 func (m *metrics) observe(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	if c, ok := m.pulls[route]; ok && status < 400 {
+		c.Inc()
+	}
 }
 
 // promLogger passes promhttp's errors to slog.

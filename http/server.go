@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/occsimore/occsimore"
@@ -87,7 +88,8 @@ type Server struct {
 	failures   *failureLimiter
 	touches    touchThrottle
 	onShutdown []func()
-	singles    sync.Pool // *single, for POST /v1/events
+	stopping   atomic.Bool // shutdown has begun: not ready
+	singles    sync.Pool   // *single, for POST /v1/events
 
 	mu     sync.Mutex
 	extra  []Route
@@ -258,6 +260,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("http: serve: %w", err)
 	case <-ctx.Done():
 	}
+	s.stopping.Store(true)
 	s.logger.InfoContext(ctx, "http server shutting down", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()

@@ -158,6 +158,7 @@ type Journal struct {
 
 	appends, syncs atomic.Uint64
 	free           sync.Pool // *request, with its payload buffer, reused once committed
+	metrics        metrics
 }
 
 type segment struct {
@@ -197,6 +198,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Journal, error) {
 		reqs: make(chan *request),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
+
+		metrics: newMetrics(),
 	}
 	if err := j.removeSpares(); err != nil {
 		return nil, err
@@ -460,6 +463,7 @@ func (j *Journal) Append(ctx context.Context, rec Record) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	start := time.Now()
 	// Requests are reused: at thousands of single-event appends a second,
 	// their garbage is part of what makes the collector run.
 	r, _ := j.free.Get().(*request)
@@ -482,6 +486,9 @@ func (j *Journal) Append(ctx context.Context, rec Record) (uint64, error) {
 		j.direct[0] = r
 		j.dbuf = j.commit(j.direct[:], j.dbuf[:0])
 		j.direct[0] = nil
+		if r.err == nil {
+			j.metrics.append.Observe(since(start))
+		}
 		return r.seq, r.err
 	}
 	select {
@@ -498,6 +505,9 @@ func (j *Journal) Append(ctx context.Context, rec Record) (uint64, error) {
 		}
 	}
 	<-r.done
+	if r.err == nil {
+		j.metrics.append.Observe(since(start))
+	}
 	return r.seq, r.err
 }
 
@@ -603,17 +613,20 @@ func (j *Journal) write(buf []byte, off int64) error {
 		j.dirty.Store(true)
 		return nil
 	}
-	return syncFile(j.active, grew)
+	return j.syncFile(j.active, grew)
 }
 
-func syncFile(f *os.File, full bool) error {
+// syncFile syncs the active segment f: its data, or everything when full.
+func (j *Journal) syncFile(f *os.File, full bool) error {
 	sync := datasync
 	if full {
 		sync = (*os.File).Sync
 	}
+	start := time.Now()
 	if err := sync(f); err != nil {
 		return fmt.Errorf("sync journal: %w", err)
 	}
+	j.metrics.sync.Observe(since(start))
 	return nil
 }
 
@@ -648,7 +661,7 @@ func (j *Journal) syncActiveLocked() error {
 		return nil
 	}
 	j.syncs.Add(1)
-	return syncFile(j.active, j.grew.Swap(false))
+	return j.syncFile(j.active, j.grew.Swap(false))
 }
 
 // fail makes err sticky: appends are refused until the journal is reopened,

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -198,6 +199,10 @@ type snapshotReader struct {
 }
 
 func (r snapshotReader) Close() error { return r.f.Close() }
+
+// Stat describes the snapshot's file: its modification time is when the
+// snapshot was written (the pipeline's checkpoint age).
+func (r snapshotReader) Stat() (fs.FileInfo, error) { return r.f.Stat() }
 
 type countingWriter struct {
 	w   io.Writer

@@ -86,6 +86,8 @@ type Service struct {
 
 	mu      sync.Mutex
 	members map[string]*member
+
+	metrics *metrics
 }
 
 type member struct {
@@ -114,7 +116,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, members: make(map[string]*member)}, nil
+	names := make([]string, len(cfg.Scenarios))
+	for i, sc := range cfg.Scenarios {
+		names[i] = sc.Name
+	}
+	return &Service{cfg: cfg, members: make(map[string]*member), metrics: newMetrics(names)}, nil
 }
 
 func (s *Service) member(id string) *member {
@@ -159,6 +165,7 @@ func (s *Service) IngestYears(ctx context.Context, memberID, host string, years 
 		e, err := parse.Parse(line, hint)
 		if err != nil {
 			res.Unparsed++
+			s.metrics.line(unparsedBy(err), false)
 			m.sample(occsimore.UnparsedLine{Host: host, Line: truncate(string(line), 512), Reason: err.Error(), At: now}, s.cfg.Samples)
 			continue
 		}
@@ -167,6 +174,7 @@ func (s *Service) IngestYears(ctx context.Context, memberID, host string, years 
 			e.Host = host
 		}
 		m.stats.ByParser[e.Source]++
+		s.metrics.line(e.Source, true)
 		overflows = append(overflows, m.det.Feed(&e)...)
 		if s.cfg.Events != nil && e.Kind == parse.KindCloudTrail {
 			var ev occsimore.Event
@@ -276,6 +284,9 @@ func (s *Service) record(ctx context.Context, memberID string, m *member, overfl
 	if err := s.cfg.Attacks.CreateAttacks(ctx, memberID, attacks); err != nil {
 		return fmt.Errorf("logs: store %d attacks: %w", len(attacks), err)
 	}
+	for _, a := range attacks {
+		s.metrics.attacks.WithLabelValues(s.metrics.scenario(a.Scenario)).Inc()
+	}
 	if len(rems) == 0 {
 		return nil
 	}
@@ -283,6 +294,9 @@ func (s *Service) record(ctx context.Context, memberID string, m *member, overfl
 	// banned extends its ban and counts the attack.
 	if err := s.cfg.Attacks.ExtendRemediations(ctx, memberID, rems, now); err != nil {
 		return fmt.Errorf("logs: store %d remediations: %w", len(rems), err)
+	}
+	for _, r := range rems {
+		s.metrics.decisions.WithLabelValues(s.metrics.scenario(r.Scenario), string(r.Action)).Inc()
 	}
 	for _, a := range attacks {
 		s.cfg.Logger.InfoContext(ctx, "attack", "member", memberID, "scenario", a.Scenario, "source", a.Source, "country", a.Country, "events", a.Events)

@@ -136,6 +136,7 @@ type Pipeline struct {
 	// which so waits for them.
 	closeMu sync.RWMutex
 	closed  bool
+	closing atomic.Bool // set as Close begins, for readiness
 
 	seqMu   sync.Mutex // guards the fields below
 	seqCond *sync.Cond // signalled when applied changes
@@ -146,8 +147,9 @@ type Pipeline struct {
 
 	// recovered and failed are atomic so that Submit and Label fail fast
 	// while Recover holds seqMu.
-	recovered atomic.Bool
-	failed    atomic.Pointer[occsimore.Error] // the live state no longer matches the journal
+	recovered   atomic.Bool
+	recoveredCh chan struct{}                   // closed once recovered
+	failed      atomic.Pointer[occsimore.Error] // the live state no longer matches the journal
 
 	ckMu sync.Mutex // serialises checkpoints
 
@@ -164,6 +166,8 @@ type Pipeline struct {
 	results       sync.Pool // *behavior.Result, for Submit
 	sharedReasons sync.Pool // *[]occsimore.Reason, for Submit's matching
 	chunks        sync.Pool // *chunk, for Submit and Recover
+
+	metrics *metrics
 }
 
 type subscriber struct {
@@ -187,6 +191,9 @@ func New(cfg Config, eng *behavior.Engine, j Journal, alerts occsimore.AlertServ
 		log:    logger,
 		thr:    make(map[string]behavior.Thresholds, len(cfg.Thresholds)),
 		subs:   make(map[string]map[*subscriber]struct{}),
+
+		recoveredCh: make(chan struct{}),
+		metrics:     newMetrics(eng.Kinds()),
 	}
 	p.anomalies = newAnomalies(cfg.Anomaly, eng.FeatureNames)
 	p.results.New = func() any { return new(behavior.Result) }
@@ -223,7 +230,9 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open snapshot: %w", err)
 	}
+	checkpointAt := time.Time{}
 	if ok {
+		checkpointAt = snapshotTime(r)
 		err := p.readSnapshot(r)
 		r.Close()
 		if err != nil {
@@ -265,7 +274,14 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 		return fmt.Errorf("replay journal: %w", err)
 	}
 	p.applied, p.ckSeq, p.since = applied, snapSeq, events
+	if checkpointAt.IsZero() {
+		// No snapshot (or not a file): the age counts from now, when the
+		// state is known to be rebuilt.
+		checkpointAt = p.cfg.Now()
+	}
+	p.metrics.checkpointAt.Store(checkpointAt.UnixNano())
 	p.recovered.Store(true)
+	close(p.recoveredCh)
 	p.log.Info("pipeline recovered", "snapshot_seq", snapSeq, "records", records, "events", events,
 		"refused", refused, "invalid", invalid, "seq", applied, "seconds", time.Since(start).Seconds())
 	if invalid > 0 {
@@ -406,6 +422,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 			}
 			if err != nil {
 				out[i].Err = err
+				p.metrics.countEvent(batch[k].Kind, "", err)
 				return
 			}
 			s := &out[i]
@@ -419,6 +436,7 @@ func (p *Pipeline) Submit(ctx context.Context, memberID string, evs []occsimore.
 					s.Decision = occsimore.DecisionReview
 				}
 			}
+			p.metrics.countEvent(batch[k].Kind, s.Decision, nil)
 			if s.Decision == occsimore.DecisionAllow {
 				return
 			}
@@ -463,6 +481,7 @@ func (p *Pipeline) admit(memberID string, evs []occsimore.Event, out []occsimore
 		}
 		if err != nil {
 			out[i].Err = err
+			p.metrics.countEvent(ev.Kind, "", err)
 			if idx == nil {
 				idx = make([]int, i, len(evs))
 				for k := range idx {
@@ -499,6 +518,7 @@ func (p *Pipeline) storeAlerts(ctx context.Context, memberID string, alerts []*o
 	}
 	for k, a := range alerts {
 		out[alerted[k]].AlertID = a.ID
+		p.metrics.kind(a.Kind).alerts.Inc()
 	}
 	p.saveAlertFeatures(ctx, memberID, alerts, feats)
 	p.publish(memberID, alerts)
@@ -533,6 +553,21 @@ func (p *Pipeline) eachResult(evs []occsimore.Event, res *behavior.Result, fn fu
 	}
 	clear(c.errs[:]) // no error kept alive in the pool
 }
+
+// Ready reports whether the pipeline takes events: nil once Recover has
+// replayed the journal, until Close begins or the live state fails to
+// match the journal. A server's readiness probe asks it.
+func (p *Pipeline) Ready() error {
+	if p.closing.Load() {
+		return errClosed
+	}
+	return p.ready()
+}
+
+// Recovered returns a channel closed once Recover has succeeded, for
+// sources that would rather wait than have events refused while the
+// journal is replayed.
+func (p *Pipeline) Recovered() <-chan struct{} { return p.recoveredCh }
 
 func (p *Pipeline) ready() error {
 	if err := p.failed.Load(); err != nil {
@@ -826,6 +861,7 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 	p.seqMu.Lock()
 	p.ckSeq = seq
 	p.seqMu.Unlock()
+	p.metrics.checkpointAt.Store(p.cfg.Now().UnixNano())
 	p.log.Info("checkpoint written", "seq", seq, "bytes", size, "seconds", time.Since(start).Seconds())
 	return nil
 }
@@ -834,6 +870,7 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 // final checkpoint and ends every subscription. It does not close the
 // journal.
 func (p *Pipeline) Close(ctx context.Context) error {
+	p.closing.Store(true)
 	p.closeMu.Lock()
 	p.closed = true
 	p.closeMu.Unlock()

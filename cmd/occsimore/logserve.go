@@ -106,6 +106,13 @@ func openLogs(ctx context.Context, c config.Config, db *sqlstore.DB, attacks occ
 type pipelineSink struct{ pl *pipeline.Pipeline }
 
 func (s pipelineSink) SubmitEvents(ctx context.Context, memberID string, evs []occsimore.Event) error {
+	// serve listens (syslog too) while the journal is replayed: the
+	// events of lines received meanwhile wait for it rather than be lost.
+	select {
+	case <-s.pl.Recovered():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	return s.pl.Submit(ctx, memberID, evs, make([]occsimore.Scored, len(evs)))
 }
 

@@ -53,8 +53,13 @@ type Main struct {
 	LogLevel   string
 	NoProgress bool // no progress bars on standard error
 
-	// ready, if set, is called with the server's URL once it listens (tests).
+	// ready, if set, is called with the server's URL once it listens and
+	// its journal is recovered (tests).
 	ready func(url string)
+	// recovering, if set, is called with the server's URL once it listens,
+	// before the journal is recovered, which waits for it to return (tests
+	// of readiness).
+	recovering func(url string)
 	// engineBuilt, if set, is called with the behaviour engine's
 	// configuration each in-process command builds (tests).
 	engineBuilt func(behavior.Config)

@@ -79,7 +79,9 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	if m.engineBuilt != nil {
 		m.engineBuilt(bc)
 	}
-	pl, closePipeline, err := app.OpenPipeline(ctx, c, bc, db, logger)
+	// The journal is recovered once the server listens, so that its probes
+	// answer meanwhile (/readyz: not ready).
+	pl, closePipeline, recoverPipeline, err := app.NewPipeline(ctx, c, bc, db, logger)
 	if err != nil {
 		return err
 	}
@@ -146,7 +148,14 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	srv := occhttp.NewServer(hc, logger)
 	srv.Members, srv.Tokens, srv.Users = members, tokens, db
 	srv.Hasher = hasher
-	srv.Ready = db.Ping
+	srv.Ready = func(ctx context.Context) error {
+		if err := pl.Ready(); err != nil {
+			return err // recovering the journal, or closing
+		}
+		return db.Ping(ctx)
+	}
+	reg.MustRegister(pl.Collector(), logs.Collector(), collectors.NewBuildInfoCollector(),
+		collectors.NewDBStatsCollector(db.SQL(), db.Driver()), buildInfoCollector(buildInfo()))
 	srv.Registry = reg
 	srv.Now = time.Now
 	srv.Events, srv.Alerts = events, db
@@ -177,12 +186,29 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	}
 	url := "http://" + ln.Addr().String()
 	logger.Info("serving", "url", url, "store", db.Driver())
-	if started != nil {
-		started(ctx, url, pl, logs)
-	}
-	if m.ready != nil {
-		m.ready(url)
-	}
+	// A failed recovery ends serve with its error.
+	serveCtx, stopServe := context.WithCancelCause(ctx)
+	defer stopServe(nil)
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		if m.recovering != nil {
+			m.recovering(url)
+		}
+		if err := recoverPipeline(serveCtx); err != nil {
+			stopServe(err)
+			return
+		}
+		logger.Info("ready", "url", url)
+		if started != nil {
+			started(ctx, url, pl, logs)
+		}
+		if m.ready != nil {
+			m.ready(url)
+		}
+	}()
+	// Closing the pipeline (deferred) must wait for its recovery.
+	defer func() { stopServe(nil); <-recovered }()
 	go sweepSessions(ctx, db, logger)
 	// The floor is process-wide; it ends with serve, so GOGC is as found.
 	gcCtx, stopGC := context.WithCancel(ctx)
@@ -192,7 +218,23 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		gcfloor.Run(gcCtx, uint64(c.Server.GCHeapFloor))
 	}()
 	defer func() { stopGC(); <-gcDone }()
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(serveCtx, ln)
+	if cause := context.Cause(serveCtx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // the recovery failed
+	}
+	return err
+}
+
+// buildInfoCollector exports the version stamped in the binary, Prometheus's
+// usual info metric (value 1, facts in labels), to join with other series.
+func buildInfoCollector(bi occsimore.BuildInfo) prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "occsimore_build_info",
+		Help:        "Always 1; the labels say which build runs: version, commit, build date and Go version.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "date": bi.Date, "goversion": bi.Go},
+	})
+	g.Set(1)
+	return g
 }
 
 // loadOrCreateKey returns the 32-byte key in path (64 hex digits), creating
