@@ -35,12 +35,17 @@ func (b *syncBuffer) String() string {
 }
 
 // waitFor polls s until it contains want.
+// demoGuard bounds each wait of the demo's tests.
+const demoGuard = 5 * time.Minute
+
 func waitFor(t *testing.T, what string, s func() string, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	// A guard against a hang, not a timing assertion: under -race on two
+	// shared cores loading the demo's history has taken over 90 s.
+	deadline := time.Now().Add(demoGuard)
 	for !strings.Contains(s(), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s lacks %q after 90 s:\n%s", what, want, s())
+			t.Fatalf("%s lacks %q after %v:\n%s", what, want, demoGuard, s())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -73,7 +78,7 @@ func TestDemoStreamsAlerts(t *testing.T) {
 	case <-urls:
 	case err := <-done:
 		t.Fatalf("demo exited early: %v\n%s", err, errb.String())
-	case <-time.After(90 * time.Second):
+	case <-time.After(demoGuard):
 		t.Fatal("demo did not start")
 	}
 	printed := waitFor(t, "demo output", out.String, "Press Ctrl-C")
@@ -109,7 +114,7 @@ func TestDemoStreamsAlerts(t *testing.T) {
 	}
 	ruptures := map[string]bool{"amount_high": true, "new_country": true, "unusual_hour": true,
 		"velocity_burst": true, "impossible_travel": true, "new_device": true}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(demoGuard)
 	for {
 		alerts, err := db.ListAlerts(t.Context(), bank.ID, occsimore.AlertFilter{Limit: 500})
 		if err != nil {
@@ -127,7 +132,7 @@ func TestDemoStreamsAlerts(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no alert with a rupture reason after 90 s (%d alerts)", len(alerts))
+			t.Fatalf("no alert with a rupture reason after %v (%d alerts)", demoGuard, len(alerts))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
