@@ -42,6 +42,7 @@ type Server struct {
 	WriteTimeout      Duration `toml:"write_timeout"`
 	IdleTimeout       Duration `toml:"idle_timeout"`
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
+	ShutdownDelay     Duration `toml:"shutdown_delay"`
 	// TokenCacheTTL is how long a looked-up API token is reused without
 	// asking the store. A revocation through this server applies at once; one
 	// made by another process (the CLI, another node) within this delay.

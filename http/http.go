@@ -25,6 +25,10 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight requests may run after Serve's
 	// context is cancelled.
 	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long the server keeps serving, with /readyz
+	// already failing, before it stops accepting: the time a load balancer
+	// needs to see the failure and send no new connection (0: stop at once).
+	ShutdownDelay time.Duration
 
 	// Failed authentications are limited per client IP: one more is allowed
 	// every AuthFailureEvery, after a burst of AuthFailureBurst.
@@ -56,6 +60,8 @@ func (c Config) Validate() error {
 		return occsimore.FieldErrorf("timeouts", "read header, read, write and idle timeouts must be positive")
 	case c.ShutdownTimeout <= 0:
 		return occsimore.FieldErrorf("shutdown_timeout", "shutdown timeout must be positive")
+	case c.ShutdownDelay < 0:
+		return occsimore.FieldErrorf("shutdown_delay", "shutdown delay must not be negative")
 	case c.AuthFailureEvery <= 0 || c.AuthFailureBurst < 1:
 		return occsimore.FieldErrorf("auth_failure", "auth failure limit needs a positive interval and burst")
 	}

@@ -261,7 +261,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.stopping.Store(true)
-	s.logger.InfoContext(ctx, "http server shutting down", "timeout", s.cfg.ShutdownTimeout)
+	if d := s.cfg.ShutdownDelay; d > 0 {
+		// Readiness fails from now on; keep serving while load balancers
+		// notice, so that no client meets a refused connection.
+		s.logger.InfoContext(ctx, "http server draining before shutdown", "delay_seconds", d.Seconds())
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			return fmt.Errorf("http: serve: %w", err)
+		}
+	}
+	s.logger.InfoContext(ctx, "http server shutting down", "timeout_seconds", s.cfg.ShutdownTimeout.Seconds())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

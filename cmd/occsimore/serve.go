@@ -142,6 +142,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 	hc.WriteTimeout = c.Server.WriteTimeout.D()
 	hc.IdleTimeout = c.Server.IdleTimeout.D()
 	hc.ShutdownTimeout = c.Server.ShutdownTimeout.D()
+	hc.ShutdownDelay = c.Server.ShutdownDelay.D()
 	if err := hc.Validate(); err != nil {
 		return configError{err}
 	}
