@@ -291,6 +291,7 @@ func TestConformanceCheckFails(t *testing.T) {
 	me := `{"member":` + member + `,"role":"reader","token_id":"tok_1"}`
 	jsonHeader := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}
 	problem := http.Header{"Content-Type": {"application/problem+json"}}
+	notModified := http.Header{"Cache-Control": {"public, max-age=3600"}, "Etag": {`"0123abcd"`}}
 	unauthorized := http.Header{"Content-Type": {"application/problem+json"}, "Www-Authenticate": {`Bearer realm="occsimore"`}}
 	cases := []struct {
 		name, method, path, authz, reqBody string
@@ -315,6 +316,15 @@ func TestConformanceCheckFails(t *testing.T) {
 		{"accepted bad body", "POST", "/v1/tokens", "Bearer x", `{"name":"ci","role":"god"}`, 201, jsonHeader, `{}`, false},
 		{"unknown path, not a problem", "GET", "/v1/nothing", "", "", 404, jsonHeader, `{}`, false},
 		{"unknown path, problem", "GET", "/v1/nothing", "", "", 404, problem, `{"type":"about:blank","title":"Not Found","status":404,"code":"not_found"}`, true},
+		{"HEAD", "HEAD", "/v1/me", "Bearer x", "", 200, jsonHeader, "", true},
+		{"HEAD of another content type", "HEAD", "/v1/me", "Bearer x", "", 200, http.Header{"Content-Type": {"text/html"}, "Cache-Control": {"no-store"}}, "", false},
+		{"HEAD cacheable", "HEAD", "/v1/me", "Bearer x", "", 200, http.Header{"Content-Type": {"application/json"}}, "", false},
+		{"HEAD undocumented status", "HEAD", "/v1/me", "Bearer x", "", 302, jsonHeader, "", false},
+		{"HEAD refused without WWW-Authenticate", "HEAD", "/v1/me", "", "", 401, problem, "", false},
+		{"304", "GET", "/v1/openapi.json", "", "", 304, notModified, "", true},
+		{"304 without ETag", "GET", "/v1/openapi.json", "", "", 304, http.Header{"Cache-Control": {"public, max-age=3600"}}, "", false},
+		{"304 with a body", "GET", "/v1/openapi.json", "", "", 304, notModified, "{}", false},
+		{"304 undocumented", "GET", "/v1/me", "Bearer x", "", 304, jsonHeader, "", false},
 		{"TAXII error as a problem", "GET", "/taxii2/nothing/", "Bearer x", "", 404, problem, `{"type":"about:blank","title":"Not Found","status":404}`, false},
 	}
 	for _, tc := range cases {

@@ -223,27 +223,78 @@ func (c *Contract) Check(r *http.Request, body []byte, bodyErr error, res *http.
 	if reqErr != nil && res.StatusCode < 400 {
 		msgs = append(msgs, "the server accepted a request the document refuses: "+reqErr.Error())
 	}
-	if r.Method == http.MethodHead {
-		// No body, by definition; the status and headers are those of GET.
-		respBody = nil
-		if res.StatusCode >= 400 || res.StatusCode == http.StatusNotModified {
-			return strings.Join(msgs, "; ")
-		}
-	}
-	out := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: in,
-		Status:                 res.StatusCode,
-		Header:                 res.Header,
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	if r.Method == http.MethodHead {
-		out.Options.ExcludeResponseBody = true
-	}
-	out.SetBodyBytes(respBody)
-	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		msgs = append(msgs, "response: "+err.Error())
+	if msg := c.checkResponse(in, res, respBody); msg != "" {
+		msgs = append(msgs, "response: "+msg)
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// checkResponse checks a response against its operation. openapi3filter
+// checks neither the answers to HEAD nor 304s (it passes them whatever they
+// are), so both are checked here: a HEAD answer as the GET's, status,
+// headers and Content-Type (its body, if the handler wrote one, net/http
+// drops); a 304 as documented, without a
+// body, and with the validators (ETag, Cache-Control…) the 200 would carry,
+// as RFC 9110 section 15.4.5 asks.
+func (c *Contract) checkResponse(in *openapi3filter.RequestValidationInput, res *http.Response, body []byte) string {
+	route := in.Route
+	if res.StatusCode == http.StatusNotModified {
+		return checkNotModified(route, res, body)
+	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	head := in.Request.Method == http.MethodHead
+	if head {
+		// What the handler writes for HEAD, net/http drops.
+		get := *in
+		get.Request = in.Request.Clone(in.Request.Context())
+		get.Request.Method = http.MethodGet
+		in = &get
+		opts.ExcludeResponseBody = true
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		return err.Error()
+	}
+	if head {
+		ref := route.Operation.Responses.Status(res.StatusCode)
+		if ref == nil {
+			ref = route.Operation.Responses.Default()
+		}
+		if ref != nil && ref.Value != nil && len(ref.Value.Content) > 0 {
+			if ct := res.Header.Get("Content-Type"); ref.Value.Content.Get(ct) == nil {
+				return fmt.Sprintf("a HEAD answer of Content-Type %q, which the GET's %d does not have", ct, res.StatusCode)
+			}
+		}
+	}
+	return ""
+}
+
+// validators are the headers a 304 carries when the 200 would (RFC 9110
+// section 15.4.5).
+var validators = []string{"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary"}
+
+func checkNotModified(route *routers.Route, res *http.Response, body []byte) string {
+	if route.Operation.Responses.Status(http.StatusNotModified) == nil {
+		return "status 304 is not documented for this operation"
+	}
+	if len(body) > 0 {
+		return fmt.Sprintf("a 304 with a body of %d bytes", len(body))
+	}
+	ok := route.Operation.Responses.Status(http.StatusOK)
+	if ok == nil || ok.Value == nil {
+		return ""
+	}
+	var missing []string
+	for _, name := range validators {
+		if h, documented := ok.Value.Headers[name]; documented && h.Value != nil && h.Value.Required && res.Header.Get(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return "a 304 without " + strings.Join(missing, ", ") + ", which the 200 carries"
+	}
+	return ""
 }
 
 // CheckRequest returns why a client's request does not conform to the
