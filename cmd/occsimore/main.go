@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,6 +56,9 @@ type Main struct {
 
 	// ready, if set, is called with the server's URL once it listens (tests).
 	ready func(url string)
+	// wrap, if set, wraps serve's whole HTTP handler (tests check every
+	// exchange against the OpenAPI document with it).
+	wrap func(http.Handler) http.Handler
 	// engineBuilt, if set, is called with the behaviour engine's
 	// configuration each in-process command builds (tests).
 	engineBuilt func(behavior.Config)

@@ -22,7 +22,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -361,7 +360,7 @@ func (c *Contract) checkError(r *http.Request, res *http.Response, body []byte) 
 // runs, and the response is buffered until it has been checked, so that the
 // check can still fail the test that is waiting for it; a response next
 // flushes is passed on as it is written and checked when it ends.
-func (c *Contract) Handler(t testing.TB, next http.Handler) http.Handler {
+func (c *Contract) Handler(t Reporter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		var bodyErr error
@@ -392,7 +391,7 @@ func (c *Contract) Handler(t testing.TB, next http.Handler) http.Handler {
 // exchange of the client is checked (Check): one that does not conform fails
 // t. The response body is read whole before it is checked and handed on;
 // use it for servers in another process, and Handler otherwise.
-func (c *Contract) Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
+func (c *Contract) Transport(t Reporter, next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
@@ -428,7 +427,7 @@ func (c *Contract) Transport(t testing.TB, next http.RoundTripper) http.RoundTri
 // Requests wraps next, a fake of the server, so that every request a
 // client sends it is checked (CheckRequest): one that does not conform fails
 // t. The fake's answers are not checked.
-func (c *Contract) Requests(t testing.TB, next http.Handler) http.Handler {
+func (c *Contract) Requests(t Reporter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -440,6 +439,12 @@ func (c *Contract) Requests(t testing.TB, next http.Handler) http.Handler {
 		r.Body = &replayBody{data: body, err: err}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Reporter receives the exchanges that do not conform: a *testing.T, or,
+// in a server run as a child process, a writer of lines its parent reads.
+type Reporter interface {
+	Errorf(format string, args ...any)
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
