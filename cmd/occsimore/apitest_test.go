@@ -67,3 +67,21 @@ func violation(line string) (string, bool) {
 	}
 	return msg, true
 }
+
+// TestViolationLines: what a child server reports on its standard error
+// comes back whole, newlines included, and other lines are not reports.
+func TestViolationLines(t *testing.T) {
+	var b strings.Builder
+	r := &lineReporter{w: &b}
+	r.Errorf("OpenAPI: %s %s → %d: %s", "GET", "/v1/me", 200, "response: line one\nline two")
+	fmt.Fprintln(&b, `time=2026-12-07T06:23:08Z level=INFO msg="http request" method=GET`)
+	var got []string
+	for line := range strings.Lines(b.String()) {
+		if v, ok := violation(strings.TrimSuffix(line, "\n")); ok {
+			got = append(got, v)
+		}
+	}
+	if want := "OpenAPI: GET /v1/me → 200: response: line one\nline two"; len(got) != 1 || got[0] != want {
+		t.Fatalf("read back %q, want [%q]", got, want)
+	}
+}

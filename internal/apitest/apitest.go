@@ -10,7 +10,6 @@
 package apitest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -37,20 +36,17 @@ type Contract struct {
 	mux *http.ServeMux
 	ops map[string]*routers.Route // by ServeMux pattern
 
+	// bodies validates JSON and NDJSON bodies with schemas compiled once;
+	// see bodySchemas.
+	bodies *bodySchemas
+
 	mu       sync.Mutex
 	answered map[string]int // operation ("GET /v1/me") → exchanges answered below 400
 	refused  map[string]int // operation → exchanges answered 400 or above
 }
 
-// registerNDJSON registers the NDJSON body decoder in openapi3filter, whose
-// table of decoders is global.
-var registerNDJSON = sync.OnceFunc(func() {
-	openapi3filter.RegisterBodyDecoder("application/x-ndjson", ndjsonDecoder)
-})
-
 // Load parses document (OpenAPI 3.1, YAML or JSON) and validates it.
 func Load(document []byte) (*Contract, error) {
-	registerNDJSON()
 	ctx := context.Background()
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
@@ -61,7 +57,11 @@ func Load(document []byte) (*Contract, error) {
 	if err := doc.Validate(ctx); err != nil {
 		return nil, fmt.Errorf("apitest: validate the OpenAPI document: %w", err)
 	}
-	c := &Contract{doc: doc, mux: http.NewServeMux(), ops: map[string]*routers.Route{},
+	bodies, err := newBodySchemas(doc)
+	if err != nil {
+		return nil, err
+	}
+	c := &Contract{doc: doc, mux: http.NewServeMux(), ops: map[string]*routers.Route{}, bodies: bodies,
 		answered: map[string]int{}, refused: map[string]int{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -124,27 +124,6 @@ func muxPattern(method, path string) string {
 		path += "{$}"
 	}
 	return method + " " + path
-}
-
-// ndjsonDecoder reads an NDJSON body as the array of its lines' values, so
-// that a schema can describe each line.
-func ndjsonDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	var lines []any
-	sc := bufio.NewScanner(body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var v any
-		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		d.UseNumber()
-		if err := d.Decode(&v); err != nil {
-			return nil, fmt.Errorf("line %d: %w", len(lines)+1, err)
-		}
-		lines = append(lines, v)
-	}
-	return lines, sc.Err()
 }
 
 // find returns the operation of r, and its path parameters, or nil. A HEAD
@@ -240,7 +219,8 @@ func (c *Contract) checkResponse(in *openapi3filter.RequestValidationInput, res 
 	if res.StatusCode == http.StatusNotModified {
 		return checkNotModified(route, res, body)
 	}
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	// Status and headers by openapi3filter, the body below.
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: true}
 	head := in.Request.Method == http.MethodHead
 	if head {
 		// What the handler writes for HEAD, net/http drops.
@@ -248,23 +228,36 @@ func (c *Contract) checkResponse(in *openapi3filter.RequestValidationInput, res 
 		get.Request = in.Request.Clone(in.Request.Context())
 		get.Request.Method = http.MethodGet
 		in = &get
-		opts.ExcludeResponseBody = true
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
-	out.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		return err.Error()
 	}
-	if head {
-		ref := route.Operation.Responses.Status(res.StatusCode)
-		if ref == nil {
-			ref = route.Operation.Responses.Default()
-		}
-		if ref != nil && ref.Value != nil && len(ref.Value.Content) > 0 {
-			if ct := res.Header.Get("Content-Type"); ref.Value.Content.Get(ct) == nil {
-				return fmt.Sprintf("a HEAD answer of Content-Type %q, which the GET's %d does not have", ct, res.StatusCode)
-			}
-		}
+	ref := route.Operation.Responses.Status(res.StatusCode)
+	if ref == nil {
+		ref = route.Operation.Responses.Default()
+	}
+	if ref == nil || ref.Value == nil || len(ref.Value.Content) == 0 {
+		return ""
+	}
+	ct := res.Header.Get("Content-Type")
+	mt := ref.Value.Content.Get(ct)
+	switch {
+	case mt == nil && head:
+		return fmt.Sprintf("a HEAD answer of Content-Type %q, which the GET's %d does not have", ct, res.StatusCode)
+	case mt == nil:
+		return fmt.Sprintf("Content-Type %q, which the %d answer does not have", ct, res.StatusCode)
+	case head || mt.Schema == nil:
+		return ""
+	}
+	checked, err := c.bodies.validate(mt.Schema, ct, body)
+	if !checked {
+		opts.ExcludeResponseBody = false
+		out.SetBodyBytes(body)
+		err = openapi3filter.ValidateResponse(context.Background(), out)
+	}
+	if err != nil {
+		return "body: " + err.Error()
 	}
 	return ""
 }
@@ -312,11 +305,44 @@ func (c *Contract) CheckRequest(r *http.Request, body []byte) string {
 
 func (c *Contract) validateRequest(r *http.Request, body []byte, route *routers.Route, params map[string]string) (*openapi3filter.RequestValidationInput, error) {
 	ctx := context.Background()
-	opts := &openapi3filter.Options{AuthenticationFunc: checkCredentials, MultiError: true}
+	opts := &openapi3filter.Options{AuthenticationFunc: checkCredentials, MultiError: true, ExcludeRequestBody: true}
 	req := r.Clone(ctx)
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
-	return in, openapi3filter.ValidateRequest(ctx, in)
+	err := openapi3filter.ValidateRequest(ctx, in)
+	return in, errors.Join(err, c.validateRequestBody(in, body))
+}
+
+// validateRequestBody checks a request's body against its operation, as
+// openapi3filter.ValidateRequestBody does, with the compiled schemas.
+func (c *Contract) validateRequestBody(in *openapi3filter.RequestValidationInput, body []byte) error {
+	rb := in.Route.Operation.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil
+	}
+	if len(body) == 0 {
+		if rb.Value.Required {
+			return errors.New("request body: a body is required")
+		}
+		return nil
+	}
+	ct := in.Request.Header.Get("Content-Type")
+	mt := rb.Value.Content.Get(ct)
+	if mt == nil {
+		return fmt.Errorf("request body: Content-Type %q is not one the operation takes", ct)
+	}
+	if mt.Schema == nil {
+		return nil
+	}
+	checked, err := c.bodies.validate(mt.Schema, ct, body)
+	if !checked {
+		in.Request.Body = io.NopCloser(bytes.NewReader(body))
+		return openapi3filter.ValidateRequestBody(context.Background(), in, rb.Value)
+	}
+	if err != nil {
+		return fmt.Errorf("request body: %w", err)
+	}
+	return nil
 }
 
 func (c *Contract) count(route *routers.Route, status int) {
