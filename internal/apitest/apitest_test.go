@@ -55,6 +55,15 @@ paths:
           content:
             application/problem+json:
               schema: {$ref: "#/components/schemas/Problem"}
+  /lines:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/x-ndjson:
+            schema: {type: array, items: {type: object, required: [n], properties: {n: {type: integer}, at: {type: string, format: date-time}}}}
+      responses:
+        "204": {description: Taken.}
 components:
   schemas:
     Problem:
@@ -188,8 +197,8 @@ func TestHandlerAndTransport(t *testing.T) {
 			}
 			// Operations reached with an answer below 400 are exercised;
 			// the GET was, the POST too.
-			if un := c.Unexercised(); len(un) != 0 {
-				t.Errorf("Unexercised = %q, want none", un)
+			if un := c.Unexercised(); !slices.Equal(un, []string{"POST /lines"}) {
+				t.Errorf("Unexercised = %q, want the one operation not sent", un)
 			}
 			if n := c.Answered("GET /items/{id}"); n < 5 {
 				t.Errorf("Answered(GET /items/{id}) = %d, want at least 5", n)
@@ -202,7 +211,7 @@ func TestHandlerAndTransport(t *testing.T) {
 // reached only with refusals says so.
 func TestUnexercised(t *testing.T) {
 	c := load(t)
-	if got, want := c.Unexercised(), []string{"GET /items/{id}", "POST /items"}; !slices.Equal(got, want) {
+	if got, want := c.Unexercised(), []string{"GET /items/{id}", "POST /items", "POST /lines"}; !slices.Equal(got, want) {
 		t.Fatalf("Unexercised = %q, want %q", got, want)
 	}
 	var got reports
@@ -220,7 +229,7 @@ func TestUnexercised(t *testing.T) {
 	if msgs := got.take(); len(msgs) > 0 {
 		t.Fatalf("a refused bad request reported: %q", msgs)
 	}
-	if got, want := c.Unexercised(), []string{"GET /items/{id}", "POST /items (only 1 refused)"}; !slices.Equal(got, want) {
+	if got, want := c.Unexercised(), []string{"GET /items/{id}", "POST /items (only 1 refused)", "POST /lines"}; !slices.Equal(got, want) {
 		t.Fatalf("Unexercised = %q, want %q", got, want)
 	}
 }
@@ -242,6 +251,10 @@ func TestRequests(t *testing.T) {
 		method, path, body string
 		bad                bool
 	}{
+		{"POST", "/lines", "{\"n\":1}\n\n{\"n\":2,\"at\":\"2026-12-07T07:00:00Z\"}\n", false},
+		{"POST", "/lines", "{\"n\":1}\n{\"m\":2}\n", true},           // a line without n
+		{"POST", "/lines", "{\"n\":1,\"at\":\"yesterday\"}\n", true}, // a format asserted
+		{"POST", "/lines", "{\"n\":1}\n{\"n\":\n", true},             // a line that is not JSON
 		{"POST", "/items", `{"name":"a"}`, false},
 		{"POST", "/items", `{"nom":"a"}`, true},
 		{"GET", "/items/it_x", "", false},
@@ -250,6 +263,9 @@ func TestRequests(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, strings.NewReader(tc.body))
 		req.Header.Set("Content-Type", "application/json")
+		if tc.path == "/lines" {
+			req.Header.Set("Content-Type", "application/x-ndjson")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
