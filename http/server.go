@@ -57,6 +57,10 @@ type Server struct {
 	Now      func() time.Time
 	// Console, if set, serves every path no other route matches.
 	Console http.Handler
+	// Wrap, if set, wraps the whole handler, outermost. Tests put there the
+	// check of every exchange against the OpenAPI document
+	// (internal/apitest).
+	Wrap func(http.Handler) http.Handler
 	// Argon2 is the cost of password hashes set through the API.
 	Argon2 auth.Argon2Params
 	// Hasher, if set, runs password hashes in slots shared with the console;
@@ -213,6 +217,9 @@ func (s *Server) buildHandler() (err error) {
 		s.mux.HandleFunc(rootPattern, s.handleNoRoute)
 	}
 	s.root = requestID(securityHeaders(s.observe(s.mux, m)))
+	if s.Wrap != nil {
+		s.root = s.Wrap(s.root)
+	}
 	return nil
 }
 

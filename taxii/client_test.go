@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,10 +13,16 @@ import (
 	"github.com/occsimore/occsimore"
 	"github.com/occsimore/occsimore/auth"
 	occhttp "github.com/occsimore/occsimore/http"
+	"github.com/occsimore/occsimore/internal/apitest"
 	"github.com/occsimore/occsimore/sqlite"
 	"github.com/occsimore/occsimore/sqlstore"
 	"github.com/occsimore/occsimore/taxii"
 )
+
+// loadContract loads the server's OpenAPI document once per test binary.
+var loadContract = sync.OnceValues(func() (*apitest.Contract, error) {
+	return apitest.Load(occhttp.OpenAPIYAML())
+})
 
 // peer is one occsimore server: a real SQLite store, a member with an admin
 // token and a collection it may read and write, served over HTTP.
@@ -58,7 +65,13 @@ func newPeer(t *testing.T, slug string, key string) *peer {
 	p.srv = occhttp.NewServer(occhttp.DefaultConfig(), slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
 	p.srv.Members, p.srv.Tokens, p.srv.Users = db, db, db
 	p.srv.TAXII = &occhttp.TAXIIConfig{Store: db, Cursors: taxii.NewCursors([]byte(key))}
-	h := p.srv.Handler()
+	c, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every exchange of the client with the real server is checked against
+	// the OpenAPI document; the failures failAt injects are the network's.
+	h := c.Handler(t, p.srv.Handler())
 	p.failAt.Store(-1)
 	p.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n := p.reqs.Add(1); n == p.failAt.Load() {

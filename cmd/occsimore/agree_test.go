@@ -76,7 +76,7 @@ func TestScoreTrainServeAgree(t *testing.T) {
 	)
 	runWith := func(ctx context.Context, name string, ready func(string), args ...string) error {
 		var out, errb bytes.Buffer
-		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env, ready: ready,
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env, wrap: checked(t), ready: ready,
 			engineBuilt: func(bc behavior.Config) { mu.Lock(); built[name] = bc; mu.Unlock() }}
 		root := m.rootCommand()
 		root.SetArgs(append([]string{"--config", cf, "--no-progress"}, args...))

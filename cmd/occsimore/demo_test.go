@@ -68,7 +68,7 @@ func TestDemoStreamsAlerts(t *testing.T) {
 	done := make(chan error, 1)
 	var out, errb syncBuffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Environ: []string{"OCCSIMORE_LOG_LEVEL=info"}, ready: func(u string) { urls <- u }}
+		Environ: []string{"OCCSIMORE_LOG_LEVEL=info"}, wrap: checked(t), ready: func(u string) { urls <- u }}
 	go func() {
 		root := m.rootCommand()
 		root.SetArgs([]string{"demo", "--data-dir", dir, "--addr", "127.0.0.1:0"})

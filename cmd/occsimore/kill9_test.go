@@ -29,7 +29,22 @@ func TestServeChild(t *testing.T) {
 	if os.Getenv(serveChildEnv) == "" {
 		t.Skip("runs only as the child process of TestKill9HTTP")
 	}
-	os.Exit(Run(context.Background(), []string{"serve"}, strings.NewReader(""), os.Stdout, os.Stderr, os.Environ()))
+	// Its exchanges are checked against the OpenAPI document and the
+	// violations reported on standard error, which startServer reads.
+	c, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := &lineReporter{w: os.Stderr}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ(),
+		wrap: func(h http.Handler) http.Handler { return c.Handler(report, h) }}
+	root := m.rootCommand()
+	root.SetArgs([]string{"serve"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		fmt.Fprintf(os.Stderr, "occsimore: %s\n", errorMessage(err))
+		os.Exit(exitCode(err))
+	}
+	os.Exit(exitOK)
 }
 
 // server is a child `occsimore serve` process.
@@ -56,11 +71,18 @@ func startServer(t *testing.T, env []string) *server {
 		t.Fatal(err)
 	}
 	urls := make(chan string, 1)
+	var violations []string // exchanges the child found not to conform
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			if m := servingURL.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
+			}
+			if v, ok := violation(sc.Text()); ok {
+				violations = append(violations, v)
 			}
 		}
 		close(urls)
@@ -71,7 +93,13 @@ func startServer(t *testing.T, env []string) *server {
 			t.Fatal("server exited before listening")
 		}
 		s := &server{cmd: cmd, url: u}
-		t.Cleanup(func() { s.kill() })
+		t.Cleanup(func() {
+			s.kill()
+			<-read
+			for _, v := range violations {
+				t.Errorf("child server: %s", v)
+			}
+		})
 		return s
 	case <-time.After(2 * time.Minute): // a failure guard, not a timing assertion
 		cmd.Process.Kill()

@@ -59,7 +59,7 @@ func serveInProcess(t *testing.T, env []string) string {
 	var errb bytes.Buffer
 	go func() {
 		var out bytes.Buffer
-		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env, ready: func(u string) { urls <- u }}
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env, wrap: checked(t), ready: func(u string) { urls <- u }}
 		root := m.rootCommand()
 		root.SetArgs([]string{"serve"})
 		done <- root.ExecuteContext(ctx)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -60,6 +61,9 @@ type Main struct {
 	// before the journal is recovered, which waits for it to return (tests
 	// of readiness).
 	recovering func(url string)
+	// wrap, if set, wraps serve's whole HTTP handler (tests check every
+	// exchange against the OpenAPI document with it).
+	wrap func(http.Handler) http.Handler
 	// engineBuilt, if set, is called with the behaviour engine's
 	// configuration each in-process command builds (tests).
 	engineBuilt func(behavior.Config)

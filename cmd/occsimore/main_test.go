@@ -214,7 +214,7 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		var out, errb bytes.Buffer
-		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env, ready: func(u string) { urls <- u }}
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: c.env, wrap: checked(t), ready: func(u string) { urls <- u }}
 		root := m.rootCommand()
 		root.SetArgs([]string{"serve"})
 		if err := root.ExecuteContext(ctx); err != nil {
@@ -286,7 +286,7 @@ func TestServeFlagsOverrideConfig(t *testing.T) {
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
 	var out, errb bytes.Buffer
-	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env, ready: func(u string) { urls <- u }}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env, wrap: checked(t), ready: func(u string) { urls <- u }}
 	go func() {
 		root := m.rootCommand()
 		root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", flagDir})

@@ -167,6 +167,7 @@ func (m *Main) serve(ctx context.Context, c config.Config, db *sqlstore.DB, logg
 		srv.LogPush.Wait = -1 // logs.push_wait = "0s": refuse at once
 	}
 	srv.Console = console.Handler()
+	srv.Wrap = m.wrap
 	if srv.TAXII, err = taxiiConfig(c, db, logger); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func startServe(t *testing.T, c *cli) string {
 	go func() {
 		var out, errb bytes.Buffer
 		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: append(c.env, "OCCSIMORE_SERVER_ADDR=127.0.0.1:0"),
-			ready: func(u string) { urls <- u }}
+			wrap: checked(t), ready: func(u string) { urls <- u }}
 		root := m.rootCommand()
 		root.SetArgs([]string{"serve"})
 		done <- root.ExecuteContext(ctx)

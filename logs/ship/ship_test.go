@@ -17,8 +17,29 @@ import (
 	"testing"
 	"time"
 
+	occhttp "github.com/occsimore/occsimore/http"
+	"github.com/occsimore/occsimore/internal/apitest"
 	"github.com/occsimore/occsimore/logs/ship"
 )
+
+// loadContract loads the server's OpenAPI document once per test binary.
+var loadContract = sync.OnceValues(func() (*apitest.Contract, error) {
+	return apitest.Load(occhttp.OpenAPIYAML())
+})
+
+// conforming wraps a fake of the server so that every request the shipper
+// sends it is checked against the OpenAPI document: one that does not
+// conform fails t. The fake's answers are the test's, so they are not
+// checked; the http package's tests check the server's answers to log
+// pushes.
+func conforming(t *testing.T, h http.Handler) http.Handler {
+	t.Helper()
+	c, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Requests(t, h)
+}
 
 // server records the lines POSTed to /v1/logs; answer decides each
 // request's status.
@@ -115,7 +136,7 @@ func TestShipRetries(t *testing.T) {
 		}
 		return http.StatusOK
 	}}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(conforming(t, srv))
 	defer ts.Close()
 	path := filepath.Join(t.TempDir(), "auth.log")
 	want := appendLines(t, path, 0, 100)
@@ -144,7 +165,7 @@ func TestShipSplitsLargeBatches(t *testing.T) {
 		full = true
 		return http.StatusOK
 	}}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(conforming(t, srv))
 	defer ts.Close()
 	path := filepath.Join(t.TempDir(), "access.log")
 	want := appendLines(t, path, 0, 120_000) // about 11 MB
@@ -176,7 +197,7 @@ func TestShipStopMidRequest(t *testing.T) {
 	srv := &server{}
 	first := true
 	var once sync.Mutex
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := httptest.NewServer(conforming(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Lock()
 		hold := first
 		first = false
@@ -189,7 +210,7 @@ func TestShipStopMidRequest(t *testing.T) {
 			defer close(held)
 		}
 		srv.ServeHTTP(w, r)
-	}))
+	})))
 	defer ts.Close()
 	path := filepath.Join(t.TempDir(), "auth.log")
 	want := appendLines(t, path, 0, 100)
@@ -217,7 +238,7 @@ func TestShipDropsRejectedBatch(t *testing.T) {
 		}
 		return http.StatusOK
 	}}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(conforming(t, srv))
 	defer ts.Close()
 	path := filepath.Join(t.TempDir(), "auth.log")
 	appendLines(t, path, 0, 5)
@@ -236,7 +257,7 @@ func TestShipDropsRejectedBatch(t *testing.T) {
 // TestShipRefusedToken: a refused token stops the shipper.
 func TestShipRefusedToken(t *testing.T) {
 	srv := &server{}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(conforming(t, srv))
 	defer ts.Close()
 	path := filepath.Join(t.TempDir(), "auth.log")
 	appendLines(t, path, 0, 3)
@@ -257,7 +278,7 @@ func TestShipRefusedToken(t *testing.T) {
 // sent after its restart, and none of those sent before is sent again.
 func TestShipResumesFromState(t *testing.T) {
 	srv := &server{}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(conforming(t, srv))
 	defer ts.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "auth.log")
